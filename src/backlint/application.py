@@ -1,0 +1,148 @@
+"""The ``check`` use case: configuration, discovery, both passes, and the final report.
+
+The CLI only parses flags into a ``CheckRequest`` and prints what ``run_check`` returns;
+this module holds the decisions between the two.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from backlint.config import ConfigError, Settings, find_config, load_settings
+from backlint.diagnostics import Diagnostic, RunProblem
+from backlint.discovery import discover, is_excluded, relative_to_root
+from backlint.engine.filepass import FileTask
+from backlint.engine.projectpass import run_project_pass
+from backlint.engine.runner import Progress, run_file_pass
+from backlint.rules.base import Rule
+from backlint.rules.registry import all_rules
+from backlint.selection import SelectionError, check_selectors, enabled_codes
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    paths: tuple[Path, ...]
+    cwd: Path
+    config: Path | None = None
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    stdin_filename: str | None = None
+    stdin_text: str | None = None
+    force_exclude: bool = False
+    jobs: int = 1
+
+
+@dataclass
+class CheckResult:
+    settings: Settings
+    report_root: Path
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    problems: list[RunProblem] = field(default_factory=list)
+    internal_errors: list[RunProblem] = field(default_factory=list)
+    snippets: dict[str, dict[int, str]] = field(default_factory=dict)
+    files: int = 0
+    lines: int = 0
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """Relative to the working directory when below it (as ruff prints), else absolute."""
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def repository_root(start: Path) -> Path:
+    """The nearest directory holding ``.git``: SARIF paths are relative to it."""
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return start
+
+
+def load_request_settings(request: CheckRequest, rules: Mapping[str, type[Rule]]) -> Settings:
+    """Settings from the config file, overridden by the command line. Raises ConfigError."""
+    config_file = request.config
+    if config_file is None:
+        config_file = find_config(request.cwd)
+    elif not config_file.is_file():
+        raise ConfigError(f"{config_file}: configuration file not found")
+    settings = load_settings(config_file, request.cwd, rules)
+    try:
+        for flag, values in (
+            ("--select", request.select or ()),
+            ("--extend-select", request.extend_select),
+            ("--ignore", request.ignore),
+        ):
+            check_selectors(values, rules, flag)
+    except SelectionError as error:
+        raise ConfigError(str(error)) from None
+    changes: dict[str, object] = {}
+    if request.select is not None:
+        changes["select"] = request.select
+        changes["extend_select"] = ()
+    if request.extend_select:
+        changes["extend_select"] = (*settings.extend_select, *request.extend_select)
+    if request.ignore:
+        changes["ignore"] = (*settings.ignore, *request.ignore)
+    if request.force_exclude:
+        changes["force_exclude"] = True
+    return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
+
+
+def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckResult:
+    """Check the requested files. Raises ConfigError for configuration problems."""
+    rules = all_rules()
+    settings = load_request_settings(request, rules)
+    codes = enabled_codes(rules, settings.select, settings.extend_select, settings.ignore)
+    enabled = {code: rules[code] for code in sorted(codes)}
+    result = CheckResult(settings=settings, report_root=repository_root(settings.root))
+
+    tasks: list[FileTask] = []
+    if request.stdin_text is not None:
+        name = request.stdin_filename or "-"
+        path = (request.cwd / name).absolute()
+        excluded = request.stdin_filename is not None and _force_excluded(path, settings)
+        if not excluded:
+            tasks.append(
+                FileTask(
+                    path,
+                    display_path(path, request.cwd) if request.stdin_filename else "-",
+                    relative_to_root(path, settings.root),
+                    text=request.stdin_text,
+                )
+            )
+    else:
+        found = discover(request.paths, settings)
+        result.problems.extend(RunProblem(p.split(":", 1)[0], p) for p in found.problems)
+        for path in found.files:
+            tasks.append(
+                FileTask(
+                    path,
+                    display_path(path, request.cwd),
+                    relative_to_root(path, settings.root),
+                )
+            )
+
+    jobs = request.jobs if request.jobs > 0 else (os.cpu_count() or 1)
+    file_results = run_file_pass(tasks, settings, tuple(enabled.values()), jobs, progress)
+    outcome = run_project_pass(
+        file_results, {t.display: t.relative for t in tasks}, settings, enabled, rules
+    )
+    result.diagnostics = outcome.diagnostics
+    result.internal_errors = outcome.internal_errors
+    for file_result in file_results:
+        result.problems.extend(file_result.problems)
+        result.lines += file_result.lines
+        if file_result.snippets:
+            result.snippets[file_result.path] = file_result.snippets
+    result.files = len(tasks)
+    return result
+
+
+def _force_excluded(path: Path, settings: Settings) -> bool:
+    return settings.force_exclude and is_excluded(path, settings)

@@ -1,0 +1,178 @@
+"""The command line: parse flags, call the application, print the report.
+
+Exit status: 0 no findings, 1 findings, 2 usage, configuration or internal error.
+Results go to stdout (or ``--output-file``); messages and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from backlint import __version__
+from backlint.application import CheckRequest, CheckResult, run_check
+from backlint.config import OUTPUT_FORMATS, ConfigError
+from backlint.output import FORMATS, render_statistics
+from backlint.output.base import Report
+from backlint.rules.registry import all_rules, find_rule
+from backlint.ruledocs import rule_text, rules_json, rules_list, rules_table
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+# Below this many files a progress line would only flicker.
+_PROGRESS_MIN_FILES = 200
+
+
+def _selectors(values: tuple[str, ...]) -> tuple[str, ...]:
+    """``--select A,B --select C`` → ``(A, B, C)``."""
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+class _ProgressLine:
+    """``checked N/M files`` on stderr, rewritten in place, only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.enabled and total >= _PROGRESS_MIN_FILES:
+            click.echo(f"\rbacklint: checked {done}/{total} files", nl=False, err=True)
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            click.echo("\r\033[K", nl=False, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="backlint")
+def main() -> None:
+    """backlint: a linter for Python backend services."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--select", multiple=True, help="Rules to enable: codes, prefixes, names or ALL.")
+@click.option("--extend-select", multiple=True, help="Rules to enable on top of the selection.")
+@click.option("--ignore", multiple=True, help="Rules to disable: codes, prefixes or names.")
+@click.option("--config", type=click.Path(path_type=Path), help="pyproject.toml or backlint.toml.")
+@click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), help="Default: full.")
+@click.option("--output-file", "-o", type=click.Path(path_type=Path), help="Write results here.")
+@click.option("--stdin-filename", help="Read source from stdin and report it as this path.")
+@click.option("--force-exclude", is_flag=True, help="Apply excludes to paths given explicitly.")
+@click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Workers (0: CPUs).")
+def check(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config: Path | None,
+    output_format: str | None,
+    output_file: Path | None,
+    stdin_filename: str | None,
+    force_exclude: bool,
+    exit_zero: bool,
+    statistics: bool,
+    quiet: bool,
+    jobs: int,
+) -> None:
+    """Check PATHS (default: the current directory); `-` reads stdin."""
+    read_stdin = stdin_filename is not None or paths == (Path("-"),)
+    request = CheckRequest(
+        paths=paths or (Path("."),),
+        cwd=Path.cwd(),
+        config=config,
+        select=_selectors(select) if select else None,
+        extend_select=_selectors(extend_select),
+        ignore=_selectors(ignore),
+        stdin_filename=stdin_filename,
+        stdin_text=click.get_text_stream("stdin").read() if read_stdin else None,
+        force_exclude=force_exclude,
+        jobs=jobs,
+    )
+    progress = _ProgressLine(not quiet and sys.stderr.isatty())
+    try:
+        result = run_check(request, progress)
+    except ConfigError as error:
+        click.echo(f"backlint: error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    finally:
+        progress.clear()
+    _print_problems(result, quiet)
+    fmt = output_format or result.settings.output_format or "full"
+    report = Report(
+        diagnostics=result.diagnostics,
+        rules=all_rules(),
+        root=result.report_root,
+        cwd=request.cwd,
+        version=__version__,
+        snippets=result.snippets,
+        quiet=quiet,
+    )
+    text = render_statistics(report) if statistics else FORMATS[fmt](report)
+    _write(text, output_file)
+    if result.internal_errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if result.diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+def _print_problems(result: CheckResult, quiet: bool) -> None:
+    if not quiet:
+        for problem in result.problems:
+            click.echo(f"backlint: warning: {problem.message}", err=True)
+    for error in result.internal_errors:
+        click.echo(f"backlint: error: {error.path}: {error.message}", err=True)
+
+
+def _write(text: str, output_file: Path | None) -> None:
+    if output_file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        if output_file.parent != Path(""):
+            output_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = output_file.with_name(output_file.name + ".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, output_file)
+    except OSError as error:
+        click.echo(f"backlint: error: cannot write {output_file}: {error.strerror}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+@main.command()
+@click.argument("rule", required=False)
+@click.option("--all", "show_all", is_flag=True, help="List every rule.")
+@click.option(
+    "--output-format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    help="How to print rules.",
+)
+def rule(rule: str | None, show_all: bool, output_format: str) -> None:
+    """Explain RULE (a code or a name), or list every rule with --all."""
+    rules = all_rules()
+    if show_all:
+        if output_format == "json":
+            click.echo(rules_json(rules.values()), nl=False)
+        elif output_format == "markdown":
+            click.echo(rules_table(rules.values()), nl=False)
+        else:
+            click.echo(rules_list(rules.values()), nl=False)
+        return
+    if rule is None:
+        raise click.UsageError("give a rule code or name, or --all")
+    found = find_rule(rule)
+    if found is None:
+        click.echo(f"backlint: error: unknown rule `{rule}`", err=True)
+        sys.exit(EXIT_ERROR)
+    if output_format == "json":
+        click.echo(rules_json([found]), nl=False)
+    else:
+        click.echo(rule_text(found), nl=False)

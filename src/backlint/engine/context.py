@@ -1,0 +1,45 @@
+"""What a per-file rule may know about the file it is looking at."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import libcst as cst
+
+from backlint.index.facts import BindingFact
+from backlint.index.names import ImportTable
+
+
+@dataclass
+class FileContext:
+    """The file under analysis: path, module, role, source, tree and import table.
+
+    ``candidate_roles`` holds the roles the file may have (two for a ``models.py`` that is
+    either a domain module or a Django model module); the project pass drops findings of
+    rules whose roles do not include the final one.
+    """
+
+    path: str  # display path
+    relative: str  # path relative to the project root, with ``/``: what globs match
+    module: str
+    is_package: bool
+    is_test: bool
+    candidate_roles: frozenset[str]
+    text: str
+    tree: cst.Module
+    names: ImportTable
+    bindings: Mapping[str, BindingFact]
+    top_level: int | None = field(default=None)  # index of the top-level statement being walked
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    @property
+    def is_stub(self) -> bool:
+        return self.relative.endswith(".pyi")
+
+    def qualified_name(self, node: cst.BaseExpression) -> str | None:
+        return self.names.qualified_name(node)

@@ -1,0 +1,375 @@
+"""The per-file pass: read, decode, parse once, walk once, and return plain results.
+
+One ``FilePass`` is built per worker process (rules, role globs and source roots are
+compiled once) and then checks many files. Nothing a file contains can stop the pass:
+unreadable or unparsable input becomes a BL001-style finding, and a rule that raises is
+reported by name while the other rules go on.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from backlint.config import Settings
+from backlint.diagnostics import Diagnostic, Position, RunProblem, Span
+from backlint.engine.context import FileContext
+from backlint.engine.positions import PositionIndex
+from backlint.engine.walker import Dispatch, Hook, walk
+from backlint.index.collect import collect
+from backlint.index.facts import FileFacts, ImportFact
+from backlint.index.modules import module_name
+from backlint.index.roles import RoleMatcher, is_test_path
+from backlint.rules.base import (
+    Condition,
+    FileRule,
+    ParseFailureRule,
+    PendingReport,
+    Rule,
+    node_hooks,
+)
+from backlint.source import SourceError, decode
+from backlint.suppression import Directive, find_directives
+
+# Files above this size are skipped with a message: they are generated data, not code a
+# person reviews, and parsing them would dominate the run.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+_STRING_NODES = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
+
+
+@dataclass(frozen=True)
+class FileTask:
+    """One file to check. ``text`` is set for stdin input."""
+
+    path: Path  # absolute
+    display: str
+    relative: str
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class ConditionalDiagnostic:
+    """A finding that the project pass keeps only if all its conditions hold."""
+
+    diagnostic: Diagnostic
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    diagnostics: tuple[Diagnostic, ...] = ()
+    conditional: tuple[ConditionalDiagnostic, ...] = ()
+    facts: FileFacts | None = None
+    directives: tuple[Directive, ...] = ()
+    snippets: dict[int, str] = field(default_factory=dict)
+    problems: tuple[RunProblem, ...] = ()
+    internal_errors: tuple[RunProblem, ...] = ()
+    lines: int = 0
+
+
+class _ParseFailure(Exception):
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+def _syntax_message(detail: str | None) -> str:
+    detail = (detail or "").strip()
+    return "syntax error" if detail in ("", "invalid syntax") else f"syntax error: {detail}"
+
+
+def _parse(text: str) -> tuple[cst.Module, ast.Module | None]:
+    """Parse with ``ast`` first, then libcst.
+
+    ``ast`` is written in C and rejects pathological nesting with a clean error, while
+    libcst's native parser can overflow its stack (and kill the process) on the same
+    input. Its tree also positions reported nodes cheaply (``positions.py``). A
+    ``SyntaxError`` from ``ast`` alone is not final: the code may use syntax newer than
+    the running Python, which libcst knows.
+    """
+    tree: ast.Module | None = None
+    syntax_error: SyntaxError | None = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences and the like
+            tree = ast.parse(text)
+    except SyntaxError as error:
+        if "too many nested" in (error.msg or ""):
+            raise _ParseFailure(f"too deeply nested to analyze: {error.msg}", error.lineno or 1)
+        syntax_error = error
+    except (RecursionError, MemoryError):
+        raise _ParseFailure("too deeply nested to analyze") from None
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        if syntax_error is not None:
+            raise _ParseFailure(
+                _syntax_message(syntax_error.msg),
+                syntax_error.lineno or 1,
+                max(syntax_error.offset or 1, 1),
+            ) from None
+        raise _ParseFailure(
+            _syntax_message(error.message), error.raw_line, error.raw_column + 1
+        ) from None
+    except RecursionError:
+        raise _ParseFailure("too deeply nested to analyze") from None
+    return module, tree
+
+
+class FilePass:
+    """Checks files one at a time with a fixed set of rules; one instance per worker."""
+
+    def __init__(self, settings: Settings, rule_classes: Sequence[type[Rule]]) -> None:
+        self.settings = settings
+        self.roots = settings.source_roots()
+        self.roles = RoleMatcher(settings.roles)
+        self.rules: list[FileRule] = [
+            cls(settings.options_for(cls.name))
+            for cls in rule_classes
+            if issubclass(cls, FileRule)
+        ]
+        self._hooks: dict[int, list[tuple[str, str, Hook]]] = {
+            id(rule): [
+                (kind, type_name, getattr(rule, f"{kind}_{type_name}"))
+                for kind, type_name in node_hooks(rule)
+            ]
+            for rule in self.rules
+        }
+        self._failure_rules = [rule for rule in self.rules if isinstance(rule, ParseFailureRule)]
+
+    def check(self, task: FileTask) -> FileResult:
+        try:
+            return self._check(task)
+        except Exception as error:  # the last line of defence: report, never crash the run
+            return FileResult(
+                task.display,
+                internal_errors=(
+                    RunProblem(task.display, f"internal error: {type(error).__name__}: {error}"),
+                ),
+            )
+
+    def _failure(self, task: FileTask, message: str, line: int, column: int) -> FileResult:
+        diagnostics = []
+        for rule in self._failure_rules:
+            position = Position(max(line, 1), max(column, 1))
+            diagnostics.append(
+                Diagnostic(
+                    path=task.display,
+                    span=Span(position, position),
+                    code=rule.code,
+                    name=rule.name,
+                    message=rule.describe_failure(message),
+                    severity=rule.severity,
+                    help=rule.fix_text,
+                )
+            )
+        return FileResult(task.display, diagnostics=tuple(diagnostics))
+
+    def _check(self, task: FileTask) -> FileResult:
+        if task.text is not None:
+            text = task.text
+        else:
+            try:
+                size = task.path.stat().st_size
+                if size > MAX_FILE_BYTES:
+                    return FileResult(
+                        task.display,
+                        problems=(
+                            RunProblem(task.display, f"skipped: larger than {MAX_FILE_BYTES} bytes"),
+                        ),
+                    )
+                data = task.path.read_bytes()
+            except OSError as error:
+                return self._failure(task, f"cannot read the file: {error.strerror}", 1, 1)
+            try:
+                text = decode(data).text
+            except SourceError as error:
+                return self._failure(task, str(error), error.line, error.column)
+        try:
+            module, tree = _parse(text)
+        except _ParseFailure as failure:
+            return self._failure(task, str(failure), failure.line, failure.column)
+        return self._analyze(task, text, module, tree)
+
+    def _analyze(
+        self, task: FileTask, text: str, module: cst.Module, tree: ast.Module | None
+    ) -> FileResult:
+        name, is_package = module_name(task.path, self.roots)
+        collected = collect(module, name, is_package)
+        assert collected.table is not None
+        context = FileContext(
+            path=task.display,
+            relative=task.relative,
+            module=name,
+            is_package=is_package,
+            is_test=is_test_path(task.relative),
+            candidate_roles=self.roles.candidate_roles(task.relative),
+            text=text,
+            tree=module,
+            names=collected.table,
+            bindings={binding.name: binding for binding in collected.bindings},
+        )
+        positions = PositionIndex(module, tree)
+        internal_errors: list[RunProblem] = []
+        reports = self._run_rules(context, internal_errors)
+        diagnostics: list[Diagnostic] = []
+        conditional: list[ConditionalDiagnostic] = []
+        rules_by_code = {rule.code: rule for rule in self.rules}
+        for report in reports:
+            diagnostic = self._diagnostic(
+                task, report, rules_by_code[report.code], positions, context.lines
+            )
+            if report.conditions:
+                conditional.append(ConditionalDiagnostic(diagnostic, report.conditions))
+            else:
+                diagnostics.append(diagnostic)
+        directives = find_directives(text)
+        lines = context.lines
+        imports = []
+        for raw in collected.imports:
+            span = positions.span(raw.node, raw.top_level)
+            line_text = lines[span.start.line - 1] if span.start.line <= len(lines) else ""
+            noqa = next((d for d in directives if d.line == span.start.line), None)
+            imports.append(
+                ImportFact(
+                    raw.module,
+                    raw.name,
+                    raw.kind,
+                    span,
+                    line_text,
+                    None if noqa is None else frozenset(m.code for m in noqa.codes),
+                )
+            )
+        facts = FileFacts(
+            path=task.display,
+            module=name,
+            is_package=is_package,
+            is_test=context.is_test,
+            roles=context.candidate_roles,
+            imports=tuple(imports),
+            bindings=tuple(collected.bindings),
+            classes=tuple(collected.classes),
+            lines=len(lines),
+        )
+        snippet_lines = {d.span.start.line for d in diagnostics}
+        snippet_lines.update(c.diagnostic.span.start.line for c in conditional)
+        # Project rules report at imports and BL002 at noqa comments: keep those lines too.
+        snippet_lines.update(fact.span.start.line for fact in imports)
+        snippet_lines.update(directive.line for directive in directives)
+        snippets = {n: lines[n - 1] for n in snippet_lines if 0 < n <= len(lines)}
+        return FileResult(
+            task.display,
+            diagnostics=tuple(diagnostics),
+            conditional=tuple(conditional),
+            facts=facts,
+            directives=directives,
+            snippets=snippets,
+            internal_errors=tuple(internal_errors),
+            lines=len(lines),
+        )
+
+    def _run_rules(self, context: FileContext, errors: list[RunProblem]) -> list[PendingReport]:
+        active = [rule for rule in self.rules if self._applies(rule, context, errors)]
+        dispatch = Dispatch()
+        for rule in active:
+            for kind, type_name, hook in self._hooks[id(rule)]:
+                dispatch.add(kind, type_name, hook, rule)
+        failed: set[int] = set()
+
+        def crashed(rule: object, error: Exception) -> None:
+            failed.add(id(rule))
+            dispatch.disable(rule)
+            assert isinstance(rule, Rule)
+            errors.append(
+                RunProblem(
+                    context.path,
+                    f"rule {rule.code} ({rule.name}) failed on this file: "
+                    f"{type(error).__name__}: {error}",
+                )
+            )
+
+        for rule in active:
+            try:
+                rule.begin_file(context)
+            except Exception as error:
+                crashed(rule, error)
+
+        def set_top_level(index: int) -> None:
+            context.top_level = index
+
+        if dispatch:
+            walk(
+                context.tree,
+                dispatch,
+                set_top_level,
+                lambda hook, error: crashed(dispatch.owner(hook), error),
+            )
+        context.top_level = None
+        reports: list[PendingReport] = []
+        for rule in active:
+            if id(rule) not in failed:
+                try:
+                    rule.end_file()
+                except Exception as error:
+                    crashed(rule, error)
+            taken = rule.take_reports()
+            if id(rule) not in failed:
+                reports.extend(taken)
+        return reports
+
+    @staticmethod
+    def _applies(rule: FileRule, context: FileContext, errors: list[RunProblem]) -> bool:
+        if isinstance(rule, ParseFailureRule):
+            return False
+        try:
+            return rule.applies_to(context)
+        except Exception as error:
+            errors.append(
+                RunProblem(context.path, f"rule {rule.code} ({rule.name}) failed: {error}")
+            )
+            return False
+
+    @staticmethod
+    def _diagnostic(
+        task: FileTask,
+        report: PendingReport,
+        rule: FileRule,
+        positions: PositionIndex,
+        lines: Sequence[str],
+    ) -> Diagnostic:
+        noqa_line = 0
+        if report.span is not None:
+            span = report.span
+        elif report.node is not None:
+            span = positions.span(report.node, report.top_level)
+            if report.end_node is not None:
+                span = Span(span.start, positions.span(report.end_node, report.top_level).end)
+            if report.first_line and span.end.line != span.start.line:
+                line = span.start.line
+                text = lines[line - 1] if line <= len(lines) else ""
+                span = Span(span.start, Position(line, len(text.rstrip()) + 1))
+            # A finding on a multi-line string is silenced on the string's closing line.
+            if isinstance(report.node, _STRING_NODES) and span.end.line != span.start.line:
+                noqa_line = span.end.line
+        else:  # pragma: no cover - report() always sets one of them
+            span = Span(Position(1, 1), Position(1, 1))
+        return Diagnostic(
+            path=task.display,
+            span=span,
+            code=rule.code,
+            name=rule.name,
+            message=report.message,
+            severity=rule.severity,
+            help=rule.fix_text,
+            fix=report.fix,
+            related=report.related,
+            noqa_line=noqa_line,
+        )

@@ -1,0 +1,165 @@
+"""Positions for the few nodes that are reported, without libcst's PositionProvider.
+
+PositionProvider renders the whole module while recording a range for every node; on a
+real project that costs several times the parse. A finding only needs the range of its
+own node, so this module renders just the top-level statement that holds it. The line
+that statement starts on comes from Python's ``ast`` (already parsed as a safety check
+before libcst; see ``filepass.py``): an ``ast`` statement's ``lineno`` minus the comment
+and blank lines libcst attaches to the statement as ``leading_lines``.
+
+If the ``ast`` tree is missing or does not line up with libcst's (for instance syntax that
+the running Python does not know), the whole module is rendered once instead.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+from backlint.diagnostics import Position, Span
+
+_Range = tuple[tuple[int, int], tuple[int, int]]  # ((line, col0), (line, col0)), 1-based lines
+
+
+@dataclass(frozen=False)
+class _RecordingState(CodegenState):
+    """Codegen that tracks line and column and records each node's syntactic range."""
+
+    line: int = 1
+    column: int = 0
+    ranges: dict[cst.CSTNode, _Range] = field(default_factory=dict)
+    _starts: list[tuple[int, int]] = field(default_factory=list)
+
+    def add_indent_tokens(self) -> None:
+        for token in self.indent_tokens:
+            self.add_token(token)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        newlines = value.count("\n")
+        if newlines:
+            self.line += newlines
+            self.column = len(value) - value.rfind("\n") - 1
+        elif "\r" in value:
+            self.line += value.count("\r")
+            self.column = len(value) - value.rfind("\r") - 1
+        else:
+            self.column += len(value)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self._starts.append((self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self._starts.pop()
+        if node not in self.ranges:
+            self.ranges[node] = (start, (self.line, self.column))
+
+    @contextmanager
+    def record_syntactic_position(
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> Iterator[None]:
+        start = (self.line, self.column)
+        try:
+            yield
+        finally:
+            end = (self.line, self.column)
+            if start_node is not None and start_node in self.ranges:
+                start = self.ranges[start_node][0]
+            if end_node is not None and end_node in self.ranges:
+                end = self.ranges[end_node][1]
+            self.ranges[node] = (start, end)
+
+
+def _first_line(statement: ast.stmt) -> int:
+    decorators = getattr(statement, "decorator_list", None)
+    if decorators:
+        return min(decorator.lineno for decorator in decorators)
+    return statement.lineno
+
+
+def _ast_statement_count(statement: cst.BaseStatement) -> int:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return len(statement.body)
+    return 1
+
+
+class PositionIndex:
+    """Answers "where is this node" for nodes of one module, rendering lazily."""
+
+    def __init__(self, module: cst.Module, tree: ast.Module | None) -> None:
+        self._module = module
+        self._tree = tree
+        self._statement_lines: list[int] | None = None
+        self._ranges: dict[cst.CSTNode, _Range] = {}
+        self._rendered: set[int] = set()
+        self._whole_module_rendered = False
+
+    def _starts(self) -> list[int] | None:
+        """The line where each top-level libcst statement's rendering starts, if ``ast`` agrees."""
+        if self._statement_lines is not None:
+            return self._statement_lines
+        if self._tree is None:
+            return None
+        ast_body = self._tree.body
+        lines: list[int] = []
+        cursor = 0
+        for statement in self._module.body:
+            if cursor >= len(ast_body):
+                return None
+            first = _first_line(ast_body[cursor])
+            leading = len(statement.leading_lines)
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.decorators:
+                leading += len(statement.decorators[0].leading_lines)
+            lines.append(first - leading)
+            cursor += _ast_statement_count(statement)
+        if cursor != len(ast_body):
+            return None
+        self._statement_lines = lines
+        return lines
+
+    def _render_statement(self, index: int) -> None:
+        if index in self._rendered:
+            return
+        self._rendered.add(index)
+        starts = self._starts()
+        if starts is None:
+            self._render_module()
+            return
+        state = _RecordingState(
+            default_indent=self._module.default_indent,
+            default_newline=self._module.default_newline,
+        )
+        state.line = starts[index]
+        self._module.body[index]._codegen(state)
+        for node, span in state.ranges.items():
+            self._ranges.setdefault(node, span)
+
+    def _render_module(self) -> None:
+        if self._whole_module_rendered:
+            return
+        self._whole_module_rendered = True
+        state = _RecordingState(
+            default_indent=self._module.default_indent,
+            default_newline=self._module.default_newline,
+        )
+        self._module._codegen(state)
+        self._ranges.update(state.ranges)
+
+    def span(self, node: cst.CSTNode, top_level: int | None) -> Span:
+        """The range of ``node``; ``top_level`` is the index of its top-level statement if known."""
+        if node not in self._ranges:
+            if top_level is not None and 0 <= top_level < len(self._module.body):
+                self._render_statement(top_level)
+            if node not in self._ranges:
+                self._render_module()
+        (start_line, start_col), (end_line, end_col) = self._ranges.get(node, ((1, 0), (1, 0)))
+        return Span(Position(start_line, start_col + 1), Position(end_line, end_col + 1))

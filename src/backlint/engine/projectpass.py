@@ -1,0 +1,148 @@
+"""The project pass: join the per-file results, run cross-file rules, apply suppressions.
+
+Runs once per run in the parent process. Everything here is order-independent: inputs
+are sorted before use and the output is sorted, so ``--jobs`` never changes a result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pathspec
+
+from backlint.config import Settings
+from backlint.diagnostics import Diagnostic, RunProblem
+from backlint.engine.filepass import FileResult
+from backlint.index.project import ProjectIndex
+from backlint.rules.base import ProjectRule, Rule, SuppressionAuditRule
+from backlint.selection import matches_any
+from backlint.suppression import FileSuppressions
+
+
+@dataclass
+class Outcome:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    internal_errors: list[RunProblem] = field(default_factory=list)
+    project: ProjectIndex | None = None
+
+
+class _PerFileIgnores:
+    def __init__(self, settings: Settings) -> None:
+        self._entries = [
+            (pathspec.PathSpec.from_lines("gitwildmatch", [pattern]), codes)
+            for pattern, codes in settings.per_file_ignores
+        ]
+
+    def ignored(self, relative: str, diagnostic: Diagnostic) -> bool:
+        return any(
+            spec.match_file(relative) and matches_any(diagnostic.code, diagnostic.name, codes)
+            for spec, codes in self._entries
+        )
+
+
+def run_project_pass(
+    results: Sequence[FileResult],
+    relative_paths: Mapping[str, str],
+    settings: Settings,
+    enabled: Mapping[str, type[Rule]],
+    known: Mapping[str, type[Rule]],
+) -> Outcome:
+    outcome = Outcome()
+    project = ProjectIndex(r.facts for r in results if r.facts is not None)
+    outcome.project = project
+    candidates: list[Diagnostic] = []
+    for result in results:
+        candidates.extend(result.diagnostics)
+        outcome.internal_errors.extend(result.internal_errors)
+        for conditional in result.conditional:
+            if _conditions_hold(conditional.conditions, project, conditional.diagnostic, outcome):
+                candidates.append(conditional.diagnostic)
+    candidates = [d for d in candidates if _role_still_applies(d, enabled, project)]
+    for rule_class in enabled.values():
+        if issubclass(rule_class, ProjectRule):
+            rule = rule_class(settings.options_for(rule_class.name))
+            try:
+                candidates.extend(rule.check_project(project))
+            except Exception as error:
+                outcome.internal_errors.append(
+                    RunProblem(
+                        "<project>",
+                        f"rule {rule.code} ({rule.name}) failed: {type(error).__name__}: {error}",
+                    )
+                )
+
+    ignores = _PerFileIgnores(settings)
+    suppressions = {r.path: FileSuppressions(r.path, r.directives) for r in results}
+    for path, line, code in project.used_suppressions:
+        if path in suppressions:
+            suppressions[path].mark_used(line, code)
+    kept: list[Diagnostic] = []
+    for diagnostic in candidates:
+        if ignores.ignored(relative_paths.get(diagnostic.path, diagnostic.path), diagnostic):
+            continue
+        table = suppressions.get(diagnostic.path)
+        if table is not None and table.suppresses(diagnostic):
+            continue
+        kept.append(diagnostic)
+    kept.extend(_unused_suppressions(suppressions, relative_paths, enabled, known, ignores))
+    kept.sort(key=Diagnostic.sort_key)
+    outcome.diagnostics = kept
+    return outcome
+
+
+def _conditions_hold(
+    conditions: Sequence[object], project: ProjectIndex, diagnostic: Diagnostic, outcome: Outcome
+) -> bool:
+    try:
+        return all(condition.holds(project) for condition in conditions)  # type: ignore[attr-defined]
+    except Exception as error:
+        outcome.internal_errors.append(
+            RunProblem(diagnostic.path, f"rule {diagnostic.code} failed: {error}")
+        )
+        return False
+
+
+def _role_still_applies(
+    diagnostic: Diagnostic, enabled: Mapping[str, type[Rule]], project: ProjectIndex
+) -> bool:
+    """Drop findings of role-scoped rules on files whose final role left their scope."""
+    rule = enabled.get(diagnostic.code)
+    facts = project.files.get(diagnostic.path)
+    if rule is None or rule.roles is None or facts is None or len(facts.roles) < 2:
+        return True
+    role = project.role_of(diagnostic.path)
+    return role is not None and role in rule.roles
+
+
+def _unused_suppressions(
+    suppressions: Mapping[str, FileSuppressions],
+    relative_paths: Mapping[str, str],
+    enabled: Mapping[str, type[Rule]],
+    known: Mapping[str, type[Rule]],
+    ignores: _PerFileIgnores,
+) -> list[Diagnostic]:
+    auditors = [
+        cls({}) for cls in enabled.values() if issubclass(cls, SuppressionAuditRule)
+    ]
+    found: list[Diagnostic] = []
+    for auditor in auditors:
+        assert isinstance(auditor, SuppressionAuditRule)
+        for path, table in sorted(suppressions.items()):
+            for _directive, mention in table.unused():
+                # Codes of other tools may serve ruff or flake8; codes of rules this run
+                # did not enable may serve another configuration.
+                if not mention.code.startswith("BL"):
+                    continue
+                is_known = mention.code in known
+                if is_known and mention.code not in enabled:
+                    continue
+                diagnostic = auditor.check_unused(path, mention.code, is_known, mention.span)
+                if diagnostic is None:
+                    continue
+                if ignores.ignored(relative_paths.get(path, path), diagnostic):
+                    continue
+                if table.suppresses(diagnostic):
+                    continue
+                found.append(diagnostic)
+    return found

@@ -1,0 +1,1 @@
+"""The project index: facts per file, import table, roles, modules, import graph."""

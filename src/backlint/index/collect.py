@@ -1,0 +1,221 @@
+"""Collects a file's imports, module-level bindings and classes from its libcst tree.
+
+This walks statements only (compound statements and their bodies), never expressions, so
+it costs a small fraction of the parse. Import kinds follow rules.md §2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from backlint.index.facts import BindingFact, ClassFact, ImportKind
+from backlint.index.names import ImportTable, dotted_name, resolve_relative
+
+
+@dataclass(frozen=True)
+class RawImport:
+    """An import found in the tree, before it is positioned."""
+
+    module: str
+    name: str
+    kind: ImportKind
+    node: cst.Import | cst.ImportFrom
+    top_level: int
+
+
+@dataclass
+class Collected:
+    imports: list[RawImport] = field(default_factory=list)
+    bindings: list[BindingFact] = field(default_factory=list)
+    classes: list[ClassFact] = field(default_factory=list)
+    table: ImportTable | None = None
+
+
+def _body_of(node: cst.CSTNode) -> Sequence[cst.BaseStatement | cst.BaseSmallStatement]:
+    body = getattr(node, "body", None)
+    if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+        return body.body
+    return ()
+
+
+def _is_type_checking(test: cst.BaseExpression) -> bool:
+    name = dotted_name(test)
+    if name in ("TYPE_CHECKING", "typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"):
+        return True
+    return isinstance(test, cst.Name) and test.value == "False"
+
+
+def _catches_import_error(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = (
+        [element.value for element in handler.type.elements]
+        if isinstance(handler.type, cst.Tuple)
+        else [handler.type]
+    )
+    return any(
+        (dotted_name(t) or "").rsplit(".", 1)[-1] in ("ImportError", "ModuleNotFoundError")
+        for t in types
+    )
+
+
+def _children(
+    statement: cst.CSTNode, kind: ImportKind
+) -> Iterator[tuple[cst.CSTNode, ImportKind]]:
+    """The statements nested in ``statement`` with the import kind that applies inside them."""
+    if isinstance(statement, (cst.FunctionDef,)):
+        for child in _body_of(statement):
+            yield child, ImportKind.DEFERRED if kind is ImportKind.RUNTIME else kind
+        return
+    if isinstance(statement, cst.If):
+        inner = ImportKind.TYPE_CHECKING if _is_type_checking(statement.test) else kind
+        for child in _body_of(statement):
+            yield child, inner
+        if statement.orelse is not None:
+            yield statement.orelse, kind
+        return
+    if isinstance(statement, (cst.Try, cst.TryStar)):
+        guarded = any(_catches_import_error(handler) for handler in statement.handlers)
+        body_kind = ImportKind.GUARDED if guarded and kind is ImportKind.RUNTIME else kind
+        for child in _body_of(statement):
+            yield child, body_kind
+        for handler in statement.handlers:
+            for child in _body_of(handler):
+                yield child, body_kind
+        for extra in (statement.orelse, statement.finalbody):
+            if extra is not None:
+                for child in _body_of(extra):
+                    yield child, kind
+        return
+    if isinstance(statement, cst.Match):
+        for case in statement.cases:
+            for child in _body_of(case):
+                yield child, kind
+        return
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            yield small, kind
+        return
+    for child in _body_of(statement):
+        yield child, kind
+    orelse = getattr(statement, "orelse", None)
+    if orelse is not None:
+        yield orelse, kind
+
+
+def _import_entries(
+    node: cst.Import | cst.ImportFrom, module: str, is_package: bool
+) -> Iterator[tuple[str, str, str, str]]:
+    """``(module, name, local name, what the local name stands for)`` per imported name.
+
+    ``import a.b`` binds ``a`` to the package ``a``; ``import a.b as x`` binds ``x`` to
+    ``a.b``; ``from a import b`` binds ``b`` to ``a.b``.
+    """
+    if isinstance(node, cst.Import):
+        for alias in node.names:
+            full = dotted_name(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                yield full, "", alias.asname.name.value, full
+            else:
+                head = full.split(".", 1)[0]
+                yield full, "", head, head
+        return
+    target = dotted_name(node.module) if node.module is not None else ""
+    source = resolve_relative(module, is_package, len(node.relative), target or "")
+    if isinstance(node.names, cst.ImportStar):
+        return
+    for alias in node.names:
+        name = dotted_name(alias.name) or ""
+        local = (
+            alias.asname.name.value
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+            else name
+        )
+        yield source, name, local, f"{source}.{name}" if source else name
+
+
+def _binding_shape(value: cst.BaseExpression, table: dict[str, str]) -> tuple[str, str]:
+    if isinstance(value, cst.Name) and value.value == "None":
+        return "none", ""
+    if isinstance(value, (cst.List, cst.ListComp)):
+        return "list", ""
+    if isinstance(value, (cst.Dict, cst.DictComp)):
+        return "dict", ""
+    if isinstance(value, (cst.Set, cst.SetComp)):
+        return "set", ""
+    if isinstance(value, cst.Call):
+        callee = dotted_name(value.func)
+        if callee is not None:
+            head, _, rest = callee.partition(".")
+            qualified = table.get(head, head)
+            return "call", f"{qualified}.{rest}" if rest else qualified
+        return "call", ""
+    if isinstance(value, (cst.Name, cst.Attribute)):
+        dotted = dotted_name(value)
+        if dotted is not None:
+            head, _, rest = dotted.partition(".")
+            if head in table:
+                return "alias", f"{table[head]}.{rest}" if rest else table[head]
+    return "other", ""
+
+
+def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected:
+    """Walk the statements of ``module_node`` and return its facts and import table."""
+    result = Collected()
+    names: dict[str, str] = {}
+    local: set[str] = set()
+    top_assignments: list[tuple[str, cst.BaseExpression]] = []
+    class_nodes: list[cst.ClassDef] = []
+
+    for index, top in enumerate(module_node.body):
+        stack: list[tuple[cst.CSTNode, ImportKind, bool]] = [(top, ImportKind.RUNTIME, True)]
+        while stack:
+            statement, kind, at_top = stack.pop()
+            if isinstance(statement, (cst.Import, cst.ImportFrom)):
+                for source, name, binding, meaning in _import_entries(
+                    statement, module, is_package
+                ):
+                    result.imports.append(RawImport(source, name, kind, statement, index))
+                    names.setdefault(binding, meaning)
+                continue
+            if at_top:
+                if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                    local.add(statement.name.value)
+                elif isinstance(statement, cst.Assign):
+                    for target in statement.targets:
+                        if isinstance(target.target, cst.Name):
+                            local.add(target.target.value)
+                            top_assignments.append((target.target.value, statement.value))
+                elif isinstance(statement, cst.AnnAssign) and isinstance(
+                    statement.target, cst.Name
+                ):
+                    local.add(statement.target.value)
+                    if statement.value is not None:
+                        top_assignments.append((statement.target.value, statement.value))
+            if isinstance(statement, cst.ClassDef) and at_top:
+                class_nodes.append(statement)
+            nested_top = at_top and isinstance(statement, cst.SimpleStatementLine)
+            # Module-level ``if``/``try`` blocks still bind module-level names.
+            keeps_top = at_top and isinstance(
+                statement, (cst.If, cst.Else, cst.Try, cst.TryStar, cst.With)
+            )
+            children = list(_children(statement, kind))
+            for child, child_kind in reversed(children):
+                stack.append((child, child_kind, nested_top or keeps_top))
+
+    result.table = ImportTable(module, names, frozenset(local))
+    for name, value in top_assignments:
+        shape, target = _binding_shape(value, names)
+        result.bindings.append(BindingFact(name, shape, target))
+    for name, qualified in names.items():
+        result.bindings.append(BindingFact(name, "import", qualified))
+    table = result.table
+    for class_node in class_nodes:
+        bases = (table.qualified_name(arg.value) for arg in class_node.bases if arg.keyword is None)
+        result.classes.append(
+            ClassFact(class_node.name.value, tuple(base for base in bases if base is not None))
+        )
+    return result

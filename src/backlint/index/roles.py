@@ -1,0 +1,59 @@
+"""File roles (rules.md §2) and test-code recognition, from the file's path alone.
+
+Roles are gitignore-style globs matched against the path relative to the project root;
+the first role whose globs match wins. A ``models.py`` that matches the ``domain`` role is
+only provisionally domain: in a Django project it is a ``model`` (an active record), which
+the project pass decides once it knows whether anything imports django.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+import pathspec
+
+LAYER_ROLES = frozenset({"routes", "service", "domain", "model", "repository", "schemas"})
+
+
+class RoleMatcher:
+    """Compiled role globs: built once per run (per worker), used for every file."""
+
+    def __init__(self, roles: Sequence[tuple[str, Sequence[str]]]) -> None:
+        self._specs = [
+            (name, pathspec.PathSpec.from_lines("gitwildmatch", globs)) for name, globs in roles
+        ]
+
+    def role_of(self, relative_path: str) -> str | None:
+        for name, spec in self._specs:
+            if spec.match_file(relative_path):
+                return name
+        return None
+
+    def candidate_roles(self, relative_path: str) -> frozenset[str]:
+        """The roles a file may end up with; two for a Django-or-not ``models.py``."""
+        role = self.role_of(relative_path)
+        if role is None:
+            return frozenset()
+        if role == "domain" and PurePosixPath(relative_path).name == "models.py":
+            return frozenset({"domain", "model"})
+        return frozenset({role})
+
+
+def final_role(candidates: frozenset[str], uses_django: bool) -> str | None:
+    """Pick the role of a file once the project is known."""
+    if not candidates:
+        return None
+    if candidates == {"domain", "model"}:
+        return "model" if uses_django else "domain"
+    return next(iter(candidates))
+
+
+def is_test_path(relative_path: str) -> bool:
+    """A path segment ``tests``/``test``, or a ``test_*.py``/``*_test.py``/``conftest.py`` name."""
+    path = PurePosixPath(relative_path)
+    if any(part in ("tests", "test") for part in path.parts[:-1]):
+        return True
+    name = path.name
+    stem = path.stem
+    return name == "conftest.py" or stem.startswith("test_") or stem.endswith("_test")

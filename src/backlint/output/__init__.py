@@ -1,0 +1,45 @@
+"""Output formats: each is a pure function from a ``Report`` to the text to write.
+
+``FORMATS`` maps the ``--output-format`` names to them; it is read-only because the CLI's
+choices and the docs are generated from it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from backlint.output.base import Formatter, Report
+from backlint.output.concise import render_concise
+from backlint.output.full import render_full
+from backlint.output.github import render_github
+from backlint.output.gitlab import render_gitlab
+from backlint.output.json_format import render_json, render_json_lines
+from backlint.output.sarif import render_sarif
+
+__all__ = ["FORMATS", "Formatter", "Report", "render_statistics"]
+
+FORMATS: Mapping[str, Formatter] = MappingProxyType(
+    {
+        "full": render_full,
+        "concise": render_concise,
+        "json": render_json,
+        "json-lines": render_json_lines,
+        "sarif": render_sarif,
+        "github": render_github,
+        "gitlab": render_gitlab,
+    }
+)
+
+
+def render_statistics(report: Report) -> str:
+    """One line per code, most frequent first (ties by code), like ``ruff --statistics``."""
+    counts = Counter(diagnostic.code for diagnostic in report.diagnostics)
+    names = {diagnostic.code: diagnostic.name for diagnostic in report.diagnostics}
+    lines = []
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        rule = report.rules.get(code)
+        name = rule.name if rule is not None else names[code]
+        lines.append(f"{count:>5}\t{code}\t{name}\n")
+    return "".join(lines)

@@ -1,0 +1,116 @@
+"""Helpers several formats share: paths, source lines, fingerprints and the summary line.
+
+Kept private to the ``output`` package: the formats are the public surface.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from backlint.diagnostics import Diagnostic, Span
+from backlint.output.base import Report
+
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+def summary_line(count: int) -> str:
+    """The last line of the human formats."""
+    if count == 0:
+        return "All checks passed!"
+    return f"Found {count} finding{'' if count == 1 else 's'}."
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks turned into spaces.
+
+    Line-oriented formats promise one finding per line, and editor plugins parse them with
+    line regexes, so a message must never break that line.
+    """
+    return _LINE_BREAKS.sub(" ", text)
+
+
+def slashed(path: str) -> str:
+    """A display path with ``/`` separators, whatever the platform wrote."""
+    return path.replace(os.sep, "/")
+
+
+def absolute_path(report: Report, path: str) -> Path:
+    """The absolute form of a display path; the same rule as ``Report.absolute``."""
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else report.cwd / candidate
+
+
+def root_relative(report: Report, path: str) -> str | None:
+    """``path`` relative to the project root with ``/`` separators, or None if outside it.
+
+    The lexical comparison comes first so that formats stay pure when the paths are plain;
+    resolving symlinks is the fallback for a root or working directory reached through a
+    link (GitHub wants the real repository path).
+    """
+    absolute = absolute_path(report, path)
+    relative = _relative_to(_normalized(absolute), _normalized(report.root))
+    if relative is None:
+        relative = _relative_to(absolute.resolve(), report.root.resolve())
+    return relative
+
+
+def _normalized(path: Path) -> Path:
+    # Lexical only: folds "." and ".." without touching the file system.
+    return Path(os.path.normpath(path))
+
+
+def _relative_to(path: Path, root: Path) -> str | None:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+def location_path(report: Report, path: str) -> str:
+    """The path CI reports use: root-relative when possible, else absolute with ``/``."""
+    relative = root_relative(report, path)
+    if relative is not None:
+        return relative
+    return _normalized(absolute_path(report, path)).as_posix()
+
+
+def source_line(report: Report, diagnostic: Diagnostic) -> str | None:
+    """The text of the line a finding starts on, without its line break, if known."""
+    lines = report.snippets.get(diagnostic.path)
+    if lines is None:
+        return None
+    text = lines.get(diagnostic.span.start.line)
+    return None if text is None else text.rstrip("\r\n")
+
+
+def fingerprint_inputs(report: Report) -> Iterator[tuple[Diagnostic, bytes]]:
+    """Yield each diagnostic with the bytes its fingerprint is a hash of.
+
+    The input is the code, the root-relative path (absolute outside the root), the stripped
+    text of the start line and how many identical (code, path, text) triples came before in
+    the sorted run. No line number is involved, so the fingerprint survives lines being
+    inserted above; the counter keeps two identical lines in one file apart.
+    """
+    seen: dict[tuple[str, str, str], int] = {}
+    for diagnostic in report.diagnostics:
+        text = (source_line(report, diagnostic) or "").strip()
+        key = (diagnostic.code, location_path(report, diagnostic.path), text)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        # A JSON list keeps the fields apart whatever characters they hold.
+        yield diagnostic, json.dumps([*key, occurrence], ensure_ascii=False).encode("utf-8")
+
+
+def bounds(span: Span) -> tuple[int, int, int, int]:
+    """``(start line, start column, end line, end column)``, clamped to be well formed.
+
+    CI consumers reject a whole upload over one column 0 or a range that ends before it
+    starts, so a malformed span is repaired here rather than passed on.
+    """
+    start = (max(1, span.start.line), max(1, span.start.column))
+    end = max(start, (span.end.line, span.end.column))
+    return (*start, *end)

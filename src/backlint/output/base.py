@@ -1,0 +1,38 @@
+"""The interface every output format implements, and the registry of formats.
+
+A format is a function from the run's sorted diagnostics to the text written to stdout or
+``--output-file``. Formats never read files of the project: everything they need is in the
+diagnostics and in ``Report``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from backlint.diagnostics import Diagnostic
+from backlint.rules.base import Rule
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a format may use besides the diagnostics."""
+
+    diagnostics: Sequence[Diagnostic]
+    rules: Mapping[str, type[Rule]]  # every known rule by code
+    root: Path  # the project root: SARIF and GitLab paths are relative to it
+    cwd: Path  # the working directory display paths are relative to
+    version: str
+    # Text of the lines findings start on, by display path and line number: formats that
+    # show source (``full``) or fingerprint it (SARIF, GitLab) read it from here, so that
+    # stdin input and files changed since the run are handled alike.
+    snippets: Mapping[str, Mapping[int, str]]
+    quiet: bool = False
+
+    def absolute(self, diagnostic: Diagnostic) -> Path:
+        path = Path(diagnostic.path)
+        return path if path.is_absolute() else self.cwd / path
+
+
+Formatter = Callable[[Report], str]

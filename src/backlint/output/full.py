@@ -1,0 +1,58 @@
+"""The default human format: each finding with its source line underlined, like ruff's."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from backlint.diagnostics import Diagnostic
+from backlint.output._common import one_line, source_line, summary_line
+from backlint.output.base import Report
+from backlint.output.concise import concise_line
+
+
+def render_full(report: Report) -> str:
+    blocks = [_block(report, diagnostic) for diagnostic in report.diagnostics]
+    if not report.quiet:
+        blocks.append(summary_line(len(report.diagnostics)) + "\n")
+    return "\n".join(blocks)
+
+
+def _block(report: Report, diagnostic: Diagnostic) -> str:
+    start = diagnostic.span.start
+    lines = [concise_line(diagnostic)]
+    text = source_line(report, diagnostic)
+    if text is not None:
+        gutter = str(start.line)
+        lines.append(f"{gutter} | {text}")
+        lines.append(f"{' ' * len(gutter)} | {_underline(text, diagnostic)}".rstrip())
+    if diagnostic.help:
+        lines.append(f"  = help: {one_line(diagnostic.help)}")
+    for related in diagnostic.related:
+        where = related.span.start
+        lines.append(
+            f"  = note: {related.path}:{where.line}:{where.column}: {one_line(related.message)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _underline(text: str, diagnostic: Diagnostic) -> str:
+    """Carets under the part of ``text`` the span covers on its first line.
+
+    Columns count code points, but a terminal draws tabs, wide and combining characters at
+    other widths, so the padding copies the line's own tabs and each character's width.
+    """
+    span = diagnostic.span
+    first = max(0, span.start.column - 1)
+    last = span.end.column - 1 if span.end.line == span.start.line else len(text)
+    # A span may start at or past the end of the text (a finding about the line break):
+    # pad with spaces, and always show at least one caret so the position is visible.
+    padded = text + " " * max(0, first - len(text))
+    prefix = "".join("\t" if char == "\t" else " " * _width(char) for char in padded[:first])
+    carets = max(1, sum(_width(char) for char in padded[first:last]))
+    return prefix + "^" * carets
+
+
+def _width(char: str) -> int:
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1

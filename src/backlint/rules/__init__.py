@@ -1,0 +1,1 @@
+"""The rule catalog: one module per rule, grouped in folders by family."""

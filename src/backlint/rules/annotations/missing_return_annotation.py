@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from backlint.diagnostics import Severity
+from backlint.rules.annotations.public_api import PublicApiRule, PublicFunction
+from backlint.rules.base import Example
+
+
+class MissingReturnAnnotation(PublicApiRule):
+    """
+    ## What it does
+    Flags a public function or method of a layer module (routes, service, domain,
+    repository, schemas files) without a return annotation. `__init__` is skipped when
+    any of its parameters is annotated (mypy then checks it anyway). The same exemptions
+    as BL601 apply: private names, `__all__`, nested functions, `@overload`,
+    `@abstractmethod`, stubs and test code.
+
+    ## Why is this bad?
+    Without a return type, every caller gets `Any` back and type errors travel silently
+    across layers; mypy does not even check the body of a completely unannotated
+    function. For FastAPI routes the return annotation is also the response model.
+
+    ## Example
+    ```python
+    class UserRepository:
+        def get(self, user_id: int):
+            ...
+    ```
+
+    Use instead:
+    ```python
+    class UserRepository:
+        def get(self, user_id: int) -> User | None:
+            ...
+    ```
+
+    ## How to fix
+    Add the return type; `-> None` for functions that return nothing. Adding it can
+    surface new mypy errors, because mypy starts checking the body of an annotated
+    function; runtime behaviour does not change.
+    """
+
+    code = "BL602"
+    name = "missing-return-annotation"
+    summary = "A public function in a layer module has no return annotation."
+    fix_text = "Add the return type (`-> None` if the function returns nothing)."
+    severity = Severity.WARNING
+    tags = ("maintainability", "AP-PY08")
+    invalid = (
+        Example("class UserRepository:\n    def get(self, uid: int): ...\n",
+                path="app/users/repository.py"),
+        "def notify(user: User):\n    mailer.send(user.email)\n",
+        "class Service:\n    def __init__(self, repo):\n        self.repo = repo\n",
+    )
+    valid = (
+        "def _helper(x): ...\n",
+        "from typing import overload\n@overload\ndef parse(x: str) -> int: ...\n",
+        "from abc import ABC, abstractmethod\nclass Base(ABC):\n    @abstractmethod\n"
+        "    def run(self, x: int): ...\n",
+        "class Service:\n    def __init__(self, repo: Repo):\n        self.repo = repo\n",
+        Example("def handler(x): ...\n", path="app/handlers.py"),
+        Example("def f(x): ...\n", path="app/services/api.pyi"),
+    )
+
+    def check_function(self, function: PublicFunction) -> None:
+        node = function.node
+        if node.returns is not None:
+            return
+        if node.name.value == "__init__":
+            params = (*node.params.params, *node.params.kwonly_params, *node.params.posonly_params)
+            if any(param.annotation is not None for param in params):
+                return
+        self.report(
+            node.name, f"Public function `{node.name.value}` has no return annotation"
+        )

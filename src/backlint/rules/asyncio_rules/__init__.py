@@ -1,0 +1,1 @@
+"""BL5: async code (rulebook AP-PY10)."""

@@ -1,0 +1,262 @@
+"""What a rule is: metadata, documentation, examples, options, and the hooks the engine calls.
+
+A rule is one class in one module under ``backlint.rules``. The engine finds rules by
+walking that package (see ``registry.py``) and never refers to a rule by name, so adding
+a rule means adding a file.
+
+Two kinds exist:
+
+* ``FileRule`` sees one parsed file at a time. It declares ``visit_<Node>`` and
+  ``leave_<Node>`` methods for the libcst node types it cares about; the engine walks each
+  file once and calls every interested rule (one batched traversal, as in Fixit). Rules
+  are instantiated once per worker process and reset with ``begin_file`` for every file.
+* ``ProjectRule`` runs once per run in the parent, over the project index built from the
+  facts of every file (import graph, bindings, roles).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+import libcst as cst
+
+from backlint.diagnostics import Diagnostic, Fix, Related, Severity, Span
+
+if TYPE_CHECKING:
+    from backlint.engine.context import FileContext
+    from backlint.index.project import ProjectIndex
+
+
+OptionValue = bool | int | str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting of one rule, read from ``[tool.backlint.options.<rule-name>]``."""
+
+    name: str
+    default: OptionValue
+    description: str
+
+    def validate(self, value: object) -> OptionValue:
+        """Return ``value`` converted to this option's type, or raise ``TypeError``."""
+        expected = type(self.default)
+        if isinstance(self.default, tuple):
+            if isinstance(value, list) and all(isinstance(item, str) for item in value):
+                return tuple(value)
+            raise TypeError("a list of strings")
+        if expected is bool:
+            if isinstance(value, bool):
+                return value
+            raise TypeError("true or false")
+        if expected is int:
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            raise TypeError("an integer")
+        if isinstance(value, str):
+            return value
+        raise TypeError("a string")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A snippet a rule must flag (``invalid``) or leave alone (``valid``).
+
+    ``path`` places the snippet in a project, which decides its role and whether it is
+    test code. ``files`` adds other modules for rules that look across files.
+    """
+
+    code: str
+    path: str = "app/services/example.py"
+    files: tuple[tuple[str, str], ...] = ()
+    expect: int | None = None  # for invalid examples: exact number of findings, if given
+
+    @property
+    def source(self) -> str:
+        return textwrap.dedent(self.code).lstrip("\n")
+
+
+ExampleLike = Example | str
+
+
+class Condition(Protocol):
+    """A fact a file cannot decide alone, checked in the project pass.
+
+    A per-file rule attaches conditions to a finding when the answer depends on another
+    module, e.g. "is this imported name a logger". The finding is kept only if every
+    condition holds. Conditions must be picklable (plain dataclasses).
+    """
+
+    def holds(self, project: ProjectIndex) -> bool: ...
+
+
+@dataclass(frozen=True)
+class PendingReport:
+    """A finding whose position is not resolved yet; the engine positions it after the walk."""
+
+    node: cst.CSTNode | None
+    span: Span | None
+    message: str
+    fix: Fix | None
+    related: tuple[Related, ...]
+    conditions: tuple[Condition, ...]
+    code: str
+    top_level: int | None = None  # the top-level statement holding ``node``, if known
+    end_node: cst.CSTNode | None = None  # the finding ends where this node ends
+    first_line: bool = False  # cut the range at the end of its first line
+
+
+class Rule:
+    """Metadata and documentation shared by every rule.
+
+    Subclasses set the class attributes; the class docstring is the rule's documentation
+    in ruff's shape (what it does / why is this bad / example / how to fix) written in
+    Markdown. ``summary`` is one sentence; ``fix_text`` is the suggestion shown with every
+    finding.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    fix_text: ClassVar[str]
+    severity: ClassVar[Severity]
+    default_enabled: ClassVar[bool] = True
+    preview: ClassVar[bool] = False
+    tags: ClassVar[tuple[str, ...]] = ()
+    options: ClassVar[tuple[Option, ...]] = ()
+    valid: ClassVar[tuple[ExampleLike, ...]] = ()
+    invalid: ClassVar[tuple[ExampleLike, ...]] = ()
+    # Roles (rules.md §2) the rule applies to; None means every file.
+    roles: ClassVar[frozenset[str] | None] = None
+    # Whether the rule also looks at test code.
+    include_tests: ClassVar[bool] = True
+
+    def __init__(self, settings: Mapping[str, OptionValue] | None = None) -> None:
+        values = {option.name: option.default for option in self.options}
+        values.update(settings or {})
+        self._settings = values
+
+    def option(self, name: str) -> OptionValue:
+        return self._settings[name]
+
+    def str_list_option(self, name: str) -> tuple[str, ...]:
+        value = self._settings[name]
+        return value if isinstance(value, tuple) else ()
+
+    @classmethod
+    def documentation(cls) -> str:
+        return textwrap.dedent(cls.__doc__ or "").strip()
+
+    @classmethod
+    def examples(cls, kind: str) -> Iterator[Example]:
+        for example in cls.valid if kind == "valid" else cls.invalid:
+            yield example if isinstance(example, Example) else Example(example)
+
+    @classmethod
+    def url(cls) -> str:
+        return f"https://github.com/backlint/backlint/blob/main/docs/rules.md#{cls.code.lower()}"
+
+
+class FileRule(Rule):
+    """A rule that looks at one file at a time through ``visit_``/``leave_`` methods."""
+
+    def __init__(self, settings: Mapping[str, OptionValue] | None = None) -> None:
+        super().__init__(settings)
+        self.context: FileContext | None = None
+        self._reports: list[PendingReport] = []
+
+    @property
+    def ctx(self) -> FileContext:
+        if self.context is None:  # pragma: no cover - engine invariant
+            raise RuntimeError("rule used outside of a file")
+        return self.context
+
+    def applies_to(self, ctx: FileContext) -> bool:
+        """Whether the rule runs on this file at all; the default uses ``roles``/``include_tests``."""
+        if ctx.is_test and not self.include_tests:
+            return False
+        return self.roles is None or bool(self.roles & ctx.candidate_roles)
+
+    def begin_file(self, ctx: FileContext) -> None:
+        """Reset per-file state; override to prepare more, but call ``super()``."""
+        self.context = ctx
+        self._reports = []
+
+    def end_file(self) -> None:
+        """Called after the walk; override to report what needs the whole file."""
+
+    def take_reports(self) -> list[PendingReport]:
+        reports, self._reports = self._reports, []
+        self.context = None
+        return reports
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        fix: Fix | None = None,
+        related: Iterable[Related] = (),
+        conditions: Iterable[Condition] = (),
+        end_node: cst.CSTNode | None = None,
+        first_line: bool = False,
+    ) -> None:
+        """Report a finding anchored on ``node``.
+
+        It spans ``node`` unless ``end_node`` says where it ends, or ``first_line`` cuts
+        it at the end of the first line (for a compound statement's header).
+        """
+        self._reports.append(
+            PendingReport(
+                node,
+                None,
+                message,
+                fix,
+                tuple(related),
+                tuple(conditions),
+                self.code,
+                self.ctx.top_level,
+                end_node,
+                first_line,
+            )
+        )
+
+    def report_span(self, span: Span, message: str, *, fix: Fix | None = None) -> None:
+        """Report a finding at a position the rule computed itself."""
+        self._reports.append(PendingReport(None, span, message, fix, (), (), self.code))
+
+
+class ParseFailureRule(FileRule):
+    """A rule that reports files that could not be read or parsed (the engine calls it)."""
+
+    def describe_failure(self, reason: str) -> str:
+        return reason
+
+
+class SuppressionAuditRule(Rule):
+    """A rule that reports suppression comments that silenced nothing (run after all rules)."""
+
+    def check_unused(self, path: str, code: str, known: bool, span: Span) -> Diagnostic | None:
+        raise NotImplementedError
+
+
+class ProjectRule(Rule):
+    """A rule that runs once per run over the project index."""
+
+    def check_project(self, project: ProjectIndex) -> Iterable[Diagnostic]:
+        raise NotImplementedError
+
+
+_VISITOR = re.compile(r"^(visit|leave)_([A-Z]\w*)$")
+
+
+def node_hooks(rule: FileRule) -> Iterator[tuple[str, str]]:
+    """Yield ``(kind, node type name)`` for each ``visit_X``/``leave_X`` method of a rule."""
+    for attribute in dir(type(rule)):
+        match = _VISITOR.match(attribute)
+        if match:
+            yield match.group(1), match.group(2)

@@ -1,0 +1,1 @@
+"""BL2: error handling (rulebook AP-PY03)."""

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from backlint.diagnostics import Severity
+from backlint.rules.base import Example
+from backlint.rules.errors.handler_rule import SwallowRule
+from backlint.rules.errors.swallow import Swallow
+
+
+class SwallowedBareExcept(SwallowRule):
+    """
+    ## What it does
+    Flags a bare `except:` whose body only swallows the exception: it passes,
+    continues, breaks, returns `None`, or only logs or prints.
+
+    ## Why is this bad?
+    A bare `except:` catches everything, including `KeyboardInterrupt`, `SystemExit` and
+    `asyncio.CancelledError`. Swallowing them hides bugs, turns failures into wrong
+    results that surface far away, and can make a service impossible to stop. Logging
+    alone is still swallowing: the caller carries on as if the call had succeeded.
+
+    Handlers that re-raise, return a value or do anything else are left alone: the
+    exception is handled. Cleanup methods (`__del__`, `__exit__`, `close`, `shutdown`)
+    are exempt, since they must not raise (option `allow-in-functions`).
+
+    ## Example
+    ```python
+    try:
+        send(message)
+    except:
+        pass
+    ```
+
+    Use instead:
+    ```python
+    try:
+        send(message)
+    except ConnectionError as error:
+        raise DeliveryFailed(message.id) from error
+    ```
+
+    ## How to fix
+    Catch the specific exception you expect and re-raise it as a domain error, or return
+    an explicit error result. Changing `except:` to `except Exception:` is not a fix on
+    its own (BL202 then applies), and it changes behaviour: `KeyboardInterrupt` and
+    `CancelledError` would propagate.
+    """
+
+    code = "BL201"
+    name = "swallowed-bare-except"
+    summary = "A bare `except:` swallows every exception without handling it."
+    fix_text = "Catch the specific exception and re-raise or return an error."
+    severity = Severity.ERROR
+    tags = ("reliability", "AP-PY03")
+    invalid = (
+        """
+        try:
+            send()
+        except:
+            pass
+        """,
+        """
+        import logging
+        log = logging.getLogger(__name__)
+        def run():
+            try:
+                send()
+            except:
+                log.error("failed")
+                return None
+        """,
+        """
+        for item in items:
+            try:
+                handle(item)
+            except: continue
+        """,
+    )
+    valid = (
+        """
+        try:
+            send()
+        except:
+            cleanup()
+            raise
+        """,
+        """
+        try:
+            value = parse()
+        except:
+            value = DEFAULT
+        """,
+        """
+        class Conn:
+            def __del__(self):
+                try:
+                    self.close()
+                except:
+                    pass
+        """,
+        """
+        try:
+            send()
+        except ValueError:
+            pass
+        """,
+    )
+
+    def caught(self, node: cst.ExceptHandler) -> str | None:
+        return "except:" if node.type is None else None
+
+    def message(self, caught: str, verdict: Swallow) -> str:
+        return (
+            f"Bare `except:` swallows every exception (even KeyboardInterrupt): "
+            f"the handler only {verdict.describe()}"
+        )

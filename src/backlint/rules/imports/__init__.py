@@ -1,0 +1,1 @@
+"""BL4: architecture and imports (rulebook AP-PY09, layer boundaries)."""

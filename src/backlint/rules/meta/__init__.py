@@ -1,0 +1,1 @@
+"""BL0: findings about the run itself (unparsable files, unused suppressions)."""

@@ -1,0 +1,74 @@
+"""Which rules a run enables: ``select``/``extend-select``/``ignore`` with ruff's semantics.
+
+A selector is ``ALL``, a rule code (``BL201``), a rule name (``swallowed-broad-except``)
+or a code prefix (``BL2``, ``BL20``). When selectors disagree about a rule, the most
+specific one wins (a full code beats a prefix, a longer prefix beats a shorter one), and
+``ignore`` wins a tie. A prefix or the default selection enables only rules that are on
+by default; rules that are off by default are enabled by naming them or by ``ALL``;
+preview rules only by naming them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from backlint.rules.base import Rule
+
+
+class SelectionError(ValueError):
+    """A selector that matches no rule."""
+
+
+def check_selectors(
+    selectors: Iterable[str], rules: Mapping[str, type[Rule]], where: str
+) -> None:
+    """Raise ``SelectionError`` naming ``where`` for a selector that matches no rule."""
+    names = {rule.name for rule in rules.values()}
+    for selector in selectors:
+        if selector == "ALL" or selector in names:
+            continue
+        if any(code.startswith(selector) for code in rules):
+            continue
+        raise SelectionError(f"{where}: unknown rule code or name `{selector}`")
+
+
+def _specificity(selector: str, rule: type[Rule]) -> int | None:
+    """How specifically ``selector`` names ``rule``; None when it does not match it."""
+    if selector in (rule.code, rule.name):
+        return 100
+    if selector == "ALL":
+        return 0 if not rule.preview else None
+    if rule.code.startswith(selector) and rule.default_enabled and not rule.preview:
+        return len(selector)
+    return None
+
+
+def _best(selectors: Iterable[str], rule: type[Rule]) -> int | None:
+    scores = [score for s in selectors if (score := _specificity(s, rule)) is not None]
+    return max(scores) if scores else None
+
+
+def enabled_codes(
+    rules: Mapping[str, type[Rule]],
+    select: Iterable[str] | None,
+    extend_select: Iterable[str],
+    ignore: Iterable[str],
+) -> frozenset[str]:
+    """The codes of the rules a run enables."""
+    chosen = list(select) if select is not None else ["BL"]
+    chosen.extend(extend_select)
+    ignored = list(ignore)
+    enabled = set()
+    for code, rule in rules.items():
+        selected = _best(chosen, rule)
+        if selected is None:
+            continue
+        dropped = _best(ignored, rule)
+        if dropped is None or selected > dropped:
+            enabled.add(code)
+    return frozenset(enabled)
+
+
+def matches_any(code: str, name: str, selectors: Iterable[str]) -> bool:
+    """Whether a diagnostic's code is covered by ``selectors`` (for per-file ignores, noqa)."""
+    return any(s == "ALL" or s == name or code.startswith(s) for s in selectors)

@@ -1,0 +1,59 @@
+"""Reading source files the way Python does (PEP 263), and code-point column helpers."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import tokenize
+from dataclasses import dataclass
+
+
+class SourceError(Exception):
+    """The file cannot be turned into text; the message says why, for the user."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Source:
+    text: str
+    encoding: str
+
+
+def decode(data: bytes) -> Source:
+    """Decode ``data`` as Python would: a BOM or coding cookie, else UTF-8.
+
+    Raises ``SourceError`` for an unknown encoding, bytes the encoding cannot decode, or
+    NUL bytes, which Python refuses in source code.
+    """
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise SourceError(f"cannot read the file's encoding: {error.msg}") from None
+    try:
+        codecs.lookup(encoding)
+        text = data.decode(encoding)
+    except LookupError:
+        raise SourceError(f"unknown encoding `{encoding}`") from None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        label = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig") else encoding
+        raise SourceError(
+            f"the file is not valid {label}: cannot decode byte 0x{data[error.start]:02x}", line
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    nul = text.find("\x00")
+    if nul != -1:
+        line = text.count("\n", 0, nul) + 1
+        column = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        raise SourceError("the file contains a NUL byte, which Python does not allow", line, column)
+    return Source(text, encoding)
+
+
+def utf8_to_codepoint_column(line_text: str, byte_offset: int) -> int:
+    """Convert a 0-based UTF-8 byte offset on ``line_text`` to a 0-based code-point offset."""
+    return len(line_text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))

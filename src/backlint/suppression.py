@@ -1,0 +1,172 @@
+"""``# noqa`` comments: finding them in a file and deciding what they silence.
+
+The syntax follows flake8 and ruff: ``# noqa`` silences every finding on its line,
+``# noqa: BL101, BL202`` only those codes; ``# backlint: noqa`` (optionally with codes) on
+a line of its own silences the whole file. ``# backlint: allow BL721 <reason>`` is the
+waiver form of rules.md §4 and behaves like a line ``noqa`` for the codes it names.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from backlint.diagnostics import Diagnostic, Position, Span
+
+_CODE = r"[A-Z]+[0-9]+"
+_LINE_NOQA = re.compile(
+    rf"#\s*(?i:noqa)(?::[\s]?(?P<codes>{_CODE}(?:[\s,]+{_CODE})*))?"
+)
+_FILE_NOQA = re.compile(
+    rf"^\s*#\s*backlint:\s*(?i:noqa)(?::\s*(?P<codes>{_CODE}(?:[\s,]+{_CODE})*))?\s*$"
+)
+_ALLOW = re.compile(rf"#\s*backlint:\s*allow\s+(?P<codes>{_CODE}(?:[\s,]+{_CODE})*)")
+_CODE_RE = re.compile(_CODE)
+
+
+@dataclass(frozen=True)
+class CodeMention:
+    """One code inside a noqa comment, with where it is (for BL002 and its fix)."""
+
+    code: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Directive:
+    """One suppression comment. ``codes`` is empty for a bare ``# noqa``."""
+
+    line: int
+    span: Span
+    codes: tuple[CodeMention, ...]
+    file_level: bool = False
+
+    @property
+    def is_bare(self) -> bool:
+        return not self.codes
+
+
+def _comment_lines(text: str, candidates: set[int]) -> set[int]:
+    """Of the candidate lines, those where the ``#`` really starts a comment.
+
+    Tokenizing is slow in pure Python, so it only runs for files that have a candidate
+    line; a line inside a multi-line string is then rejected.
+    """
+    found: set[int] = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT and token.start[0] in candidates:
+                found.add(token.start[0])
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return candidates
+    return found
+
+
+def find_directives(text: str) -> tuple[Directive, ...]:
+    """Every suppression comment in ``text``."""
+    if "noqa" not in text.lower() and "backlint:" not in text:
+        return ()
+    raw: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "#" in line and ("noqa" in line.lower() or "backlint:" in line):
+            raw.append((number, line))
+    comments = _comment_lines(text, {number for number, _ in raw})
+    directives = []
+    for number, line in raw:
+        if number not in comments:
+            continue
+        directive = _parse_line(number, line)
+        if directive is not None:
+            directives.append(directive)
+    return tuple(directives)
+
+
+def _mentions(number: int, line: str, match: re.Match[str]) -> tuple[CodeMention, ...]:
+    codes = match.group("codes")
+    if not codes:
+        return ()
+    base = match.start("codes")
+    return tuple(
+        CodeMention(
+            item.group(),
+            Span(Position(number, base + item.start() + 1), Position(number, base + item.end() + 1)),
+        )
+        for item in _CODE_RE.finditer(codes)
+    )
+
+
+def _parse_line(number: int, line: str) -> Directive | None:
+    file_match = _FILE_NOQA.match(line)
+    if file_match:
+        span = Span(Position(number, line.index("#") + 1), Position(number, len(line) + 1))
+        return Directive(number, span, _mentions(number, line, file_match), file_level=True)
+    allow = _ALLOW.search(line)
+    if allow:
+        span = Span(Position(number, allow.start() + 1), Position(number, allow.end() + 1))
+        return Directive(number, span, _mentions(number, line, allow))
+    match = _LINE_NOQA.search(line)
+    if match:
+        span = Span(Position(number, match.start() + 1), Position(number, match.end() + 1))
+        return Directive(number, span, _mentions(number, line, match))
+    return None
+
+
+@dataclass
+class FileSuppressions:
+    """The directives of one file, and which of their codes were used in this run."""
+
+    path: str
+    directives: tuple[Directive, ...]
+    used: set[tuple[int, str]] = field(default_factory=set)  # (line, code)
+
+    def __post_init__(self) -> None:
+        self._by_line = {d.line: d for d in self.directives if not d.file_level}
+        self._file = [d for d in self.directives if d.file_level]
+
+    def line_codes(self, line: int) -> frozenset[str] | None:
+        """Codes a directive on ``line`` names; empty for bare ``noqa``; None without one."""
+        directive = self._by_line.get(line)
+        if directive is None:
+            return None
+        return frozenset(mention.code for mention in directive.codes)
+
+    def suppresses(self, diagnostic: Diagnostic) -> bool:
+        """Whether ``diagnostic`` is silenced; records which directive code was used."""
+        for directive in self._file:
+            if directive.is_bare:
+                return True
+            if any(m.code == diagnostic.code for m in directive.codes):
+                self.used.add((directive.line, diagnostic.code))
+                return True
+        directive = self._by_line.get(diagnostic.suppression_line)
+        if directive is None:
+            return False
+        if directive.is_bare:
+            return True
+        if any(m.code == diagnostic.code for m in directive.codes):
+            self.used.add((directive.line, diagnostic.code))
+            return True
+        return False
+
+    def mark_used(self, line: int, code: str) -> None:
+        self.used.add((line, code))
+
+    def unused(self) -> Iterator[tuple[Directive, CodeMention]]:
+        for directive in self.directives:
+            for mention in directive.codes:
+                if (directive.line, mention.code) not in self.used:
+                    yield directive, mention
+
+
+def filter_suppressed(
+    diagnostics: Iterable[Diagnostic], suppressions: dict[str, FileSuppressions]
+) -> list[Diagnostic]:
+    kept = []
+    for diagnostic in diagnostics:
+        table = suppressions.get(diagnostic.path)
+        if table is None or not table.suppresses(diagnostic):
+            kept.append(diagnostic)
+    return kept
