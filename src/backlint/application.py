@@ -31,7 +31,7 @@ class CheckRequest:
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     stdin_filename: str | None = None
-    stdin_text: str | None = None
+    stdin_data: bytes | None = None
     force_exclude: bool = False
     jobs: int = 1
 
@@ -103,7 +103,7 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
     result = CheckResult(settings=settings, report_root=repository_root(settings.root))
 
     tasks: list[FileTask] = []
-    if request.stdin_text is not None:
+    if request.stdin_data is not None:
         name = request.stdin_filename or "-"
         path = (request.cwd / name).absolute()
         excluded = request.stdin_filename is not None and _force_excluded(path, settings)
@@ -113,7 +113,7 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
                     path,
                     display_path(path, request.cwd) if request.stdin_filename else "-",
                     relative_to_root(path, settings.root),
-                    text=request.stdin_text,
+                    data=request.stdin_data,
                 )
             )
     else:

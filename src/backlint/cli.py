@@ -15,10 +15,10 @@ import click
 from backlint import __version__
 from backlint.application import CheckRequest, CheckResult, run_check
 from backlint.config import OUTPUT_FORMATS, ConfigError
-from backlint.output import FORMATS, render_statistics
+from backlint.output import render, render_statistics
 from backlint.output.base import Report
-from backlint.rules.registry import all_rules, find_rule
 from backlint.ruledocs import rule_text, rules_json, rules_list, rules_table
+from backlint.rules.registry import all_rules, find_rule
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -93,7 +93,7 @@ def check(
         extend_select=_selectors(extend_select),
         ignore=_selectors(ignore),
         stdin_filename=stdin_filename,
-        stdin_text=click.get_text_stream("stdin").read() if read_stdin else None,
+        stdin_data=sys.stdin.buffer.read() if read_stdin else None,
         force_exclude=force_exclude,
         jobs=jobs,
     )
@@ -116,7 +116,7 @@ def check(
         snippets=result.snippets,
         quiet=quiet,
     )
-    text = render_statistics(report) if statistics else FORMATS[fmt](report)
+    text = render_statistics(report) if statistics else render(fmt, report)
     _write(text, output_file)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)

@@ -15,7 +15,7 @@ from pathlib import Path
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 from backlint.rules.base import OptionValue, Rule
 from backlint.selection import SelectionError, check_selectors
@@ -145,11 +145,13 @@ def _read_table(path: Path) -> Mapping[str, object]:
         raise ConfigError(f"{path}: configuration is not valid UTF-8") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from error
+    table: object = data
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         table = tool.get("backlint", {}) if isinstance(tool, dict) else {}
-        return table if isinstance(table, dict) else {}
-    return data
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: `tool.backlint` must be a table")
+    return table
 
 
 class _Reader:

@@ -40,9 +40,9 @@ class _Ignore:
     def __init__(self, settings: Settings) -> None:
         self.root = settings.root
         patterns = [*settings.exclude, *settings.extend_exclude]
-        self.exclude = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(patterns)
         self.respect_gitignore = settings.respect_gitignore
-        self.gitignores: dict[Path, pathspec.PathSpec] = {}
+        self.gitignores: dict[Path, pathspec.GitIgnoreSpec] = {}
 
     def load_gitignore(self, directory: Path) -> None:
         if not self.respect_gitignore or directory in self.gitignores:
@@ -52,12 +52,14 @@ class _Ignore:
             lines = candidate.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             return
-        self.gitignores[directory] = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+        self.gitignores[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
         relative = relative_to_root(path, self.root)
         suffix = "/" if is_dir else ""
-        if self.exclude.match_file(relative + suffix) or self.exclude.match_file(path.name + suffix):
+        if self.exclude.match_file(relative + suffix) or self.exclude.match_file(
+            path.name + suffix
+        ):
             return True
         for directory, spec in self.gitignores.items():
             try:

@@ -19,9 +19,7 @@ class SelectionError(ValueError):
     """A selector that matches no rule."""
 
 
-def check_selectors(
-    selectors: Iterable[str], rules: Mapping[str, type[Rule]], where: str
-) -> None:
+def check_selectors(selectors: Iterable[str], rules: Mapping[str, type[Rule]], where: str) -> None:
     """Raise ``SelectionError`` naming ``where`` for a selector that matches no rule."""
     names = {rule.name for rule in rules.values()}
     for selector in selectors:

@@ -40,7 +40,9 @@ def decode(data: bytes) -> Source:
         raise SourceError(f"unknown encoding `{encoding}`") from None
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        label = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig") else encoding
+        label = (
+            "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig") else encoding
+        )
         raise SourceError(
             f"the file is not valid {label}: cannot decode byte 0x{data[error.start]:02x}", line
         ) from None

@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from backlint.diagnostics import Diagnostic, Position, Span
 
 _CODE = r"[A-Z]+[0-9]+"
-_LINE_NOQA = re.compile(
-    rf"#\s*(?i:noqa)(?::[\s]?(?P<codes>{_CODE}(?:[\s,]+{_CODE})*))?"
-)
+_LINE_NOQA = re.compile(rf"#\s*(?i:noqa)(?::[\s]?(?P<codes>{_CODE}(?:[\s,]+{_CODE})*))?")
 _FILE_NOQA = re.compile(
     rf"^\s*#\s*backlint:\s*(?i:noqa)(?::\s*(?P<codes>{_CODE}(?:[\s,]+{_CODE})*))?\s*$"
 )
@@ -92,7 +90,9 @@ def _mentions(number: int, line: str, match: re.Match[str]) -> tuple[CodeMention
     return tuple(
         CodeMention(
             item.group(),
-            Span(Position(number, base + item.start() + 1), Position(number, base + item.end() + 1)),
+            Span(
+                Position(number, base + item.start() + 1), Position(number, base + item.end() + 1)
+            ),
         )
         for item in _CODE_RE.finditer(codes)
     )
@@ -141,9 +141,10 @@ class FileSuppressions:
             if any(m.code == diagnostic.code for m in directive.codes):
                 self.used.add((directive.line, diagnostic.code))
                 return True
-        directive = self._by_line.get(diagnostic.suppression_line)
-        if directive is None:
+        line_directive = self._by_line.get(diagnostic.suppression_line)
+        if line_directive is None:
             return False
+        directive = line_directive
         if directive.is_bare:
             return True
         if any(m.code == diagnostic.code for m in directive.codes):

@@ -45,12 +45,12 @@ _STRING_NODES = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
 @dataclass(frozen=True)
 class FileTask:
-    """One file to check. ``text`` is set for stdin input."""
+    """One file to check. ``data`` holds the bytes read from stdin, if that is the source."""
 
     path: Path  # absolute
     display: str
     relative: str
-    text: str | None = None
+    data: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,9 @@ def _parse(text: str) -> tuple[cst.Module, ast.Module | None]:
             tree = ast.parse(text)
     except SyntaxError as error:
         if "too many nested" in (error.msg or ""):
-            raise _ParseFailure(f"too deeply nested to analyze: {error.msg}", error.lineno or 1)
+            raise _ParseFailure(
+                f"too deeply nested to analyze: {error.msg}", error.lineno or 1
+            ) from None
         syntax_error = error
     except (RecursionError, MemoryError):
         raise _ParseFailure("too deeply nested to analyze") from None
@@ -132,9 +134,7 @@ class FilePass:
         self.roots = settings.source_roots()
         self.roles = RoleMatcher(settings.roles)
         self.rules: list[FileRule] = [
-            cls(settings.options_for(cls.name))
-            for cls in rule_classes
-            if issubclass(cls, FileRule)
+            cls(settings.options_for(cls.name)) for cls in rule_classes if issubclass(cls, FileRule)
         ]
         self._hooks: dict[int, list[tuple[str, str, Hook]]] = {
             id(rule): [
@@ -174,25 +174,19 @@ class FilePass:
         return FileResult(task.display, diagnostics=tuple(diagnostics))
 
     def _check(self, task: FileTask) -> FileResult:
-        if task.text is not None:
-            text = task.text
-        else:
+        data = task.data
+        if data is None:
             try:
-                size = task.path.stat().st_size
-                if size > MAX_FILE_BYTES:
-                    return FileResult(
-                        task.display,
-                        problems=(
-                            RunProblem(task.display, f"skipped: larger than {MAX_FILE_BYTES} bytes"),
-                        ),
-                    )
+                if task.path.stat().st_size > MAX_FILE_BYTES:
+                    message = f"skipped: larger than {MAX_FILE_BYTES} bytes"
+                    return FileResult(task.display, problems=(RunProblem(task.display, message),))
                 data = task.path.read_bytes()
             except OSError as error:
                 return self._failure(task, f"cannot read the file: {error.strerror}", 1, 1)
-            try:
-                text = decode(data).text
-            except SourceError as error:
-                return self._failure(task, str(error), error.line, error.column)
+        try:
+            text = decode(data).text
+        except SourceError as error:
+            return self._failure(task, str(error), error.line, error.column)
         try:
             module, tree = _parse(text)
         except _ParseFailure as failure:

@@ -80,9 +80,9 @@ class _RecordingState(CodegenState):
 
 
 def _first_line(statement: ast.stmt) -> int:
-    decorators = getattr(statement, "decorator_list", None)
-    if decorators:
-        return min(decorator.lineno for decorator in decorators)
+    decorated = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    if isinstance(statement, decorated) and statement.decorator_list:
+        return min(decorator.lineno for decorator in statement.decorator_list)
     return statement.lineno
 
 

@@ -30,7 +30,7 @@ class Outcome:
 class _PerFileIgnores:
     def __init__(self, settings: Settings) -> None:
         self._entries = [
-            (pathspec.PathSpec.from_lines("gitwildmatch", [pattern]), codes)
+            (pathspec.GitIgnoreSpec.from_lines([pattern]), codes)
             for pattern, codes in settings.per_file_ignores
         ]
 
@@ -122,9 +122,7 @@ def _unused_suppressions(
     known: Mapping[str, type[Rule]],
     ignores: _PerFileIgnores,
 ) -> list[Diagnostic]:
-    auditors = [
-        cls({}) for cls in enabled.values() if issubclass(cls, SuppressionAuditRule)
-    ]
+    auditors = [cls({}) for cls in enabled.values() if issubclass(cls, SuppressionAuditRule)]
     found: list[Diagnostic] = []
     for auditor in auditors:
         assert isinstance(auditor, SuppressionAuditRule)

@@ -95,7 +95,7 @@ def _run_chunks(
             except BrokenProcessPool:
                 unfinished.extend(chunk)
                 continue
-            for index, result in zip(chunk, results):
+            for index, result in zip(chunk, results, strict=True):
                 slots[index] = result
             done += len(chunk)
             if progress:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import cache
 
 import libcst as cst
 
@@ -98,7 +98,7 @@ _FIRST = ("decorators",)
 _LAST = ("body", "handlers", "orelse", "finalbody")
 
 
-@lru_cache(maxsize=None)
+@cache
 def child_fields(node_type: type[cst.CSTNode]) -> tuple[str, ...]:
     """The names of the fields of ``node_type`` that can hold syntax nodes, in source order."""
     names = [

@@ -48,7 +48,7 @@ def _is_type_checking(test: cst.BaseExpression) -> bool:
     return isinstance(test, cst.Name) and test.value == "False"
 
 
-def _catches_import_error(handler: cst.ExceptHandler) -> bool:
+def _catches_import_error(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
     if handler.type is None:
         return True
     types = (
@@ -62,9 +62,7 @@ def _catches_import_error(handler: cst.ExceptHandler) -> bool:
     )
 
 
-def _children(
-    statement: cst.CSTNode, kind: ImportKind
-) -> Iterator[tuple[cst.CSTNode, ImportKind]]:
+def _children(statement: cst.CSTNode, kind: ImportKind) -> Iterator[tuple[cst.CSTNode, ImportKind]]:
     """The statements nested in ``statement`` with the import kind that applies inside them."""
     if isinstance(statement, (cst.FunctionDef,)):
         for child in _body_of(statement):
@@ -208,8 +206,8 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
 
     result.table = ImportTable(module, names, frozenset(local))
     for name, value in top_assignments:
-        shape, target = _binding_shape(value, names)
-        result.bindings.append(BindingFact(name, shape, target))
+        shape, bound_to = _binding_shape(value, names)
+        result.bindings.append(BindingFact(name, shape, bound_to))
     for name, qualified in names.items():
         result.bindings.append(BindingFact(name, "import", qualified))
     table = result.table

@@ -20,9 +20,7 @@ class RoleMatcher:
     """Compiled role globs: built once per run (per worker), used for every file."""
 
     def __init__(self, roles: Sequence[tuple[str, Sequence[str]]]) -> None:
-        self._specs = [
-            (name, pathspec.PathSpec.from_lines("gitwildmatch", globs)) for name, globs in roles
-        ]
+        self._specs = [(name, pathspec.GitIgnoreSpec.from_lines(globs)) for name, globs in roles]
 
     def role_of(self, relative_path: str) -> str | None:
         for name, spec in self._specs:

@@ -43,3 +43,9 @@ def render_statistics(report: Report) -> str:
         name = rule.name if rule is not None else names[code]
         lines.append(f"{count:>5}\t{code}\t{name}\n")
     return "".join(lines)
+
+
+def render(format_name: str, report: Report) -> str:
+    """The text of ``report`` in the named ``--output-format``."""
+    formatter: Formatter = FORMATS[format_name]
+    return formatter(report)

@@ -176,7 +176,7 @@ class FileRule(Rule):
         return self.context
 
     def applies_to(self, ctx: FileContext) -> bool:
-        """Whether the rule runs on this file at all; the default uses ``roles``/``include_tests``."""
+        """Whether the rule runs on this file; by default from ``roles`` and ``include_tests``."""
         if ctx.is_test and not self.include_tests:
             return False
         return self.roles is None or bool(self.roles & ctx.candidate_roles)

@@ -60,7 +60,8 @@ class MissingParamAnnotation(PublicApiRule):
         "def create_user(name: str, email: str) -> User: ...\n",
         "class S:\n    @classmethod\n    def make(cls) -> 'S': ...\n",
         "from typing import overload\n@overload\ndef parse(x: str) -> int: ...\n",
-        "from typing import override\nclass S(Base):\n    @override\n    def run(self, x) -> None: ...\n",
+        "from typing import override\n"
+        "class S(Base):\n    @override\n    def run(self, x) -> None: ...\n",
         Example("def helper(x): ...\n", path="app/utils.py"),
         Example("def test_it(client): ...\n", path="tests/services/test_x.py"),
         "__all__ = ['run']\ndef run(x: int) -> None: ...\ndef other(x): ...\n",

@@ -46,8 +46,10 @@ class MissingReturnAnnotation(PublicApiRule):
     severity = Severity.WARNING
     tags = ("maintainability", "AP-PY08")
     invalid = (
-        Example("class UserRepository:\n    def get(self, uid: int): ...\n",
-                path="app/users/repository.py"),
+        Example(
+            "class UserRepository:\n    def get(self, uid: int): ...\n",
+            path="app/users/repository.py",
+        ),
         "def notify(user: User):\n    mailer.send(user.email)\n",
         "class Service:\n    def __init__(self, repo):\n        self.repo = repo\n",
     )
@@ -69,6 +71,4 @@ class MissingReturnAnnotation(PublicApiRule):
             params = (*node.params.params, *node.params.kwonly_params, *node.params.posonly_params)
             if any(param.annotation is not None for param in params):
                 return
-        self.report(
-            node.name, f"Public function `{node.name.value}` has no return annotation"
-        )
+        self.report(node.name, f"Public function `{node.name.value}` has no return annotation")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import libcst as cst
 
@@ -70,11 +71,18 @@ class PublicApiRule(FileRule):
 
     roles = API_ROLES
     include_tests = False
-    options = (
+    options: ClassVar[tuple[Option, ...]] = (
         Option(
             "ignore-decorators",
-            ("field_validator", "model_validator", "validator", "root_validator",
-             "pytest.fixture", "fixture", "receiver"),
+            (
+                "field_validator",
+                "model_validator",
+                "validator",
+                "root_validator",
+                "pytest.fixture",
+                "fixture",
+                "receiver",
+            ),
             "Decorators whose functions are skipped: their signature is set by a framework.",
         ),
     )

@@ -6,6 +6,7 @@ import libcst as cst
 
 from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
+from backlint.index.names import dotted_name
 from backlint.rules.asyncio_rules.blocking_catalog import (
     BLOCKING_CALLS,
     BLOCKING_METHODS,
@@ -14,7 +15,6 @@ from backlint.rules.asyncio_rules.blocking_catalog import (
     SYNC_SESSION_TYPES,
     matches_user_pattern,
 )
-from backlint.index.names import dotted_name
 from backlint.rules.base import FileRule, Option
 
 

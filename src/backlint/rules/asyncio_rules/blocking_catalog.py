@@ -41,9 +41,22 @@ BLOCKING_METHODS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 # Synchronous ORM sessions: their I/O methods block.
-SYNC_SESSION_TYPES = frozenset({"sqlalchemy.orm.Session", "sqlmodel.Session", "sqlalchemy.orm.session.Session"})
+SYNC_SESSION_TYPES = frozenset(
+    {"sqlalchemy.orm.Session", "sqlmodel.Session", "sqlalchemy.orm.session.Session"}
+)
 SYNC_SESSION_METHODS = frozenset(
-    {"execute", "scalars", "scalar", "query", "get", "commit", "flush", "refresh", "delete", "merge"}
+    {
+        "execute",
+        "scalars",
+        "scalar",
+        "query",
+        "get",
+        "commit",
+        "flush",
+        "refresh",
+        "delete",
+        "merge",
+    }
 )
 SESSION_FACTORY_SUFFIX = "SessionLocal()"
 

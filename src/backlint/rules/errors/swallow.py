@@ -142,9 +142,12 @@ def _log_call(
             return True, None, traceback
         if isinstance(receiver, cst.Name):
             binding = ctx.bindings.get(receiver.value)
-            if binding is not None and binding.shape == "call":
-                if binding.target in LOGGER_FACTORIES:
-                    return True, None, traceback
+            if (
+                binding is not None
+                and binding.shape == "call"
+                and binding.target in LOGGER_FACTORIES
+            ):
+                return True, None, traceback
             imported = ctx.names.imported(receiver.value)
             if imported is not None and _terminal_name(receiver) not in logger_names:
                 head = imported.split(".", 1)[0]

@@ -3,7 +3,6 @@ from __future__ import annotations
 import libcst as cst
 
 from backlint.diagnostics import Severity
-from backlint.rules.base import Example
 from backlint.rules.errors.handler_rule import SwallowRule
 from backlint.rules.errors.swallow import Swallow
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import fnmatch
+import itertools
 from collections.abc import Iterable, Iterator
 
 import networkx as nx
@@ -77,8 +78,13 @@ class ImportCycle(ProjectRule):
         Example(
             "import app.b\n",
             path="app/a.py",
-            files=(("app/b.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                    "    from app.a import A\n"),),
+            files=(
+                (
+                    "app/b.py",
+                    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                    "    from app.a import A\n",
+                ),
+            ),
         ),
         Example(
             "try:\n    import app.b\nexcept ImportError:\n    b = None\n",
@@ -155,9 +161,9 @@ class ImportCycle(ProjectRule):
     ) -> None:
         """A ``noqa: BL411`` is used when its import would close a cycle without it."""
         for source, target, facts in suppressed:
-            if source == target or (target in graph and source in graph and nx.has_path(
-                graph, target, source
-            )):
+            if source == target or (
+                target in graph and source in graph and nx.has_path(graph, target, source)
+            ):
                 for fact in facts:
                     project.mark_suppression_used(
                         project.modules[source].path, fact.span.start.line, self.code
@@ -168,12 +174,17 @@ class ImportCycle(ProjectRule):
     ) -> Diagnostic:
         # The member's first import (source order) of another member of the cycle.
         first_target, first = min(
-            ((target, sub.edges[member, target]["imports"][0]) for target in sub.successors(member)),
+            (
+                (target, sub.edges[member, target]["imports"][0])
+                for target in sub.successors(member)
+            ),
             key=lambda pair: pair[1].span,
         )
-        cycle = [member] if first_target == member else [
-            member, *nx.shortest_path(sub, first_target, member)
-        ]
+        cycle = (
+            [member]
+            if first_target == member
+            else [member, *nx.shortest_path(sub, first_target, member)]
+        )
         if first_target == member:
             cycle.append(member)
         chain = " -> ".join(cycle)
@@ -191,7 +202,7 @@ class ImportCycle(ProjectRule):
 
     @staticmethod
     def _related(project: ProjectIndex, sub: nx.DiGraph, cycle: list[str]) -> Iterator[Related]:
-        for source, target in zip(cycle, cycle[1:]):
+        for source, target in itertools.pairwise(cycle):
             fact = sub.edges[source, target]["imports"][0]
             yield Related(
                 project.modules[source].path, fact.span, f"`{source}` imports `{target}` here"

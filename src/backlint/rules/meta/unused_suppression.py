@@ -50,8 +50,8 @@ class UnusedSuppression(SuppressionAuditRule):
             path="app/services/totals.py",
         ),
         Example(
-            "def total(items):  # noqa: BL601\n    return sum(items)  # noqa\n",
-            path="app/util.py",
+            "def total(items):  # noqa: BL601, BL602\n    return sum(items)  # noqa\n",
+            path="app/services/totals.py",
         ),
     )
 
