@@ -19,7 +19,7 @@ import libcst as cst
 from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, Position, RunProblem, Span
 from backlint.engine.context import FileContext
-from backlint.engine.positions import PositionIndex
+from backlint.engine.positions import PositionIndex, import_spans
 from backlint.engine.walker import Dispatch, Hook, walk
 from backlint.index.collect import collect
 from backlint.index.facts import FileFacts, ImportFact
@@ -227,9 +227,11 @@ class FilePass:
                 diagnostics.append(diagnostic)
         directives = find_directives(text)
         lines = context.lines
+        import_nodes = list({id(raw.node): raw.node for raw in collected.imports}.values())
+        spans = import_spans(tree, import_nodes, lines) or {}
         imports = []
         for raw in collected.imports:
-            span = positions.span(raw.node, raw.top_level)
+            span = spans.get(id(raw.node)) or positions.span(raw.node, raw.top_level)
             line_text = lines[span.start.line - 1] if span.start.line <= len(lines) else ""
             noqa = next((d for d in directives if d.line == span.start.line), None)
             imports.append(

@@ -22,6 +22,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from backlint.diagnostics import Position, Span
+from backlint.source import utf8_to_codepoint_column
 
 _Range = tuple[tuple[int, int], tuple[int, int]]  # ((line, col0), (line, col0)), 1-based lines
 
@@ -163,3 +164,52 @@ class PositionIndex:
                 self._render_module()
         (start_line, start_col), (end_line, end_col) = self._ranges.get(node, ((1, 0), (1, 0)))
         return Span(Position(start_line, start_col + 1), Position(end_line, end_col + 1))
+
+
+def _ast_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Import statements of ``tree`` in source order, walking statements only."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    stack: list[ast.AST] = list(reversed(tree.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+            continue
+        children: list[ast.AST] = []
+        for name in ("body", "handlers", "orelse", "finalbody", "cases"):
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                children.extend(item for item in value if isinstance(item, ast.AST))
+        stack.extend(reversed(children))
+    found.sort(key=lambda node: (node.lineno, node.col_offset))
+    return found
+
+
+def import_spans(
+    tree: ast.Module | None, nodes: list[cst.Import | cst.ImportFrom], lines: list[str]
+) -> dict[int, Span] | None:
+    """Spans of libcst import statements (by ``id``) read off the ``ast`` tree.
+
+    Imports are positioned in every file (the import graph needs them), so rendering
+    them would cost more than everything else; ``ast`` already knows where they are.
+    None when the two trees disagree on how many imports there are.
+    """
+    if tree is None:
+        return None
+    found = _ast_imports(tree)
+    if len(found) != len(nodes):
+        return None
+    spans: dict[int, Span] = {}
+    for node, located in zip(nodes, found, strict=True):
+        end_line = located.end_lineno or located.lineno
+        end_col = located.end_col_offset or 0
+        spans[id(node)] = Span(
+            Position(located.lineno, _column(lines, located.lineno, located.col_offset) + 1),
+            Position(end_line, _column(lines, end_line, end_col) + 1),
+        )
+    return spans
+
+
+def _column(lines: list[str], line: int, byte_offset: int) -> int:
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return utf8_to_codepoint_column(text, byte_offset) if not text.isascii() else byte_offset

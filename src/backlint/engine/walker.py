@@ -93,6 +93,33 @@ _FORMATTING_FIELDS = frozenset(
     }
 )
 
+# The fields that hold statements (bodies, branches, handlers): enough to reach every
+# statement without touching expressions, which are most of a tree's nodes.
+_STATEMENT_FIELDS = frozenset({"body", "orelse", "handlers", "finalbody", "cases"})
+_STATEMENT_LEVEL_EXTRA = (
+    cst.Module,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+    cst.Else,
+    cst.Finally,
+    cst.MatchCase,
+)
+
+
+def is_statement_level(type_name: str) -> bool:
+    """Whether nodes of this libcst type are reachable by walking statements only."""
+    node_type = getattr(cst, type_name, None)
+    if not isinstance(node_type, type):
+        return False
+    bases = (cst.BaseStatement, cst.BaseSmallStatement, cst.BaseSuite, *_STATEMENT_LEVEL_EXTRA)
+    return issubclass(node_type, bases)
+
+
+@cache
+def statement_fields(node_type: type[cst.CSTNode]) -> tuple[str, ...]:
+    return tuple(name for name in child_fields(node_type) if name in _STATEMENT_FIELDS)
+
+
 # Fields visited first / last so that hooks see nodes in source order.
 _FIRST = ("decorators",)
 _LAST = ("body", "handlers", "orelse", "finalbody")
@@ -174,6 +201,11 @@ class Dispatch:
     def __bool__(self) -> bool:
         return bool(self.visit or self.leave)
 
+    @property
+    def needs_expressions(self) -> bool:
+        """Whether any hook is for a node below statement level (then the walk is full)."""
+        return not all(is_statement_level(name) for name in (*self.visit, *self.leave))
+
 
 def walk(
     module: cst.Module,
@@ -189,6 +221,7 @@ def walk(
     rule never stops the others.
     """
     name_of: dict[type, str] = {}
+    fields_of = child_fields if dispatch.needs_expressions else statement_fields
 
     def call(type_name: str, table: dict[str, list[Hook]], node: cst.CSTNode) -> None:
         # Copy: a failing hook removes its rule from the table while we iterate.
@@ -216,7 +249,7 @@ def walk(
             if type_name in dispatch.leave:
                 stack.append(_Leave(node, type_name))
             children: list[cst.CSTNode] = []
-            for name in child_fields(node_type):
+            for name in fields_of(node_type):
                 value = getattr(node, name)
                 if isinstance(value, cst.CSTNode):
                     children.append(value)
