@@ -1,0 +1,83 @@
+"""Engine behaviour: crash isolation, roles decided per project, bad input, parallel runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+
+from backlint.application import CheckRequest, run_check
+from backlint.config import Settings
+from backlint.diagnostics import Severity
+from backlint.engine.filepass import FilePass, FileTask
+from backlint.rules.base import FileRule
+from backlint.rules.errors.swallowed_bare_except import SwallowedBareExcept
+
+
+class ExplodingRule(FileRule):
+    """Raises on every call: stands for a rule with a bug."""
+
+    code = "BL999"
+    name = "exploding"
+    summary = "s"
+    fix_text = "f"
+    severity = Severity.WARNING
+
+    def visit_Call(self, node: cst.Call) -> None:
+        raise ValueError("boom")
+
+
+def _task(tmp_path: Path, relative: str, text: str) -> FileTask:
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return FileTask(path, relative, relative)
+
+
+def test_a_crashing_rule_is_reported_by_name_and_the_others_still_run(tmp_path: Path) -> None:
+    file_pass = FilePass(Settings(root=tmp_path), [ExplodingRule, SwallowedBareExcept])
+    result = file_pass.check(_task(tmp_path, "a.py", "try:\n    f()\nexcept:\n    pass\n"))
+    assert [d.code for d in result.diagnostics] == ["BL201"]
+    assert len(result.internal_errors) == 1
+    message = result.internal_errors[0].message
+    assert "BL999" in message and "exploding" in message and "boom" in message
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _codes(root: Path, jobs: int = 1) -> list[tuple[str, int, str]]:
+    result = run_check(CheckRequest(paths=(root,), cwd=root, jobs=jobs))
+    assert not result.internal_errors
+    return [(d.path, d.span.start.line, d.code) for d in result.diagnostics]
+
+
+def test_models_py_is_a_domain_module_without_django(tmp_path: Path) -> None:
+    _write(tmp_path, {"shop/models.py": "def total(order):\n    return 1\n"})
+    assert ("shop/models.py", 1, "BL601") in _codes(tmp_path)
+
+
+def test_models_py_is_a_django_model_module_when_the_project_uses_django(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "shop/models.py": "from django.db import models\ndef total(order):\n    return 1\n",
+        },
+    )
+    assert [c for c in _codes(tmp_path) if c[2] in ("BL601", "BL602")] == []
+
+
+def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
+    files = {
+        f"app/services/m{i}.py": f"import app.services.m{(i + 1) % 7}\n"
+        "def f(x):\n    try:\n        g()\n    except Exception:\n        pass\n"
+        for i in range(7)
+    }
+    _write(tmp_path, files)
+    serial = _codes(tmp_path, jobs=1)
+    assert serial == _codes(tmp_path, jobs=2)
+    assert {code for _, _, code in serial} == {"BL202", "BL411", "BL601", "BL602"}

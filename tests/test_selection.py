@@ -1,0 +1,60 @@
+"""Rule selection: codes, prefixes, names, ALL, specificity, off-by-default and preview."""
+
+from __future__ import annotations
+
+from backlint.diagnostics import Severity
+from backlint.rules.base import Rule
+from backlint.selection import enabled_codes
+
+
+def _rule(code: str, name: str, *, default: bool = True, preview: bool = False) -> type[Rule]:
+    return type(
+        name,
+        (Rule,),
+        {
+            "code": code,
+            "name": name,
+            "summary": "s",
+            "fix_text": "f",
+            "severity": Severity.WARNING,
+            "default_enabled": default,
+            "preview": preview,
+        },
+    )
+
+
+RULES = {
+    "BL201": _rule("BL201", "bare"),
+    "BL202": _rule("BL202", "broad"),
+    "BL501": _rule("BL501", "blocking"),
+    "BL503": _rule("BL503", "indirect", default=False, preview=True),
+    "BL731": _rule("BL731", "naming", default=False),
+}
+
+
+def test_default_selects_rules_that_are_on_by_default() -> None:
+    assert enabled_codes(RULES, None, (), ()) == {"BL201", "BL202", "BL501"}
+
+
+def test_prefix_selects_default_rules_under_it() -> None:
+    assert enabled_codes(RULES, ["BL2"], (), ()) == {"BL201", "BL202"}
+    assert enabled_codes(RULES, ["BL7"], (), ()) == set()
+
+
+def test_code_and_name_select_off_by_default_and_preview_rules() -> None:
+    assert enabled_codes(RULES, ["BL731", "indirect"], (), ()) == {"BL731", "BL503"}
+
+
+def test_all_selects_stable_rules_including_off_by_default_but_not_preview() -> None:
+    assert enabled_codes(RULES, ["ALL"], (), ()) == {"BL201", "BL202", "BL501", "BL731"}
+
+
+def test_more_specific_selector_wins_and_ignore_wins_ties() -> None:
+    assert enabled_codes(RULES, ["BL2"], (), ["BL201"]) == {"BL202"}
+    assert enabled_codes(RULES, ["BL201"], (), ["BL2"]) == {"BL201"}
+    assert enabled_codes(RULES, ["BL2"], (), ["BL2"]) == set()
+    assert enabled_codes(RULES, None, ["BL731"], ["naming"]) == {"BL201", "BL202", "BL501"}
+
+
+def test_extend_select_adds_to_the_default() -> None:
+    assert enabled_codes(RULES, None, ["naming"], ["BL5"]) == {"BL201", "BL202", "BL731"}
