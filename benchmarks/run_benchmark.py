@@ -76,6 +76,7 @@ _MAXRSS_TO_MIB = 1 / (1024 * 1024) if sys.platform == "darwin" else 1 / 1024
 class BacklintRun:
     jobs: int
     walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
     peak_rss_mib: float = 0.0
     findings: int = 0
     exit_codes: list[int] = field(default_factory=list)
@@ -86,16 +87,25 @@ class BacklintRun:
         """The best of the repeats: the run least disturbed by the rest of the machine."""
         return min(self.walls)
 
+    @property
+    def cpu(self) -> float:
+        return min(self.cpus)
+
 
 @dataclass
 class Floor:
     walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
     parse_errors: int = 0
     decode_errors: int = 0
 
     @property
     def wall(self) -> float:
         return min(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        return min(self.cpus)
 
 
 @dataclass
@@ -142,11 +152,15 @@ def decode(data: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def parse_floor(files: Sequence[Path]) -> tuple[float, int, int]:
-    """Read, decode and parse every file in this process; return (seconds, parse/decode errors)."""
+def parse_floor(files: Sequence[Path]) -> tuple[float, float, int, int]:
+    """Read, decode and parse every file in this process.
+
+    Returns (wall seconds, CPU seconds, parse errors, decode errors).
+    """
     parse_errors = 0
     decode_errors = 0
     start = time.perf_counter()
+    start_cpu = time.process_time()
     for path in files:
         data = path.read_bytes()
         try:
@@ -158,13 +172,19 @@ def parse_floor(files: Sequence[Path]) -> tuple[float, int, int]:
             libcst.parse_module(text)
         except libcst.ParserSyntaxError:
             parse_errors += 1
-    return time.perf_counter() - start, parse_errors, decode_errors
+    wall = time.perf_counter() - start
+    return wall, time.process_time() - start_cpu, parse_errors, decode_errors
 
 
 def run_backlint(
     command: Sequence[str], directory: Path, jobs: int, extra: Sequence[str]
-) -> tuple[float, float, int, int, str]:
-    """Run backlint once; return (wall seconds, peak RSS MiB, findings, exit code, stderr).
+) -> tuple[float, float, float, int, int, str]:
+    """Run backlint once.
+
+    Returns (wall seconds, CPU seconds, peak RSS MiB, findings, exit code, stderr). CPU is
+    user + system time of the whole process tree (workers included, as ``wait4`` reports the
+    children a process has reaped); unlike wall time it barely moves when other processes
+    compete for the cores.
 
     The peak is ``ru_maxrss`` from ``wait4`` on the child: the same quantity as
     ``getrusage(RUSAGE_CHILDREN).ru_maxrss``, scoped to this run. It is the largest RSS reached
@@ -197,7 +217,8 @@ def run_backlint(
         findings = len(json.loads(stdout)) if stdout.strip() else 0
     except json.JSONDecodeError:
         findings = -1
-    return wall, usage.ru_maxrss * _MAXRSS_TO_MIB, findings, process.returncode, stderr
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss * _MAXRSS_TO_MIB, findings, process.returncode, stderr
 
 
 def parse_jobs(values: Sequence[str]) -> list[int]:
@@ -265,23 +286,26 @@ def format_table(
         if floor.parse_errors or floor.decode_errors:
             note = f"  ({floor.parse_errors} parse / {floor.decode_errors} decode errors)"
         out.append(
-            f"parse floor {floor.wall:.2f} s  ({rate:,.0f} lines/s, 1 process, libcst "
-            f"{libcst_version()}){note}"
+            f"parse floor {floor.wall:.2f} s wall, {floor.cpu:.2f} s CPU  ({rate:,.0f} lines/s, "
+            f"1 process, libcst {libcst_version()}){note}"
         )
     out.append("")
-    header = f"{'jobs':>4}  {'wall s':>8}  {'lines/s':>9}  {'peak RSS MiB':>12}  {'findings':>8}"
+    header = (
+        f"{'jobs':>4}  {'wall s':>8}  {'CPU s':>7}  {'lines/s':>9}  {'peak RSS MiB':>12}"
+        f"  {'findings':>8}"
+    )
     if floor is not None:
-        header += f"  {'x floor':>7}"
+        header += f"  {'x floor':>7}  {'CPU x floor':>11}"
     out.append(header)
     out.append("-" * len(header))
     for run in runs:
         rate = corpus.lines / run.wall if run.wall else 0.0
         row = (
-            f"{run.jobs:>4}  {run.wall:>8.2f}  {rate:>9,.0f}  {run.peak_rss_mib:>12.0f}"
-            f"  {run.findings:>8}"
+            f"{run.jobs:>4}  {run.wall:>8.2f}  {run.cpu:>7.2f}  {rate:>9,.0f}"
+            f"  {run.peak_rss_mib:>12.0f}  {run.findings:>8}"
         )
         if floor is not None:
-            row += f"  {run.wall / floor.wall:>7.2f}"
+            row += f"  {run.wall / floor.wall:>7.2f}  {run.cpu / floor.cpu:>11.2f}"
         out.append(row)
     for run in runs:
         if any(code != 0 for code in run.exit_codes):
@@ -325,8 +349,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for jobs in jobs_values:
         run = BacklintRun(jobs)
         for _ in range(options.repeat):
-            wall, rss, findings, code, stderr = run_backlint(command, directory, jobs, extra)
+            wall, cpu, rss, findings, code, stderr = run_backlint(command, directory, jobs, extra)
             run.walls.append(wall)
+            run.cpus.append(cpu)
             run.peak_rss_mib = max(run.peak_rss_mib, rss)
             run.findings = findings
             run.exit_codes.append(code)
@@ -338,8 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not options.no_floor:
         floor = Floor()
         for _ in range(options.repeat):
-            seconds, floor.parse_errors, floor.decode_errors = parse_floor(corpus.files)
+            seconds, cpu, floor.parse_errors, floor.decode_errors = parse_floor(corpus.files)
             floor.walls.append(seconds)
+            floor.cpus.append(cpu)
 
     if options.json:
         print(json.dumps(to_json(directory, corpus, floor, runs), indent=2))
@@ -368,6 +394,8 @@ def to_json(
             "wall_s": floor.wall,
             "walls_s": floor.walls,
             "median_s": statistics.median(floor.walls),
+            "cpu_s": floor.cpu,
+            "cpus_s": floor.cpus,
             "lines_per_s": corpus.lines / floor.wall if floor.wall else None,
             "parse_errors": floor.parse_errors,
             "decode_errors": floor.decode_errors,
@@ -377,8 +405,11 @@ def to_json(
         entry["wall_s"] = run.wall
         entry["walls_s"] = entry.pop("walls")
         entry["median_s"] = statistics.median(run.walls)
+        entry["cpu_s"] = run.cpu
+        entry["cpus_s"] = entry.pop("cpus")
         entry["lines_per_s"] = corpus.lines / run.wall if run.wall else None
         entry["ratio_to_floor"] = run.wall / floor.wall if floor is not None else None
+        entry["cpu_ratio_to_floor"] = run.cpu / floor.cpu if floor is not None else None
         result["runs"].append(entry)
     return result
 

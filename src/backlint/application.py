@@ -13,10 +13,11 @@ from pathlib import Path
 
 from backlint.config import ConfigError, Settings, find_config, load_settings
 from backlint.diagnostics import Diagnostic, RunProblem
-from backlint.discovery import discover, is_excluded, relative_to_root
-from backlint.engine.filepass import FileTask
+from backlint.discovery import discover, is_excluded, relative_to_root, resolve_lenient
+from backlint.engine.filepass import FilePass, FileTask
 from backlint.engine.projectpass import run_project_pass
 from backlint.engine.runner import Progress, run_file_pass
+from backlint.index.facts import FileFacts
 from backlint.rules.base import Rule
 from backlint.rules.registry import all_rules
 from backlint.selection import SelectionError, check_selectors, enabled_codes
@@ -105,20 +106,20 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
     tasks: list[FileTask] = []
     if request.stdin_data is not None:
         name = request.stdin_filename or "-"
-        path = (request.cwd / name).absolute()
+        path = resolve_lenient(request.cwd / name)
         excluded = request.stdin_filename is not None and _force_excluded(path, settings)
         if not excluded:
             tasks.append(
                 FileTask(
                     path,
-                    display_path(path, request.cwd) if request.stdin_filename else "-",
+                    _stdin_display(request.stdin_filename, path, request.cwd),
                     relative_to_root(path, settings.root),
                     data=request.stdin_data,
                 )
             )
     else:
         found = discover(request.paths, settings)
-        result.problems.extend(RunProblem(p.split(":", 1)[0], p) for p in found.problems)
+        result.problems.extend(found.problems)
         for path in found.files:
             tasks.append(
                 FileTask(
@@ -131,7 +132,12 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
     jobs = request.jobs if request.jobs > 0 else (os.cpu_count() or 1)
     file_results = run_file_pass(tasks, settings, tuple(enabled.values()), jobs, progress)
     outcome = run_project_pass(
-        file_results, {t.display: t.relative for t in tasks}, settings, enabled, rules
+        file_results,
+        {t.display: t.relative for t in tasks},
+        settings,
+        enabled,
+        rules,
+        ModulesOnDisk(settings),
     )
     result.diagnostics = outcome.diagnostics
     result.internal_errors = outcome.internal_errors
@@ -146,3 +152,37 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
 
 def _force_excluded(path: Path, settings: Settings) -> bool:
     return settings.force_exclude and is_excluded(path, settings)
+
+
+def _stdin_display(name: str | None, resolved: Path, cwd: Path) -> str:
+    """Report stdin under the name the editor gave (relative names stay as given)."""
+    if name is None:
+        return "-"
+    given = Path(name)
+    return given.as_posix() if not given.is_absolute() else display_path(resolved, cwd)
+
+
+class ModulesOnDisk:
+    """Finds and reads a project module by name under the source roots, once.
+
+    Used by the project pass for modules outside the run: a logger imported from
+    ``app/core/logging.py`` is still recognised when only the importing file is checked.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._pass: FilePass | None = None
+
+    def __call__(self, module: str) -> FileFacts | None:
+        parts = module.split(".")
+        for root in self._settings.source_roots():
+            for candidate in (
+                root.joinpath(*parts).with_suffix(".py"),
+                root.joinpath(*parts, "__init__.py"),
+            ):
+                if candidate.is_file():
+                    if self._pass is None:
+                        self._pass = FilePass(self._settings, ())
+                    relative = relative_to_root(candidate, self._settings.root)
+                    return self._pass.facts_only(candidate, relative)
+        return None

@@ -126,7 +126,7 @@ def check(
 def _print_problems(result: CheckResult, quiet: bool) -> None:
     if not quiet:
         for problem in result.problems:
-            click.echo(f"backlint: warning: {problem.message}", err=True)
+            click.echo(f"backlint: warning: {problem.path}: {problem.message}", err=True)
     for error in result.internal_errors:
         click.echo(f"backlint: error: {error.path}: {error.message}", err=True)
 

@@ -130,8 +130,11 @@ def find_config(start: Path) -> Path | None:
 def _has_backlint_table(pyproject: Path) -> bool:
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError):
         return False
+    except tomllib.TOMLDecodeError as error:
+        # It may hold the [tool.backlint] table we are looking for: say so, as ruff does.
+        raise ConfigError(f"{pyproject}: invalid TOML: {error}") from None
     tool = data.get("tool")
     return isinstance(tool, dict) and "backlint" in tool
 

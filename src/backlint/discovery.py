@@ -16,6 +16,7 @@ from pathlib import Path
 import pathspec
 
 from backlint.config import Settings
+from backlint.diagnostics import RunProblem
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -23,7 +24,7 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 @dataclass
 class Discovery:
     files: list[Path] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[RunProblem] = field(default_factory=list)
 
 
 def relative_to_root(path: Path, root: Path) -> str:
@@ -81,9 +82,16 @@ def discover(paths: Sequence[Path], settings: Settings) -> Discovery:
             ignore.load_gitignore(directory)
     seen: set[Path] = set()
     for given in paths:
-        path = given.absolute()
-        if not path.exists() and not path.is_symlink():
-            result.problems.append(f"{given}: no such file or directory")
+        # Resolve what the user named, so that a path through a symlinked directory or
+        # with ``..`` maps to the same root-relative path (per-file ignores, excludes,
+        # module names) and the same file is never checked twice.
+        try:
+            path = given.resolve()
+        except (OSError, RuntimeError):
+            result.problems.append(RunProblem(str(given), "symbolic link loop, skipped"))
+            continue
+        if not path.exists():
+            result.problems.append(RunProblem(str(given), "no such file or directory"))
             continue
         if path.is_dir():
             if settings.force_exclude and ignore.excluded(path, is_dir=True):
@@ -94,6 +102,9 @@ def discover(paths: Sequence[Path], settings: Settings) -> Discovery:
                     result.files.append(found)
         else:
             if settings.force_exclude and ignore.excluded(path, is_dir=False):
+                continue
+            if not path.is_file():
+                result.problems.append(RunProblem(str(given), "not a regular file, skipped"))
                 continue
             if path not in seen:
                 seen.add(path)
@@ -112,7 +123,9 @@ def _between(root: Path, paths: Sequence[Path]) -> Iterator[Path]:
 
 def _walk(top: Path, ignore: _Ignore, result: Discovery) -> Iterator[Path]:
     def on_error(error: OSError) -> None:
-        result.problems.append(f"{error.filename}: cannot read directory: {error.strerror}")
+        result.problems.append(
+            RunProblem(str(error.filename), f"cannot read directory: {error.strerror}")
+        )
 
     for directory, dirnames, filenames in os.walk(top, onerror=on_error, followlinks=False):
         here = Path(directory)
@@ -126,8 +139,9 @@ def _walk(top: Path, ignore: _Ignore, result: Discovery) -> Iterator[Path]:
             path = here / name
             if ignore.excluded(path, is_dir=False):
                 continue
-            if path.is_symlink() and not path.exists():
-                result.problems.append(f"{path}: broken symbolic link, skipped")
+            if not path.is_file():
+                # A broken link, a named pipe or a socket: reading it would fail or hang.
+                result.problems.append(RunProblem(str(path), "not a regular file, skipped"))
                 continue
             yield path
 
@@ -135,10 +149,10 @@ def _walk(top: Path, ignore: _Ignore, result: Discovery) -> Iterator[Path]:
 def is_excluded(path: Path, settings: Settings) -> bool:
     """Whether ``path`` (which need not exist, e.g. ``--stdin-filename``) is excluded."""
     ignore = _Ignore(settings)
+    absolute = resolve_lenient(path)
     if settings.respect_gitignore:
-        for directory in (settings.root, *_between(settings.root, [path])):
+        for directory in (settings.root, *_between(settings.root, [absolute])):
             ignore.load_gitignore(directory)
-    absolute = path.absolute()
     if ignore.excluded(absolute, is_dir=False):
         return True
     return any(
@@ -146,3 +160,11 @@ def is_excluded(path: Path, settings: Settings) -> bool:
         for parent in absolute.parents
         if settings.root in parent.parents
     )
+
+
+def resolve_lenient(path: Path) -> Path:
+    """``path`` made absolute with symlinks resolved, even if it does not exist (stdin)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()

@@ -5,7 +5,9 @@ or a code prefix (``BL2``, ``BL20``). When selectors disagree about a rule, the 
 specific one wins (a full code beats a prefix, a longer prefix beats a shorter one), and
 ``ignore`` wins a tie. A prefix or the default selection enables only rules that are on
 by default; rules that are off by default are enabled by naming them or by ``ALL``;
-preview rules only by naming them.
+preview rules only by naming them. A rule marked ``always_enabled`` (BL001: a file that
+cannot be parsed was not checked at all) runs whatever the selection, unless ignored
+explicitly.
 """
 
 from __future__ import annotations
@@ -59,9 +61,12 @@ def enabled_codes(
     enabled = set()
     for code, rule in rules.items():
         selected = _best(chosen, rule)
+        dropped = _best(ignored, rule)
+        if selected is None and rule.always_enabled and dropped is None:
+            enabled.add(code)
+            continue
         if selected is None:
             continue
-        dropped = _best(ignored, rule)
         if dropped is None or selected > dropped:
             enabled.add(code)
     return frozenset(enabled)

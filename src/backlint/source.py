@@ -32,7 +32,10 @@ def decode(data: bytes) -> Source:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise SourceError(f"cannot read the file's encoding: {error.msg}") from None
+        if "invalid or missing encoding declaration" not in (error.msg or ""):
+            raise SourceError(f"cannot read the file's encoding: {error.msg}") from None
+        # No cookie and undecodable first lines: decode as UTF-8 below to say where.
+        encoding = "utf-8"
     try:
         codecs.lookup(encoding)
         text = data.decode(encoding)

@@ -156,7 +156,9 @@ class FilePass:
                 ),
             )
 
-    def _failure(self, task: FileTask, message: str, line: int, column: int) -> FileResult:
+    def _failure(
+        self, task: FileTask, message: str, line: int, column: int, text: str = ""
+    ) -> FileResult:
         diagnostics = []
         for rule in self._failure_rules:
             position = Position(max(line, 1), max(column, 1))
@@ -171,7 +173,9 @@ class FilePass:
                     help=rule.fix_text,
                 )
             )
-        return FileResult(task.display, diagnostics=tuple(diagnostics))
+        lines = text.splitlines()
+        snippets = {line: lines[line - 1]} if 0 < line <= len(lines) else {}
+        return FileResult(task.display, diagnostics=tuple(diagnostics), snippets=snippets)
 
     def _check(self, task: FileTask) -> FileResult:
         data = task.data
@@ -190,8 +194,33 @@ class FilePass:
         try:
             module, tree = _parse(text)
         except _ParseFailure as failure:
-            return self._failure(task, str(failure), failure.line, failure.column)
+            return self._failure(task, str(failure), failure.line, failure.column, text)
         return self._analyze(task, text, module, tree)
+
+    def facts_only(self, path: Path, relative: str) -> FileFacts | None:
+        """The facts of a file outside the run (no rules), or None if it cannot be parsed.
+
+        The project pass asks for these when a finding depends on a module that was not
+        among the files checked, as when pre-commit passes only the changed files.
+        """
+        try:
+            text = decode(path.read_bytes()).text
+            module, _ = _parse(text)
+        except (OSError, SourceError, _ParseFailure):
+            return None
+        name, is_package = module_name(path, self.roots)
+        collected = collect(module, name, is_package)
+        return FileFacts(
+            path=relative,
+            module=name,
+            is_package=is_package,
+            is_test=is_test_path(relative),
+            roles=self.roles.candidate_roles(relative),
+            imports=(),
+            bindings=tuple(collected.bindings),
+            classes=tuple(collected.classes),
+            lines=text.count("\n"),
+        )
 
     def _analyze(
         self, task: FileTask, text: str, module: cst.Module, tree: ast.Module | None

@@ -14,7 +14,7 @@ import pathspec
 from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, RunProblem
 from backlint.engine.filepass import FileResult
-from backlint.index.project import ProjectIndex
+from backlint.index.project import ModuleLoader, ProjectIndex
 from backlint.rules.base import ProjectRule, Rule, SuppressionAuditRule
 from backlint.selection import matches_any
 from backlint.suppression import FileSuppressions
@@ -47,9 +47,10 @@ def run_project_pass(
     settings: Settings,
     enabled: Mapping[str, type[Rule]],
     known: Mapping[str, type[Rule]],
+    loader: ModuleLoader | None = None,
 ) -> Outcome:
     outcome = Outcome()
-    project = ProjectIndex(r.facts for r in results if r.facts is not None)
+    project = ProjectIndex((r.facts for r in results if r.facts is not None), loader)
     outcome.project = project
     candidates: list[Diagnostic] = []
     for result in results:

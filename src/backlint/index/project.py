@@ -8,7 +8,7 @@ to", "is this name a logger", "which modules form a cycle".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import networkx as nx
@@ -27,8 +27,14 @@ class Edge:
     path: str
 
 
+ModuleLoader = Callable[[str], FileFacts | None]
+
+
 class ProjectIndex:
-    def __init__(self, files: Iterable[FileFacts]) -> None:
+    """``loader`` finds modules that were not checked in this run (for ``binding`` only)."""
+
+    def __init__(self, files: Iterable[FileFacts], loader: ModuleLoader | None = None) -> None:
+        self._loader = loader
         self.files: dict[str, FileFacts] = {}
         self.modules: dict[str, FileFacts] = {}
         for facts in sorted(files, key=lambda f: f.path):
@@ -93,6 +99,9 @@ class ProjectIndex:
     def binding(self, qualified: str, _depth: int = 0) -> BindingFact | None:
         """The module-level binding ``qualified`` names, following re-exports across modules."""
         module, _, name = qualified.rpartition(".")
+        if module not in self._bindings and self._loader is not None and module:
+            loaded = self._loader(module)
+            self._bindings[module] = {b.name: b for b in loaded.bindings} if loaded else {}
         bindings = self._bindings.get(module)
         if bindings is None or name not in bindings:
             return None

@@ -126,6 +126,8 @@ class Rule:
     severity: ClassVar[Severity]
     default_enabled: ClassVar[bool] = True
     preview: ClassVar[bool] = False
+    # Enabled whatever the selection, unless ignored explicitly (syntax errors, like ruff).
+    always_enabled: ClassVar[bool] = False
     tags: ClassVar[tuple[str, ...]] = ()
     options: ClassVar[tuple[Option, ...]] = ()
     valid: ClassVar[tuple[ExampleLike, ...]] = ()

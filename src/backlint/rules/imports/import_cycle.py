@@ -202,7 +202,8 @@ class ImportCycle(ProjectRule):
 
     @staticmethod
     def _related(project: ProjectIndex, sub: nx.DiGraph, cycle: list[str]) -> Iterator[Related]:
-        for source, target in itertools.pairwise(cycle):
+        # The first import is the finding itself: list the rest of the chain.
+        for source, target in itertools.pairwise(cycle[1:]):
             fact = sub.edges[source, target]["imports"][0]
             yield Related(
                 project.modules[source].path, fact.span, f"`{source}` imports `{target}` here"

@@ -22,6 +22,9 @@ class SyntaxErrorRule(ParseFailureRule):
         pass
     ```
 
+    Like ruff's syntax errors, this is reported whatever `select` says; only `ignore`
+    (or `--ignore BL001`) turns it off.
+
     ## How to fix
     Fix the syntax error (the message carries Python's own explanation), or exclude the
     file if it is not meant to be Python (a template, a fixture).
@@ -32,6 +35,7 @@ class SyntaxErrorRule(ParseFailureRule):
     summary = "The file could not be read or parsed, so no other rule checked it."
     fix_text = "Fix the syntax error, or exclude the file if it is not Python."
     severity = Severity.ERROR
+    always_enabled = True
     tags = ("correctness",)
     invalid = (Example("def broken(:\n    pass\n", path="app/broken.py"),)
     valid = (Example("def fine() -> None:\n    pass\n", path="app/fine.py"),)
