@@ -91,7 +91,7 @@ class Diagnostic:
     help: str = ""
     fix: Fix | None = None
     related: tuple[Related, ...] = ()
-    # The line whose ``# noqa`` comment can silence this finding (the closing line of a
+    # The line whose noqa comment can silence this finding (the closing line of a
     # multi-line string, for instance). Defaults to the start line.
     noqa_line: int = 0
 

@@ -35,7 +35,7 @@ class ImportFact:
     kind: ImportKind
     span: Span
     line_text: str
-    suppressed_codes: frozenset[str] | None  # codes in a ``# noqa`` on the line; empty = bare
+    suppressed_codes: frozenset[str] | None  # codes of the noqa comment on the line; empty = bare
 
 
 @dataclass(frozen=True)
