@@ -81,3 +81,23 @@ def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
     serial = _codes(tmp_path, jobs=1)
     assert serial == _codes(tmp_path, jobs=2)
     assert {code for _, _, code in serial} == {"BL202", "BL411", "BL601", "BL602"}
+
+
+def test_noqa_directives_follow_ruffs_grammar() -> None:
+    from backlint.suppression import find_directives
+
+    text = (
+        "a = 1  # noqa\n"
+        "b = 2  # noqa: BL201, BL202\n"
+        "c = 3  # noqa:BL411 reason\n"
+        "d = 4  # see the ``# noqa`` docs\n"
+        "e = '# noqa: BL201'\n"
+        "# backlint: noqa: BL601\n"
+    )
+    found = {d.line: (d.file_level, tuple(m.code for m in d.codes)) for d in find_directives(text)}
+    assert found == {
+        1: (False, ()),
+        2: (False, ("BL201", "BL202")),
+        3: (False, ("BL411",)),
+        6: (True, ("BL601",)),
+    }
