@@ -19,9 +19,7 @@ from backlint.diagnostics import Diagnostic, Position, Span
 _CODE = r"[A-Z]+[0-9]+"
 # ``noqa`` must end the comment or be followed by a space or ``:``, as in ruff: prose
 # that mentions noqa (a backquoted noqa in a comment) is not a directive.
-_LINE_NOQA = re.compile(
-    rf"#\s*(?i:noqa)(?=[\s:]|$)(?::\s?(?P<codes>{_CODE}(?:[\s,]+{_CODE})*))?"
-)
+_LINE_NOQA = re.compile(rf"#\s*(?i:noqa)(?=[\s:]|$)(?::\s?(?P<codes>{_CODE}(?:[\s,]+{_CODE})*))?")
 _FILE_NOQA = re.compile(
     rf"^\s*#\s*backlint:\s*(?i:noqa)(?::\s*(?P<codes>{_CODE}(?:[\s,]+{_CODE})*))?\s*$"
 )
