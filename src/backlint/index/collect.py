@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from backlint.index.facts import BindingFact, ClassFact, ImportKind
-from backlint.index.names import ImportTable, dotted_name, resolve_relative
+from backlint.index.names import ImportTable, caught_types, dotted_name, resolve_relative
 
 
 @dataclass(frozen=True)
@@ -51,14 +51,9 @@ def _is_type_checking(test: cst.BaseExpression) -> bool:
 def _catches_import_error(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
     if handler.type is None:
         return True
-    types = (
-        [element.value for element in handler.type.elements]
-        if isinstance(handler.type, cst.Tuple)
-        else [handler.type]
-    )
     return any(
         (dotted_name(t) or "").rsplit(".", 1)[-1] in ("ImportError", "ModuleNotFoundError")
-        for t in types
+        for t in caught_types(handler)
     )
 
 

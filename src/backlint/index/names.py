@@ -44,6 +44,17 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str) -> 
     return base
 
 
+def caught_types(
+    handler: cst.ExceptHandler | cst.ExceptStarHandler,
+) -> list[cst.BaseExpression]:
+    """The exception expressions an ``except`` clause names (a tuple gives several)."""
+    if handler.type is None:
+        return []
+    if isinstance(handler.type, cst.Tuple):
+        return [element.value for element in handler.type.elements]
+    return [handler.type]
+
+
 class ImportTable:
     """Local names bound by imports (and module-level definitions) to qualified names."""
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from backlint.diagnostics import Severity
+from backlint.index.names import caught_types
 from backlint.rules.base import Example
 from backlint.rules.errors.handler_rule import SwallowRule
 from backlint.rules.errors.swallow import Swallow
@@ -136,14 +137,7 @@ class SwallowedBroadExcept(SwallowRule):
     )
 
     def caught(self, node: cst.ExceptHandler) -> str | None:
-        if node.type is None:
-            return None
-        elements = (
-            [element.value for element in node.type.elements]
-            if isinstance(node.type, cst.Tuple)
-            else [node.type]
-        )
-        for element in elements:
+        for element in caught_types(node):
             qualified = self.ctx.qualified_name(element)
             if qualified in _BROAD:
                 return qualified.split(".", 1)[1]
