@@ -38,36 +38,6 @@ from typing import Any
 
 import libcst
 
-# backlint's default ``exclude`` (config.DEFAULT_EXCLUDE) plus ``__pycache__``. These are
-# matched against any path segment, as the gitignore-style defaults are. ``.gitignore`` files and
-# a project's own ``exclude``/``extend-exclude`` are not read, so the floor's file set can be a
-# superset of backlint's; the report prints the floor's count.
-DEFAULT_EXCLUDES = frozenset(
-    {
-        ".bzr",
-        ".direnv",
-        ".eggs",
-        ".git",
-        ".hg",
-        ".mypy_cache",
-        ".nox",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".svn",
-        ".tox",
-        ".venv",
-        "__pycache__",
-        "__pypackages__",
-        "_build",
-        "buck-out",
-        "build",
-        "dist",
-        "node_modules",
-        "site-packages",
-        "venv",
-    }
-)
-PYTHON_SUFFIXES = (".py", ".pyi")
 # ru_maxrss is in KiB on Linux and the BSDs, in bytes on macOS.
 _MAXRSS_TO_MIB = 1 / (1024 * 1024) if sys.platform == "darwin" else 1 / 1024
 
@@ -116,17 +86,13 @@ class Corpus:
 
 
 def find_files(top: Path) -> Iterator[Path]:
-    """The ``.py``/``.pyi`` files under ``top``, skipping backlint's default excluded names."""
-    if top.is_file():
-        yield top
-        return
-    for directory, dirnames, filenames in os.walk(top, followlinks=False):
-        dirnames[:] = sorted(name for name in dirnames if name not in DEFAULT_EXCLUDES)
-        for name in sorted(filenames):
-            if name.endswith(PYTHON_SUFFIXES) and name not in DEFAULT_EXCLUDES:
-                path = Path(directory, name)
-                if path.exists():  # skips broken symbolic links
-                    yield path
+    """The files backlint itself would check under ``top`` (its own discovery, excludes and
+    ``.gitignore`` included), so that the floor parses exactly the same files."""
+    from backlint.config import Settings
+    from backlint.discovery import discover
+
+    root = top.resolve() if top.is_dir() else top.resolve().parent
+    yield from discover([top], Settings(root=root)).files
 
 
 def load_corpus(top: Path) -> Corpus:
@@ -190,7 +156,13 @@ def run_backlint(
     ``getrusage(RUSAGE_CHILDREN).ru_maxrss``, scoped to this run. It is the largest RSS reached
     by a single process of the tree (backlint's main process or one worker, whichever peaked
     higher), not the sum over workers.
+
+    backlint runs *inside* the project (cwd = the directory, path ``.``), as a user or
+    pre-commit runs it: the project's configuration is found from the working directory, and
+    module names (hence import cycles and private-package checks) are computed relative to it.
     """
+    target = directory.resolve()
+    cwd, path = (target, ".") if target.is_dir() else (target.parent, target.name)
     argv = [
         *command,
         "check",
@@ -201,11 +173,11 @@ def run_backlint(
         "--jobs",
         str(jobs),
         *extra,
-        str(directory),
+        path,
     ]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -342,6 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = (
         shlex.split(options.backlint) if options.backlint else [sys.executable, "-m", "backlint"]
     )
+    if command and os.sep in command[0] and Path(command[0]).exists():
+        # backlint runs with the project as its working directory: pin a relative program
+        # path, without resolving symlinks (a venv's python is a link that must stay one).
+        command[0] = str(Path(command[0]).absolute())
     extra = shlex.split(options.backlint_args)
 
     corpus = load_corpus(directory)
