@@ -110,3 +110,17 @@ def test_import_spans_come_from_ast_and_match() -> None:
         span = spans[id(node)]
         got = (span.start.line, span.start.column, span.end.line, span.end.column)
         assert got == expected[node]
+
+
+def test_early_stop_does_not_cache_ranges_of_unfinished_nodes() -> None:
+    source = SAMPLES["decorators-and-comments"].lstrip("\n")
+    module = cst.parse_module(source)
+    expected = _expected(module)
+    index = PositionIndex(module, ast.parse(source))
+    function = next(s for s in module.body if isinstance(s, cst.FunctionDef))
+    top = module.body.index(function)
+    index.locate([(function.name, top)])  # stops right after the name
+    for node in (function.name, function, function.body):
+        span = index.span(node, top)
+        got = (span.start.line, span.start.column, span.end.line, span.end.column)
+        assert got == expected[node]

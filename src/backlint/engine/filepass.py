@@ -243,6 +243,12 @@ class FilePass:
         positions = PositionIndex(module, tree)
         internal_errors: list[RunProblem] = []
         reports = self._run_rules(context, internal_errors)
+        positions.locate(
+            (node, report.top_level)
+            for report in reports
+            for node in (report.node, report.end_node)
+            if node is not None
+        )
         diagnostics: list[Diagnostic] = []
         conditional: list[ConditionalDiagnostic] = []
         rules_by_code = {rule.code: rule for rule in self.rules}

@@ -14,7 +14,7 @@ the running Python does not know), the whole module is rendered once instead.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -34,6 +34,9 @@ class _RecordingState(CodegenState):
     line: int = 1
     column: int = 0
     ranges: dict[cst.CSTNode, _Range] = field(default_factory=dict)
+    # Stop as soon as these nodes are all positioned: a function's name is known long
+    # before its body has been rendered.
+    wanted: set[int] = field(default_factory=set)
     _starts: list[tuple[int, int]] = field(default_factory=list)
 
     def add_indent_tokens(self) -> None:
@@ -59,6 +62,10 @@ class _RecordingState(CodegenState):
         start = self._starts.pop()
         if node not in self.ranges:
             self.ranges[node] = (start, (self.line, self.column))
+        if self.wanted:
+            self.wanted.discard(id(node))
+            if not self.wanted:
+                raise _AllFound
 
     @contextmanager
     def record_syntactic_position(
@@ -69,15 +76,19 @@ class _RecordingState(CodegenState):
         end_node: cst.CSTNode | None = None,
     ) -> Iterator[None]:
         start = (self.line, self.column)
-        try:
-            yield
-        finally:
-            end = (self.line, self.column)
-            if start_node is not None and start_node in self.ranges:
-                start = self.ranges[start_node][0]
-            if end_node is not None and end_node in self.ranges:
-                end = self.ranges[end_node][1]
-            self.ranges[node] = (start, end)
+        # No ``finally``: when a rendering stops early, the nodes still open have no end,
+        # and recording one would cache a wrong range.
+        yield
+        end = (self.line, self.column)
+        if start_node is not None and start_node in self.ranges:
+            start = self.ranges[start_node][0]
+        if end_node is not None and end_node in self.ranges:
+            end = self.ranges[end_node][1]
+        self.ranges[node] = (start, end)
+
+
+class _AllFound(Exception):
+    """Ends a rendering early: every wanted node has its range."""
 
 
 def _first_line(statement: ast.stmt) -> int:
@@ -127,10 +138,20 @@ class PositionIndex:
         self._statement_lines = lines
         return lines
 
-    def _render_statement(self, index: int) -> None:
+    def locate(self, wanted: Iterable[tuple[cst.CSTNode, int | None]]) -> None:
+        """Position these ``(node, top-level index)`` pairs, rendering as little as possible."""
+        by_statement: dict[int, set[int]] = {}
+        for node, top_level in wanted:
+            if node in self._ranges or top_level is None:
+                continue
+            by_statement.setdefault(top_level, set()).add(id(node))
+        for index, nodes in sorted(by_statement.items()):
+            if 0 <= index < len(self._module.body):
+                self._render_statement(index, nodes)
+
+    def _render_statement(self, index: int, wanted: set[int] | None = None) -> None:
         if index in self._rendered:
             return
-        self._rendered.add(index)
         starts = self._starts()
         if starts is None:
             self._render_module()
@@ -138,9 +159,14 @@ class PositionIndex:
         state = _RecordingState(
             default_indent=self._module.default_indent,
             default_newline=self._module.default_newline,
+            wanted=set(wanted or ()),
         )
         state.line = starts[index]
-        self._module.body[index]._codegen(state)
+        try:
+            self._module.body[index]._codegen(state)
+            self._rendered.add(index)  # complete: nothing more to learn from it
+        except _AllFound:
+            pass
         for node, span in state.ranges.items():
             self._ranges.setdefault(node, span)
 

@@ -10,7 +10,9 @@ one that kills a worker again is reported as an internal error.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
@@ -24,8 +26,30 @@ Progress = Callable[[int, int], None]
 _CHUNK = 16
 
 
+# libcst trees are millions of small objects that live exactly as long as one file's
+# check. With CPython's default thresholds the collector scans the growing heap again and
+# again while a tree is built (20-27% of a run on real projects); collecting rarely, with
+# the long-lived imported objects frozen out of the scans, keeps memory flat all the same.
+_GC_THRESHOLDS = (50_000, 50, 100)
+
+
+@contextmanager
+def _collect_rarely() -> Iterator[None]:
+    previous = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
+
+
 @functools.cache
 def _worker_pass(settings: Settings, rule_classes: tuple[type[Rule], ...]) -> FilePass:
+    # A worker process only ever checks files: tune its collector once, for its lifetime.
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
     return FilePass(settings, rule_classes)
 
 
@@ -47,10 +71,11 @@ def run_file_pass(
     if jobs <= 1 or len(tasks) <= 1:
         file_pass = FilePass(settings, rule_classes)
         results = []
-        for done, task in enumerate(tasks, start=1):
-            results.append(file_pass.check(task))
-            if progress:
-                progress(done, len(tasks))
+        with _collect_rarely():
+            for done, task in enumerate(tasks, start=1):
+                results.append(file_pass.check(task))
+                if progress:
+                    progress(done, len(tasks))
         return results
     chunks = [list(range(i, min(i + _CHUNK, len(tasks)))) for i in range(0, len(tasks), _CHUNK)]
     slots: list[FileResult | None] = [None] * len(tasks)
