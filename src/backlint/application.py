@@ -57,6 +57,33 @@ def display_path(path: Path, cwd: Path) -> str:
         return path.as_posix()
 
 
+_PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
+
+
+def _search_start(request: CheckRequest) -> Path:
+    """Where configuration is looked for: the first path checked, else the working directory.
+
+    ``backlint check /elsewhere/project`` then uses that project's configuration and root,
+    as ruff does, instead of the working directory's.
+    """
+    if request.stdin_data is not None or not request.paths:
+        name = request.stdin_filename
+        return resolve_lenient(request.cwd / name).parent if name else request.cwd
+    first = resolve_lenient(request.cwd / request.paths[0])
+    return first if first.is_dir() else first.parent
+
+
+def project_root(start: Path, cwd: Path) -> Path:
+    """The root without a configuration file: the working directory when ``start`` is in
+    it, else the nearest directory above ``start`` that looks like a project."""
+    if start == cwd or cwd in start.parents:
+        return cwd
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in _PROJECT_MARKERS):
+            return directory
+    return start
+
+
 def repository_root(start: Path) -> Path:
     """The nearest directory holding ``.git``: SARIF paths are relative to it."""
     for directory in (start, *start.parents):
@@ -68,11 +95,12 @@ def repository_root(start: Path) -> Path:
 def load_request_settings(request: CheckRequest, rules: Mapping[str, type[Rule]]) -> Settings:
     """Settings from the config file, overridden by the command line. Raises ConfigError."""
     config_file = request.config
+    start = _search_start(request)
     if config_file is None:
-        config_file = find_config(request.cwd)
+        config_file = find_config(start)
     elif not config_file.is_file():
         raise ConfigError(f"{config_file}: configuration file not found")
-    settings = load_settings(config_file, request.cwd, rules)
+    settings = load_settings(config_file, project_root(start, request.cwd), rules)
     try:
         for flag, values in (
             ("--select", request.select or ()),
@@ -120,6 +148,8 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
     else:
         found = discover(request.paths, settings)
         result.problems.extend(found.problems)
+        settings = with_django_roots(settings, found.files)
+        result.settings = settings
         for path in found.files:
             tasks.append(
                 FileTask(
@@ -148,6 +178,21 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
             result.snippets[file_result.path] = file_result.snippets
     result.files = len(tasks)
     return result
+
+
+def with_django_roots(settings: Settings, files: list[Path]) -> Settings:
+    """Add each folder holding a ``manage.py`` to the source roots, unless ``src`` is set.
+
+    Django projects import their apps relative to that folder (``from dcim.models import
+    Site`` in ``netbox/dcim/``), so module names must be counted from there for imports
+    to resolve.
+    """
+    if settings.src:
+        return settings
+    django = sorted({path.parent for path in files if path.name == "manage.py"})
+    if not django:
+        return settings
+    return replace(settings, src=(*settings.source_roots(), *django))
 
 
 def _force_excluded(path: Path, settings: Settings) -> bool:

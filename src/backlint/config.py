@@ -52,6 +52,7 @@ DEFAULT_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "**/routes.py",
             "**/api.py",
+            "**/routes/**",
             "**/routers/**",
             "**/views.py",
             "**/views/**",
@@ -62,9 +63,18 @@ DEFAULT_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("domain", ("**/domain.py", "**/domain/**", "**/entities.py", "**/models.py")),
     (
         "repository",
-        ("**/repository.py", "**/repositories/**", "**/adapters/**", "**/infrastructure/**"),
+        (
+            "**/repository.py",
+            "**/repositories/**",
+            "**/repos/**",
+            "**/adapters/**",
+            "**/infrastructure/**",
+        ),
     ),
-    ("schemas", ("**/schemas.py", "**/schemas/**", "**/dto.py", "**/serializers.py")),
+    (
+        "schemas",
+        ("**/schemas.py", "**/schemas/**", "**/schema/**", "**/dto.py", "**/serializers.py"),
+    ),
     (
         "composition_root",
         (
@@ -204,10 +214,15 @@ _KNOWN_KEYS = frozenset(
 )
 
 
-def load_settings(config_file: Path | None, cwd: Path, rules: Mapping[str, type[Rule]]) -> Settings:
-    """Read and validate ``config_file`` (or defaults when None) against the known ``rules``."""
+def load_settings(
+    config_file: Path | None, default_root: Path, rules: Mapping[str, type[Rule]]
+) -> Settings:
+    """Read and validate ``config_file`` against the known ``rules``.
+
+    Without a file the defaults apply, with ``default_root`` as the project root.
+    """
     if config_file is None:
-        return Settings(root=cwd)
+        return Settings(root=default_root)
     config_file = config_file.resolve()
     table = _read_table(config_file)
     prefix = "tool.backlint." if config_file.name == "pyproject.toml" else ""

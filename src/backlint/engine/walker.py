@@ -120,6 +120,21 @@ def statement_fields(node_type: type[cst.CSTNode]) -> tuple[str, ...]:
     return tuple(name for name in child_fields(node_type) if name in _STATEMENT_FIELDS)
 
 
+def _all_node_types() -> frozenset[type]:
+    found: set[type] = set()
+    pending: list[type] = [cst.CSTNode]
+    while pending:
+        current = pending.pop()
+        subclasses: list[type] = current.__subclasses__()
+        for sub in subclasses:
+            if sub not in found:
+                found.add(sub)
+                pending.append(sub)
+    return frozenset(found)
+
+
+_NODE_TYPES = _all_node_types()
+
 # Fields visited first / last so that hooks see nodes in source order.
 _FIRST = ("decorators",)
 _LAST = ("body", "handlers", "orelse", "finalbody")
@@ -251,9 +266,12 @@ def walk(
             children: list[cst.CSTNode] = []
             for name in fields_of(node_type):
                 value = getattr(node, name)
-                if isinstance(value, cst.CSTNode):
+                value_type = type(value)
+                # A set lookup, not isinstance: CSTNode is an ABC, and its isinstance
+                # check was a tenth of the whole walk.
+                if value_type in _NODE_TYPES:
                     children.append(value)
-                elif type(value) is tuple or type(value) is list:
+                elif value_type is tuple or value_type is list:
                     children.extend(value)
             children.reverse()
             stack.extend(children)

@@ -41,11 +41,34 @@ def _body_of(node: cst.CSTNode) -> Sequence[cst.BaseStatement | cst.BaseSmallSta
     return ()
 
 
-def _is_type_checking(test: cst.BaseExpression) -> bool:
-    name = dotted_name(test)
-    if name in ("TYPE_CHECKING", "typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"):
+_TYPE_CHECKING_NAMES = frozenset(
+    {"TYPE_CHECKING", "typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"}
+)
+
+
+def _type_checking_branch(test: cst.BaseExpression) -> bool | None:
+    """Which branch of ``if <test>:`` only a type checker runs: True for the body, False for
+    the ``else``, None when the test is not about ``TYPE_CHECKING``.
+
+    Handles ``TYPE_CHECKING``, ``typing.TYPE_CHECKING``, ``False`` (a common older idiom),
+    ``TYPE_CHECKING is True`` / ``== True``, ``TYPE_CHECKING and X`` and ``not ...``.
+    """
+    if isinstance(test, cst.Name) and test.value == "False":
         return True
-    return isinstance(test, cst.Name) and test.value == "False"
+    if dotted_name(test) in _TYPE_CHECKING_NAMES:
+        return True
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = _type_checking_branch(test.expression)
+        return None if inner is None else not inner
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        truthy = isinstance(target.comparator, cst.Name) and target.comparator.value == "True"
+        if truthy and isinstance(target.operator, (cst.Is, cst.Equal)):
+            return _type_checking_branch(test.left)
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        sides = (_type_checking_branch(test.left), _type_checking_branch(test.right))
+        return True if True in sides else None
+    return None
 
 
 def _catches_import_error(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
@@ -64,11 +87,13 @@ def _children(statement: cst.CSTNode, kind: ImportKind) -> Iterator[tuple[cst.CS
             yield child, ImportKind.DEFERRED if kind is ImportKind.RUNTIME else kind
         return
     if isinstance(statement, cst.If):
-        inner = ImportKind.TYPE_CHECKING if _is_type_checking(statement.test) else kind
+        branch = _type_checking_branch(statement.test)
+        body_kind = ImportKind.TYPE_CHECKING if branch is True else kind
+        else_kind = ImportKind.TYPE_CHECKING if branch is False else kind
         for child in _body_of(statement):
-            yield child, inner
+            yield child, body_kind
         if statement.orelse is not None:
-            yield statement.orelse, kind
+            yield statement.orelse, else_kind
         return
     if isinstance(statement, (cst.Try, cst.TryStar)):
         guarded = any(_catches_import_error(handler) for handler in statement.handlers)
@@ -119,6 +144,9 @@ def _import_entries(
     target = dotted_name(node.module) if node.module is not None else ""
     source = resolve_relative(module, is_package, len(node.relative), target or "")
     if isinstance(node.names, cst.ImportStar):
+        # ``from x import *`` runs ``x`` like any import (an edge of the import graph);
+        # the names it binds are unknown.
+        yield source, "", "", ""
         return
     for alias in node.names:
         name = dotted_name(alias.name) or ""
@@ -172,7 +200,8 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
                     statement, module, is_package
                 ):
                     result.imports.append(RawImport(source, name, kind, statement, index))
-                    names.setdefault(binding, meaning)
+                    if binding:
+                        names.setdefault(binding, meaning)
                 continue
             if at_top:
                 if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):

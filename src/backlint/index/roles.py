@@ -47,10 +47,16 @@ def final_role(candidates: frozenset[str], uses_django: bool) -> str | None:
     return next(iter(candidates))
 
 
+# ``testing`` holds shared test base classes and helpers in many projects (netbox's
+# ``utilities/testing/``); it is test code even though its modules are not tests.
+TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
+
+
 def is_test_path(relative_path: str) -> bool:
-    """A path segment ``tests``/``test``, or a ``test_*.py``/``*_test.py``/``conftest.py`` name."""
+    """A ``tests``/``test``/``testing`` directory, or a ``test_*.py``/``*_test.py``/
+    ``conftest.py`` file."""
     path = PurePosixPath(relative_path)
-    if any(part in ("tests", "test") for part in path.parts[:-1]):
+    if any(part in TEST_DIRECTORIES for part in path.parts[:-1]):
         return True
     name = path.name
     stem = path.stem

@@ -60,6 +60,12 @@ class MissingReturnAnnotation(PublicApiRule):
         "    def run(self, x: int): ...\n",
         "class Service:\n    def __init__(self, repo: Repo):\n        self.repo = repo\n",
         Example("def handler(x): ...\n", path="app/handlers.py"),
+        Example(
+            "from django.test import TestCase\nclass ViewTests(TestCase):\n"
+            "    def test_list(self): ...\n",
+            path="app/views.py",
+        ),
+        Example("def assert_ok(response): ...\n", path="app/utilities/testing/views.py"),
         Example("def f(x): ...\n", path="app/services/api.pyi"),
     )
 

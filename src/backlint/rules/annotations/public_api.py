@@ -66,6 +66,11 @@ def _module_all(tree: cst.Module) -> frozenset[str] | None:
     return frozenset(names) if names is not None else None
 
 
+def _is_test_case(node: cst.ClassDef) -> bool:
+    """A ``unittest``/Django/DRF ``...TestCase`` subclass, by the name of a base."""
+    return any((dotted_name(base.value) or "").endswith("TestCase") for base in node.bases)
+
+
 class PublicApiRule(FileRule):
     """Base of BL601/BL602: calls ``check_function`` for each public function."""
 
@@ -114,6 +119,8 @@ class PublicApiRule(FileRule):
             return  # a nested function is not API
         if is_private(node.name.value) or any(is_private(p.name.value) for p in parents):
             return
+        if any(isinstance(p, cst.ClassDef) and _is_test_case(p) for p in parents):
+            return  # test base classes kept beside the code they test
         top_name = parents[0].name.value if parents else node.name.value
         if self.exported is not None and top_name not in self.exported:
             return

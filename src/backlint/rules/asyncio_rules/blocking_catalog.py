@@ -20,6 +20,8 @@ BLOCKING_CALLS: dict[str, str] = {
     "os.popen": "`asyncio.create_subprocess_shell`",
     "os.waitpid": "`asyncio.create_subprocess_exec` and `await proc.wait()`",
 }
+for _name in ("copyfileobj", "copyfile", "copy", "copy2", "copytree", "move", "rmtree"):
+    BLOCKING_CALLS[f"shutil.{_name}"] = f"`await asyncio.to_thread(shutil.{_name}, ...)`"
 for _verb in _HTTP_VERBS:
     BLOCKING_CALLS[f"requests.{_verb}"] = "`httpx.AsyncClient`"
     BLOCKING_CALLS[f"httpx.{_verb}"] = "`httpx.AsyncClient`"

@@ -20,8 +20,10 @@ class SwallowedBareExcept(SwallowRule):
     alone is still swallowing: the caller carries on as if the call had succeeded.
 
     Handlers that re-raise, return a value or do anything else are left alone: the
-    exception is handled. Cleanup methods (`__del__`, `__exit__`, `close`, `shutdown`)
-    are exempt, since they must not raise (option `allow-in-functions`).
+    exception is handled. Also left alone: cleanup methods (`__del__`, `__exit__`,
+    `close`, `shutdown`; option `allow-in-functions`), a `try` inside a `finally:` or
+    inside another `except` body (cleanup while an error is already on its way), a `try`
+    followed directly by `raise`, and test code.
 
     ## Example
     ```python

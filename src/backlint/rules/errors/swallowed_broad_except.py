@@ -18,6 +18,9 @@ class SwallowedBroadExcept(SwallowRule):
     body only swallows the error: it passes, continues, breaks, returns `None`, or only
     logs, prints or reports it (`logger.exception(...)`, `sentry_sdk.capture_exception()`).
 
+    Left alone, as for BL201: cleanup functions, a `try` inside a `finally:` or another
+    `except` body, a `try` followed directly by `raise`, and test code.
+
     Loggers are recognised through imports: the `logging` module, `logging.getLogger()`,
     structlog and loguru, names listed in `logger-names` (such as `logger` or
     `self.log`), and loggers imported from another module of the project, which are
@@ -123,6 +126,45 @@ class SwallowedBroadExcept(SwallowRule):
                 except Exception:
                     log.exception("step failed, continuing")
         """,
+        """
+        def save(path, data):
+            try:
+                write(path, data)
+            except OSError:
+                try:
+                    remove(path)
+                except Exception:
+                    pass
+                raise
+        """,
+        """
+        def replace(old, new):
+            try:
+                delete(old)
+            except Exception:
+                log.warning("could not delete %s", old)
+            raise Rejected(new)
+        """,
+        """
+        def upload(f):
+            try:
+                store(f)
+            finally:
+                try:
+                    cleanup(f)
+                except Exception:
+                    log.warning("cleanup failed")
+        """,
+        Example(
+            """
+            def test_delete():
+                try:
+                    repo.delete(1)
+                except Exception:
+                    pass
+            """,
+            path="tests/test_repo.py",
+        ),
         Example(
             """
             from app.core.metrics import counter

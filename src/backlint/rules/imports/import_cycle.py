@@ -73,6 +73,11 @@ class ImportCycle(ProjectRule):
             path="app/a.py",
             files=(("app/b.py", "import app.c\n"), ("app/c.py", "import app.a\n")),
         ),
+        Example(
+            "from app.tables.tenants import *\n",
+            path="app/tables/__init__.py",
+            files=(("app/tables/tenants.py", "from app.tables import Base\n"),),
+        ),
     )
     valid = (
         Example(
@@ -98,6 +103,17 @@ class ImportCycle(ProjectRule):
         ),
         Example(
             "import app.b  # noqa: BL411\n",
+            path="app/a.py",
+            files=(("app/b.py", "import app.a\n"),),
+        ),
+        Example(
+            "import typing\nif typing.TYPE_CHECKING is True:\n    import app.b\n",
+            path="app/a.py",
+            files=(("app/b.py", "import app.a\n"),),
+        ),
+        Example(
+            "from typing import TYPE_CHECKING\nif not TYPE_CHECKING:\n    pass\n"
+            "else:\n    import app.b\n",
             path="app/a.py",
             files=(("app/b.py", "import app.a\n"),),
         ),
