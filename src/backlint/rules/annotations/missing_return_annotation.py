@@ -1,8 +1,26 @@
 from __future__ import annotations
 
+import libcst as cst
+
 from backlint.diagnostics import Severity
 from backlint.rules.annotations.public_api import PublicApiRule, PublicFunction
 from backlint.rules.base import Example
+
+# Route decorators that declare what a handler returns: FastAPI's ``response_model=`` and
+# Django Ninja's ``response=``. Such a handler's return type is written down already (and
+# FastAPI would read a return annotation as a second, possibly different, response model).
+_RESPONSE_KEYWORDS = frozenset({"response_model", "response"})
+
+
+def _declares_response(node: cst.FunctionDef) -> bool:
+    return any(
+        isinstance(decorator.decorator, cst.Call)
+        and any(
+            arg.keyword is not None and arg.keyword.value in _RESPONSE_KEYWORDS
+            for arg in decorator.decorator.args
+        )
+        for decorator in node.decorators
+    )
 
 
 class MissingReturnAnnotation(PublicApiRule):
@@ -33,6 +51,9 @@ class MissingReturnAnnotation(PublicApiRule):
             ...
     ```
 
+    A route whose decorator declares the response (`response_model=` in FastAPI,
+    `response=` in Django Ninja) is not flagged: its return type is written down there.
+
     ## How to fix
     Add the return type; `-> None` for functions that return nothing. Adding it can
     surface new mypy errors, because mypy starts checking the body of an annotated
@@ -61,6 +82,11 @@ class MissingReturnAnnotation(PublicApiRule):
         "class Service:\n    def __init__(self, repo: Repo):\n        self.repo = repo\n",
         Example("def handler(x): ...\n", path="app/handlers.py"),
         Example(
+            "@router.get('/items', response_model=list[Item])\n"
+            "def list_items(q: str):\n    return repo.all(q)\n",
+            path="app/routes/items.py",
+        ),
+        Example(
             "from django.test import TestCase\nclass ViewTests(TestCase):\n"
             "    def test_list(self): ...\n",
             path="app/views.py",
@@ -71,7 +97,7 @@ class MissingReturnAnnotation(PublicApiRule):
 
     def check_function(self, function: PublicFunction) -> None:
         node = function.node
-        if node.returns is not None:
+        if node.returns is not None or _declares_response(node):
             return
         if node.name.value == "__init__":
             params = (*node.params.params, *node.params.kwonly_params, *node.params.posonly_params)
