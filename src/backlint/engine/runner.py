@@ -23,7 +23,7 @@ from backlint.rules.base import Rule
 
 Progress = Callable[[int, int], None]
 
-_CHUNK = 16
+_CHUNK = 32
 
 
 # libcst trees are millions of small objects that live exactly as long as one file's

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from backlint.index.facts import BindingFact, FileFacts, ImportFact
 from backlint.index.roles import final_role
+
+if TYPE_CHECKING:
+    # Imported where it is used: the parent needs networkx only after the workers have
+    # started, so its import overlaps with their parsing instead of delaying them.
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,9 @@ class ProjectIndex:
         self._bindings: dict[str, dict[str, BindingFact]] = {
             name: {b.name: b for b in facts.bindings} for name, facts in self.modules.items()
         }
-        self.graph: nx.DiGraph = nx.DiGraph()
+        import networkx
+
+        self.graph: nx.DiGraph = networkx.DiGraph()
         self._build_graph()
         self.used_suppressions: set[tuple[str, int, str]] = set()
 

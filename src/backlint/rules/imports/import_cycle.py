@@ -3,13 +3,15 @@ from __future__ import annotations
 import fnmatch
 import itertools
 from collections.abc import Iterable, Iterator
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from backlint.diagnostics import Diagnostic, Related, Severity
 from backlint.index.facts import ImportFact, ImportKind
 from backlint.index.project import ProjectIndex
 from backlint.rules.base import Example, Option, ProjectRule
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 class ImportCycle(ProjectRule):
@@ -125,6 +127,8 @@ class ImportCycle(ProjectRule):
     )
 
     def check_project(self, project: ProjectIndex) -> Iterable[Diagnostic]:
+        import networkx as nx  # see index/project.py: imported after the workers start
+
         graph, suppressed = self._runtime_graph(project)
         self._mark_used_suppressions(project, graph, suppressed)
         for component in sorted(
@@ -149,6 +153,8 @@ class ImportCycle(ProjectRule):
         self, project: ProjectIndex
     ) -> tuple[nx.DiGraph, list[tuple[str, str, list[ImportFact]]]]:
         """Runtime edges between non-test modules, and the edges only a noqa removed."""
+        import networkx as nx
+
         graph = nx.DiGraph()
         suppressed = []
         for source, target, data in project.graph.edges(data=True):
@@ -176,6 +182,8 @@ class ImportCycle(ProjectRule):
         suppressed: list[tuple[str, str, list[ImportFact]]],
     ) -> None:
         """A ``noqa: BL411`` is used when its import would close a cycle without it."""
+        import networkx as nx
+
         for source, target, facts in suppressed:
             if source == target or (
                 target in graph and source in graph and nx.has_path(graph, target, source)
@@ -188,6 +196,8 @@ class ImportCycle(ProjectRule):
     def _diagnostic(
         self, project: ProjectIndex, sub: nx.DiGraph, member: str, size: int
     ) -> Diagnostic:
+        import networkx as nx
+
         # The member's first import (source order) of another member of the cycle.
         first_target, first = min(
             (
