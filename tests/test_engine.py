@@ -101,3 +101,46 @@ def test_noqa_directives_follow_ruffs_grammar() -> None:
         3: (False, ("BL411",)),
         6: (True, ("BL601",)),
     }
+
+
+def test_import_cycles_between_packages_with_package_granularity(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.backlint]\nselect = ["BL411"]\n'
+            "[tool.backlint.options.import-cycle]\n"
+            'granularity = "package"\n',
+            "app/orders/__init__.py": "",
+            "app/orders/service.py": "from app.billing.api import charge\n",
+            "app/orders/model.py": "class Order: ...\n",
+            "app/billing/__init__.py": "",
+            "app/billing/api.py": "from app.billing.core import x\n",
+            "app/billing/core.py": "from app.orders.model import Order\n",
+        },
+    )
+    result = run_check(CheckRequest(paths=(tmp_path,), cwd=tmp_path, jobs=1))
+    found = [(d.path, d.span.start.line, d.message) for d in result.diagnostics]
+    # Modules form no cycle (service -> api -> core -> model), packages do.
+    assert [(p, line) for p, line, _ in found] == [
+        ("app/billing/core.py", 1),
+        ("app/orders/service.py", 1),
+    ]
+    assert all(
+        "app.billing -> app.orders -> app.billing" in m
+        or "app.orders -> app.billing -> app.orders" in m
+        for _, _, m in found
+    )
+    (tmp_path / "pyproject.toml").write_text('[tool.backlint]\nselect = ["BL411"]\n')
+    assert _codes(tmp_path) == []  # module by module there is no cycle
+
+
+def test_an_option_with_fixed_choices_rejects_other_values(tmp_path: Path) -> None:
+    import pytest
+
+    from backlint.config import ConfigError, load_settings
+    from backlint.rules.registry import all_rules
+
+    config = tmp_path / "backlint.toml"
+    config.write_text('[options.import-cycle]\ngranularity = "file"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match='must be one of "module", "package"'):
+        load_settings(config, tmp_path, all_rules())

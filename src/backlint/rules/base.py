@@ -41,9 +41,14 @@ class Option:
     name: str
     default: OptionValue
     description: str
+    choices: tuple[str, ...] = ()  # for string options with a fixed set of values
 
     def validate(self, value: object) -> OptionValue:
         """Return ``value`` converted to this option's type, or raise ``TypeError``."""
+        if self.choices:
+            if value in self.choices:
+                return str(value)
+            raise TypeError("one of " + ", ".join(f'"{choice}"' for choice in self.choices))
         expected = type(self.default)
         if isinstance(self.default, tuple):
             if isinstance(value, list) and all(isinstance(item, str) for item in value):

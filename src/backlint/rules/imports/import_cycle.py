@@ -3,15 +3,28 @@ from __future__ import annotations
 import fnmatch
 import itertools
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from backlint.diagnostics import Diagnostic, Related, Severity
+from backlint.diagnostics import Diagnostic, Related, Severity, Span
 from backlint.index.facts import ImportFact, ImportKind
 from backlint.index.project import ProjectIndex
 from backlint.rules.base import Example, Option, ProjectRule
 
 if TYPE_CHECKING:
     import networkx as nx
+
+
+@dataclass(frozen=True, order=True)
+class _Located:
+    """An import with the file it is in; ordered by file, then source position."""
+
+    path: str
+    fact: ImportFact = field(compare=False)
+    span: Span = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "span", self.fact.span)
 
 
 class ImportCycle(ProjectRule):
@@ -66,6 +79,13 @@ class ImportCycle(ProjectRule):
             "ignore-imports",
             (),
             "Imports left out of the graph, as `importer -> imported` module patterns.",
+        ),
+        Option(
+            "granularity",
+            "module",
+            'Graph nodes: "module", or "package" to report cycles between packages only '
+            "(each module counts as its package; imports inside a package are ignored).",
+            choices=("module", "package"),
         ),
     )
     invalid = (
@@ -138,7 +158,13 @@ class ImportCycle(ProjectRule):
                 continue
             sub = graph.subgraph(component)
             for member in component:
-                yield self._diagnostic(project, sub, member, len(component))
+                yield self._diagnostic(sub, member, len(component))
+
+    def _node(self, project: ProjectIndex, module: str) -> str:
+        """The graph node of a module: itself, or its package with ``granularity = "package"``."""
+        if self.option("granularity") != "package" or project.modules[module].is_package:
+            return module
+        return module.rpartition(".")[0] or module
 
     def _ignored(self, source: str, target: str) -> bool:
         for entry in self.str_list_option("ignore-imports"):
@@ -151,25 +177,30 @@ class ImportCycle(ProjectRule):
 
     def _runtime_graph(
         self, project: ProjectIndex
-    ) -> tuple[nx.DiGraph, list[tuple[str, str, list[ImportFact]]]]:
-        """Runtime edges between non-test modules, and the edges only a noqa removed."""
+    ) -> tuple[nx.DiGraph, list[tuple[str, str, list[_Located]]]]:
+        """Runtime edges between non-test modules (or packages), and the edges that only a
+        noqa removed. Each edge keeps its imports in source order."""
         import networkx as nx
 
         graph = nx.DiGraph()
         suppressed = []
-        for source, target, data in project.graph.edges(data=True):
+        for source, target, data in sorted(project.graph.edges(data=True)):
             if project.modules[source].is_test or project.modules[target].is_test:
                 continue
             if self._ignored(source, target):
                 continue
-            runtime = [f for f in data["imports"] if f.kind is ImportKind.RUNTIME]
-            if not runtime:
-                continue
-            live = [f for f in runtime if not self._suppressed(f)]
+            head, tail = self._node(project, source), self._node(project, target)
+            if head == tail and head != source:
+                continue  # an import inside one package, at package granularity
+            path = project.modules[source].path
+            runtime = [_Located(path, f) for f in data["imports"] if f.kind is ImportKind.RUNTIME]
+            live = [item for item in runtime if not self._suppressed(item.fact)]
             if live:
-                graph.add_edge(source, target, imports=sorted(live, key=lambda f: f.span))
-            else:
-                suppressed.append((source, target, runtime))
+                if graph.has_edge(head, tail):
+                    live += graph.edges[head, tail]["imports"]
+                graph.add_edge(head, tail, imports=sorted(live))
+            elif runtime:
+                suppressed.append((head, tail, runtime))
         return graph, suppressed
 
     def _suppressed(self, fact: ImportFact) -> bool:
@@ -179,23 +210,19 @@ class ImportCycle(ProjectRule):
         self,
         project: ProjectIndex,
         graph: nx.DiGraph,
-        suppressed: list[tuple[str, str, list[ImportFact]]],
+        suppressed: list[tuple[str, str, list[_Located]]],
     ) -> None:
         """A ``noqa: BL411`` is used when its import would close a cycle without it."""
         import networkx as nx
 
-        for source, target, facts in suppressed:
+        for source, target, imports in suppressed:
             if source == target or (
                 target in graph and source in graph and nx.has_path(graph, target, source)
             ):
-                for fact in facts:
-                    project.mark_suppression_used(
-                        project.modules[source].path, fact.span.start.line, self.code
-                    )
+                for item in imports:
+                    project.mark_suppression_used(item.path, item.fact.span.start.line, self.code)
 
-    def _diagnostic(
-        self, project: ProjectIndex, sub: nx.DiGraph, member: str, size: int
-    ) -> Diagnostic:
+    def _diagnostic(self, sub: nx.DiGraph, member: str, size: int) -> Diagnostic:
         import networkx as nx
 
         # The member's first import (source order) of another member of the cycle.
@@ -204,33 +231,29 @@ class ImportCycle(ProjectRule):
                 (target, sub.edges[member, target]["imports"][0])
                 for target in sub.successors(member)
             ),
-            key=lambda pair: pair[1].span,
+            key=lambda pair: pair[1],
         )
         cycle = (
-            [member]
+            [member, member]
             if first_target == member
             else [member, *nx.shortest_path(sub, first_target, member)]
         )
-        if first_target == member:
-            cycle.append(member)
         chain = " -> ".join(cycle)
         extra = f" ({size} modules are tangled in this cycle)" if size > len(cycle) - 1 else ""
         return Diagnostic(
-            path=project.modules[member].path,
-            span=first.span,
+            path=first.path,
+            span=first.fact.span,
             code=self.code,
             name=self.name,
             message=f"Import cycle: {chain}{extra}",
             severity=self.severity,
             help=self.fix_text,
-            related=tuple(self._related(project, sub, cycle)),
+            related=tuple(self._related(sub, cycle)),
         )
 
     @staticmethod
-    def _related(project: ProjectIndex, sub: nx.DiGraph, cycle: list[str]) -> Iterator[Related]:
+    def _related(sub: nx.DiGraph, cycle: list[str]) -> Iterator[Related]:
         # The first import is the finding itself: list the rest of the chain.
         for source, target in itertools.pairwise(cycle[1:]):
-            fact = sub.edges[source, target]["imports"][0]
-            yield Related(
-                project.modules[source].path, fact.span, f"`{source}` imports `{target}` here"
-            )
+            item = sub.edges[source, target]["imports"][0]
+            yield Related(item.path, item.fact.span, f"`{source}` imports `{target}` here")
