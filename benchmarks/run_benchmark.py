@@ -43,14 +43,11 @@ _MAXRSS_TO_MIB = 1 / (1024 * 1024) if sys.platform == "darwin" else 1 / 1024
 
 
 @dataclass
-class BacklintRun:
-    jobs: int
+class Timings:
+    """Wall and CPU seconds of repeated runs; the best repeat is the one reported."""
+
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
-    peak_rss_mib: float = 0.0
-    findings: int = 0
-    exit_codes: list[int] = field(default_factory=list)
-    stderr: str = ""
 
     @property
     def wall(self) -> float:
@@ -63,19 +60,18 @@ class BacklintRun:
 
 
 @dataclass
-class Floor:
-    walls: list[float] = field(default_factory=list)
-    cpus: list[float] = field(default_factory=list)
+class BacklintRun(Timings):
+    jobs: int = 0
+    peak_rss_mib: float = 0.0
+    findings: int = 0
+    exit_codes: list[int] = field(default_factory=list)
+    stderr: str = ""
+
+
+@dataclass
+class Floor(Timings):
     parse_errors: int = 0
     decode_errors: int = 0
-
-    @property
-    def wall(self) -> float:
-        return min(self.walls)
-
-    @property
-    def cpu(self) -> float:
-        return min(self.cpus)
 
 
 @dataclass
@@ -323,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus = load_corpus(directory)
     runs: list[BacklintRun] = []
     for jobs in jobs_values:
-        run = BacklintRun(jobs)
+        run = BacklintRun(jobs=jobs)
         for _ in range(options.repeat):
             wall, cpu, rss, findings, code, stderr = run_backlint(command, directory, jobs, extra)
             run.walls.append(wall)
