@@ -186,7 +186,14 @@ class SwallowedBroadExcept(SwallowRule):
         return None
 
     def message(self, caught: str, verdict: Swallow) -> str:
+        # ``return None`` is often the function's "no result" value: say what is lost, and
+        # point at the specific exception, which is the usual fix there.
+        consequence = (
+            "callers cannot tell a failure from 'no result'; catch the specific exception"
+            if "returns None" in verdict.actions
+            else "the caller never learns the operation failed"
+        )
         return (
             f"`except {caught}` swallows the error: the handler only {verdict.describe()}; "
-            "the caller never learns the operation failed"
+            f"{consequence}"
         )
