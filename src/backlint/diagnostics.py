@@ -8,7 +8,7 @@ for every ``--jobs`` value.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class Severity(str, enum.Enum):
@@ -109,12 +109,3 @@ class RunProblem:
 
     path: str
     message: str
-
-
-@dataclass
-class RunStats:
-    """Counts shown with ``--statistics`` and used by the benchmark."""
-
-    files: int = 0
-    lines: int = 0
-    per_code: dict[str, int] = field(default_factory=dict)

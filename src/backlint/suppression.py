@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from backlint.diagnostics import Diagnostic, Position, Span
@@ -128,13 +128,6 @@ class FileSuppressions:
         self._by_line = {d.line: d for d in self.directives if not d.file_level}
         self._file = [d for d in self.directives if d.file_level]
 
-    def line_codes(self, line: int) -> frozenset[str] | None:
-        """Codes a directive on ``line`` names; empty for bare ``noqa``; None without one."""
-        directive = self._by_line.get(line)
-        if directive is None:
-            return None
-        return frozenset(mention.code for mention in directive.codes)
-
     def suppresses(self, diagnostic: Diagnostic) -> bool:
         """Whether ``diagnostic`` is silenced; records which directive code was used."""
         for directive in self._file:
@@ -162,14 +155,3 @@ class FileSuppressions:
             for mention in directive.codes:
                 if (directive.line, mention.code) not in self.used:
                     yield directive, mention
-
-
-def filter_suppressed(
-    diagnostics: Iterable[Diagnostic], suppressions: dict[str, FileSuppressions]
-) -> list[Diagnostic]:
-    kept = []
-    for diagnostic in diagnostics:
-        table = suppressions.get(diagnostic.path)
-        if table is None or not table.suppresses(diagnostic):
-            kept.append(diagnostic)
-    return kept

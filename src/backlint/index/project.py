@@ -8,7 +8,7 @@ to", "is this name a logger", "which modules form a cycle".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -96,12 +96,6 @@ class ProjectIndex:
                     continue
                 self.graph.add_edge(module, target, imports=[fact], path=facts.path)
 
-    def edges_of(self, source: str, target: str) -> list[ImportFact]:
-        if not self.graph.has_edge(source, target):
-            return []
-        imports: list[ImportFact] = self.graph.edges[source, target]["imports"]
-        return imports
-
     def binding(self, qualified: str, _depth: int = 0) -> BindingFact | None:
         """The module-level binding ``qualified`` names, following re-exports across modules."""
         module, _, name = qualified.rpartition(".")
@@ -123,6 +117,3 @@ class ProjectIndex:
 
     def mark_suppression_used(self, path: str, line: int, code: str) -> None:
         self.used_suppressions.add((path, line, code))
-
-    def facts_by_module(self) -> Mapping[str, FileFacts]:
-        return self.modules

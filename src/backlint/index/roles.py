@@ -13,8 +13,6 @@ from pathlib import PurePosixPath
 
 import pathspec
 
-LAYER_ROLES = frozenset({"routes", "service", "domain", "model", "repository", "schemas"})
-
 
 class RoleMatcher:
     """Compiled role globs: built once per run (per worker), used for every file."""
