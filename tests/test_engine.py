@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import libcst as cst
+import pytest
 
 from backlint.application import CheckRequest, run_check
 from backlint.config import Settings
@@ -135,8 +136,6 @@ def test_import_cycles_between_packages_with_package_granularity(tmp_path: Path)
 
 
 def test_an_option_with_fixed_choices_rejects_other_values(tmp_path: Path) -> None:
-    import pytest
-
     from backlint.config import ConfigError, load_settings
     from backlint.rules.registry import all_rules
 
@@ -144,3 +143,35 @@ def test_an_option_with_fixed_choices_rejects_other_values(tmp_path: Path) -> No
     config.write_text('[options.import-cycle]\ngranularity = "file"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match='must be one of "module", "package"'):
         load_settings(config, tmp_path, all_rules())
+
+
+def test_a_file_that_hangs_the_parser_is_skipped_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+    import threading
+
+    from backlint.engine import runner
+    from backlint.engine.filepass import FilePass as RealFilePass
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("the stand-in for a stuck parser reaches workers only when they fork")
+    original = RealFilePass.check
+
+    def check_or_hang(self: RealFilePass, task: FileTask) -> object:
+        if task.path.name == "stuck.py":
+            threading.Event().wait()  # never set: a parser that never returns
+        return original(self, task)
+
+    monkeypatch.setattr(RealFilePass, "check", check_or_hang)
+    tasks = [
+        _task(tmp_path, name, "try:\n    f()\nexcept:\n    pass\n")
+        for name in ("a.py", "stuck.py", "z.py")
+    ]
+    results = runner.run_file_pass(
+        tasks, Settings(root=tmp_path), (SwallowedBareExcept,), jobs=2, stall_timeout=1.0
+    )
+    assert [r.path for r in results] == ["a.py", "stuck.py", "z.py"]
+    assert [d.code for d in results[0].diagnostics] == ["BL201"]
+    assert [d.code for d in results[2].diagnostics] == ["BL201"]
+    assert "stalled" in results[1].internal_errors[0].message

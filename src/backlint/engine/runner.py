@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import gc
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
@@ -60,15 +60,27 @@ def _check_chunk(
     return [file_pass.check(task) for task in tasks]
 
 
+# How long the pool may go without finishing any chunk before its workers are presumed
+# stuck (libcst's native parser can loop on pathological input that ``ast`` accepts on
+# some Python versions). Generous: a chunk of real code takes a second or two.
+STALL_TIMEOUT = 120.0
+
+
 def run_file_pass(
     tasks: Sequence[FileTask],
     settings: Settings,
     rule_classes: tuple[type[Rule], ...],
     jobs: int,
     progress: Progress | None = None,
+    stall_timeout: float = STALL_TIMEOUT,
 ) -> list[FileResult]:
-    """Check every task and return the results in the order of ``tasks``."""
-    if jobs <= 1 or len(tasks) <= 1:
+    """Check every task and return the results in the order of ``tasks``.
+
+    Even with ``jobs == 1`` several files are checked in a worker process: if libcst's
+    native parser crashes or hangs on one file, the run survives and reports that file.
+    A single file (an editor's stdin) is checked in this process.
+    """
+    if len(tasks) <= 1:
         file_pass = FilePass(settings, rule_classes)
         results = []
         with _collect_rarely():
@@ -77,52 +89,84 @@ def run_file_pass(
                 if progress:
                     progress(done, len(tasks))
         return results
+    runner = _PoolRun(tasks, settings, rule_classes, stall_timeout)
     chunks = [list(range(i, min(i + _CHUNK, len(tasks)))) for i in range(0, len(tasks), _CHUNK)]
-    slots: list[FileResult | None] = [None] * len(tasks)
-    pending = _run_chunks(tasks, chunks, settings, rule_classes, jobs, slots, progress)
-    # A worker died: retry the unfinished files one at a time to find the culprit.
+    pending = runner.run(chunks, jobs, progress)
+    # A worker died or stalled: retry the unfinished files one at a time to find the culprit.
     for index in pending:
-        retry = _run_chunks(tasks, [[index]], settings, rule_classes, 1, slots, None)
-        if retry:
-            slots[index] = FileResult(
+        if runner.run([[index]], 1, None):
+            runner.slots[index] = FileResult(
                 tasks[index].display,
                 internal_errors=(
                     RunProblem(
                         tasks[index].display,
-                        "internal error: the parser crashed on this file; it was skipped",
+                        "internal error: the parser crashed or stalled on this file; "
+                        "it was skipped",
                     ),
                 ),
             )
-    return [slot for slot in slots if slot is not None]
+    return [slot for slot in runner.slots if slot is not None]
 
 
-def _run_chunks(
-    tasks: Sequence[FileTask],
-    chunks: list[list[int]],
-    settings: Settings,
-    rule_classes: tuple[type[Rule], ...],
-    jobs: int,
-    slots: list[FileResult | None],
-    progress: Progress | None,
-) -> list[int]:
-    """Run ``chunks`` in a pool; return the task indexes left unfinished by a dead worker."""
-    unfinished: list[int] = []
-    done = 0
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
-        futures: dict[Future[list[FileResult]], list[int]] = {
-            pool.submit(_check_chunk, settings, rule_classes, [tasks[i] for i in chunk]): chunk
-            for chunk in chunks
-        }
-        for future in as_completed(futures):
-            chunk = futures[future]
-            try:
-                results = future.result()
-            except BrokenProcessPool:
-                unfinished.extend(chunk)
-                continue
-            for index, result in zip(chunk, results, strict=True):
-                slots[index] = result
-            done += len(chunk)
-            if progress:
-                progress(done, len(tasks))
-    return sorted(unfinished)
+class _PoolRun:
+    """Chunks of one run in worker pools, with the results put back in task order."""
+
+    def __init__(
+        self,
+        tasks: Sequence[FileTask],
+        settings: Settings,
+        rule_classes: tuple[type[Rule], ...],
+        stall_timeout: float,
+    ) -> None:
+        self.tasks = tasks
+        self.settings = settings
+        self.rule_classes = rule_classes
+        self.stall_timeout = stall_timeout
+        self.slots: list[FileResult | None] = [None] * len(tasks)
+
+    def run(self, chunks: list[list[int]], jobs: int, progress: Progress | None) -> list[int]:
+        """Run ``chunks`` in a pool; return the task indexes a dead or stuck worker left."""
+        unfinished: list[int] = []
+        done = 0
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)))
+        try:
+            futures: dict[Future[list[FileResult]], list[int]] = {
+                pool.submit(
+                    _check_chunk,
+                    self.settings,
+                    self.rule_classes,
+                    [self.tasks[i] for i in chunk],
+                ): chunk
+                for chunk in chunks
+            }
+            waiting = set(futures)
+            while waiting:
+                finished, waiting = wait(
+                    waiting, timeout=self.stall_timeout, return_when=FIRST_COMPLETED
+                )
+                if not finished:  # nothing moved for the whole timeout: the workers are stuck
+                    _stop_workers(pool)
+                    unfinished.extend(i for future in waiting for i in futures[future])
+                    break
+                for future in finished:
+                    chunk = futures[future]
+                    try:
+                        results = future.result()
+                    except BrokenProcessPool:
+                        unfinished.extend(chunk)
+                        continue
+                    for index, result in zip(chunk, results, strict=True):
+                        self.slots[index] = result
+                    done += len(chunk)
+                    if progress:
+                        progress(done, len(self.tasks))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return sorted(unfinished)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool's worker processes (the executor has no public way to do it)."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.kill()
