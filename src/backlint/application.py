@@ -14,10 +14,10 @@ from pathlib import Path
 from backlint.config import ConfigError, Settings, find_config, load_settings
 from backlint.diagnostics import Diagnostic, RunProblem
 from backlint.discovery import discover, is_excluded, relative_to_root, resolve_lenient
-from backlint.engine.filepass import FilePass, FileTask
+from backlint.engine.filepass import FileTask
+from backlint.engine.loader import ModulesOnDisk
 from backlint.engine.projectpass import run_project_pass
 from backlint.engine.runner import Progress, run_file_pass
-from backlint.index.facts import FileFacts
 from backlint.rules.base import Rule
 from backlint.rules.registry import all_rules
 from backlint.selection import SelectionError, check_selectors, enabled_codes
@@ -205,29 +205,3 @@ def _stdin_display(name: str | None, resolved: Path, cwd: Path) -> str:
         return "-"
     given = Path(name)
     return given.as_posix() if not given.is_absolute() else display_path(resolved, cwd)
-
-
-class ModulesOnDisk:
-    """Finds and reads a project module by name under the source roots, once.
-
-    Used by the project pass for modules outside the run: a logger imported from
-    ``app/core/logging.py`` is still recognised when only the importing file is checked.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._pass: FilePass | None = None
-
-    def __call__(self, module: str) -> FileFacts | None:
-        parts = module.split(".")
-        for root in self._settings.source_roots():
-            for candidate in (
-                root.joinpath(*parts).with_suffix(".py"),
-                root.joinpath(*parts, "__init__.py"),
-            ):
-                if candidate.is_file():
-                    if self._pass is None:
-                        self._pass = FilePass(self._settings, ())
-                    relative = relative_to_root(candidate, self._settings.root)
-                    return self._pass.facts_only(candidate, relative)
-        return None
