@@ -175,3 +175,10 @@ def test_a_file_that_hangs_the_parser_is_skipped_and_the_run_goes_on(
     assert [d.code for d in results[0].diagnostics] == ["BL201"]
     assert [d.code for d in results[2].diagnostics] == ["BL201"]
     assert "stalled" in results[1].internal_errors[0].message
+
+
+def test_a_header_finding_ends_before_the_trailing_comment(tmp_path: Path) -> None:
+    _write(tmp_path, {"app/a.py": "try:\n    f()\nexcept:  # why '#'\n    pass\n"})
+    result = run_check(CheckRequest(paths=(tmp_path,), cwd=tmp_path, jobs=1))
+    (finding,) = [d for d in result.diagnostics if d.code == "BL201"]
+    assert (finding.span.start.column, finding.span.end.column) == (1, 8)

@@ -9,6 +9,8 @@ reported by name while the other rules go on.
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -79,6 +81,19 @@ class _ParseFailure(Exception):
         super().__init__(message)
         self.line = line
         self.column = column
+
+
+def _code_end(line: str) -> int:
+    """The length of ``line`` without its trailing comment and whitespace."""
+    if "#" in line:
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline):
+                if token.type == tokenize.COMMENT:
+                    indent = len(line) - len(line.lstrip())
+                    return len(line[: indent + token.start[1]].rstrip())
+        except (tokenize.TokenError, SyntaxError):
+            pass  # an unterminated string on this line: keep the whole line
+    return len(line.rstrip())
 
 
 def _syntax_message(detail: str | None) -> str:
@@ -386,7 +401,7 @@ class FilePass:
             if report.first_line and span.end.line != span.start.line:
                 line = span.start.line
                 text = lines[line - 1] if line <= len(lines) else ""
-                span = Span(span.start, Position(line, len(text.rstrip()) + 1))
+                span = Span(span.start, Position(line, _code_end(text) + 1))
             # A finding on a multi-line string is silenced on the string's closing line.
             if isinstance(report.node, _STRING_NODES) and span.end.line != span.start.line:
                 noqa_line = span.end.line
