@@ -63,7 +63,7 @@ def _check_chunk(
 # How long the pool may go without finishing any chunk before its workers are presumed
 # stuck (libcst's native parser can loop on pathological input that ``ast`` accepts on
 # some Python versions). Generous: a chunk of real code takes a second or two.
-STALL_TIMEOUT = 120.0
+STALL_TIMEOUT = 60.0
 
 
 def run_file_pass(
