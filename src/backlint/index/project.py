@@ -8,7 +8,7 @@ to", "is this name a logger", "which modules form a cycle".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -95,6 +95,15 @@ class ProjectIndex:
                     edges.append(fact)
                     continue
                 self.graph.add_edge(module, target, imports=[fact], path=facts.path)
+
+    def code_imports(self) -> Iterator[tuple[str, str, list[ImportFact]]]:
+        """``(importer, imported, imports)`` for every edge between non-test modules, sorted.
+
+        The import rules leave test code out: tests import everything they test.
+        """
+        for source, target, data in sorted(self.graph.edges(data=True)):
+            if not (self.modules[source].is_test or self.modules[target].is_test):
+                yield source, target, data["imports"]
 
     def binding(self, qualified: str, _depth: int = 0) -> BindingFact | None:
         """The module-level binding ``qualified`` names, following re-exports across modules."""

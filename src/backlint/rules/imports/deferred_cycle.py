@@ -114,10 +114,8 @@ class CycleMaskedByDeferredImport(ProjectRule):
 
         runtime = nx.DiGraph()
         masking: list[tuple[str, str, ImportFact]] = []
-        for source, target, data in sorted(project.graph.edges(data=True)):
-            if project.modules[source].is_test or project.modules[target].is_test:
-                continue
-            for fact in data["imports"]:
+        for source, target, imports in project.code_imports():
+            for fact in imports:
                 if fact.kind is ImportKind.RUNTIME:
                     runtime.add_edge(source, target, fact=fact)
                 elif fact.kind in _MASKING_KINDS:

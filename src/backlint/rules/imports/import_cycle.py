@@ -184,16 +184,14 @@ class ImportCycle(ProjectRule):
 
         graph = nx.DiGraph()
         suppressed = []
-        for source, target, data in sorted(project.graph.edges(data=True)):
-            if project.modules[source].is_test or project.modules[target].is_test:
-                continue
+        for source, target, imports in project.code_imports():
             if self._ignored(source, target):
                 continue
             head, tail = self._node(project, source), self._node(project, target)
             if head == tail and head != source:
                 continue  # an import inside one package, at package granularity
             path = project.modules[source].path
-            runtime = [_Located(path, f) for f in data["imports"] if f.kind is ImportKind.RUNTIME]
+            runtime = [_Located(path, f) for f in imports if f.kind is ImportKind.RUNTIME]
             live = [item for item in runtime if not self._suppressed(item.fact)]
             if live:
                 if graph.has_edge(head, tail):
