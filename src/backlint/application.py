@@ -18,6 +18,7 @@ from backlint.engine.filepass import FileTask
 from backlint.engine.loader import ModulesOnDisk
 from backlint.engine.projectpass import run_project_pass
 from backlint.engine.runner import Progress, run_file_pass
+from backlint.index.project import ProjectIndex
 from backlint.rules.base import Rule
 from backlint.rules.registry import all_rules
 from backlint.selection import SelectionError, check_selectors, enabled_codes
@@ -47,6 +48,8 @@ class CheckResult:
     snippets: dict[str, dict[int, str]] = field(default_factory=dict)
     files: int = 0
     lines: int = 0
+    # The project index of the run: the route registry and class index, for tools and tests.
+    project: ProjectIndex | None = None
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -74,14 +77,22 @@ def _search_start(request: CheckRequest) -> Path:
 
 
 def project_root(start: Path, cwd: Path) -> Path:
-    """The root without a configuration file: the working directory when ``start`` is in
-    it, else the nearest directory above ``start`` that looks like a project."""
-    if start == cwd or cwd in start.parents:
-        return cwd
+    """The root without a configuration file: the nearest directory from ``start`` up
+    that looks like a project (``.git``, ``pyproject.toml``, ``setup.py``, ``setup.cfg``),
+    not looking above the working directory when ``start`` is inside it; else the working
+    directory (or ``start`` when it is outside the working directory).
+
+    ``backlint check mealie`` from a folder of checkouts then names modules from
+    ``mealie/`` (``mealie.services.x``), not from the working directory
+    (``mealie.mealie.services.x``).
+    """
+    inside = start == cwd or cwd in start.parents
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in _PROJECT_MARKERS):
             return directory
-    return start
+        if inside and directory == cwd:
+            return cwd
+    return cwd if inside else start
 
 
 def repository_root(start: Path) -> Path:
@@ -161,16 +172,19 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
 
     jobs = request.jobs if request.jobs > 0 else (os.cpu_count() or 1)
     file_results = run_file_pass(tasks, settings, tuple(enabled.values()), jobs, progress)
+    modules = ModulesOnDisk(settings)
     outcome = run_project_pass(
         file_results,
         {t.display: t.relative for t in tasks},
         settings,
         enabled,
         rules,
-        ModulesOnDisk(settings),
+        modules,
+        modules.parse,
     )
     result.diagnostics = outcome.diagnostics
     result.internal_errors = outcome.internal_errors
+    result.project = outcome.project
     for file_result in file_results:
         result.problems.extend(file_result.problems)
         result.lines += file_result.lines

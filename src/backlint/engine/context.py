@@ -10,6 +10,7 @@ import libcst as cst
 
 from backlint.index.facts import BindingFact
 from backlint.index.names import ImportTable
+from backlint.index.routes import Handler
 
 
 @dataclass
@@ -32,6 +33,10 @@ class FileContext:
     names: ImportTable
     bindings: Mapping[str, BindingFact]
     top_level: int | None = field(default=None)  # index of the top-level statement being walked
+    # The file's route handlers by ``id()`` of their ``FunctionDef`` (``index/routes.py``).
+    # A handler whose ``requires`` is not empty is only a candidate until the project
+    # pass checks it: rules attach ``handler.requires`` to their findings as conditions.
+    handlers: Mapping[int, Handler] = field(default_factory=dict)
 
     @cached_property
     def lines(self) -> list[str]:

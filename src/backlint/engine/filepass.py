@@ -26,7 +26,9 @@ from backlint.engine.walker import Dispatch, Hook, walk
 from backlint.index.collect import collect
 from backlint.index.facts import FileFacts, ImportFact
 from backlint.index.modules import module_name
+from backlint.index.names import ImportTable
 from backlint.index.roles import RoleMatcher, is_test_path
+from backlint.index.routes import RouteFinder, url_views
 from backlint.rules.base import (
     Condition,
     FileRule,
@@ -141,6 +143,26 @@ def _parse(text: str) -> tuple[cst.Module, ast.Module | None]:
     return module, tree
 
 
+def _url_views(relative: str, module: cst.Module, table: ImportTable) -> tuple[str, ...]:
+    """The views a Django ``urls.py`` (or a ``urls/`` package module) routes to."""
+    path = Path(relative)
+    if path.name == "urls.py" or path.parent.name == "urls":
+        return url_views(module, table)
+    return ()
+
+
+def parse_file(path: Path, settings: Settings) -> tuple[cst.Module, ImportTable] | None:
+    """Read and parse a file outside the per-file pass; None if it cannot be."""
+    try:
+        text = decode(path.read_bytes()).text
+        module, _ = _parse(text)
+    except (OSError, SourceError, _ParseFailure):
+        return None
+    name, is_package = module_name(path, settings.source_roots())
+    table = collect(module, name, is_package).table
+    return None if table is None else (module, table)
+
+
 class FilePass:
     """Checks files one at a time with a fixed set of rules; one instance per worker."""
 
@@ -234,6 +256,8 @@ class FilePass:
             imports=(),
             bindings=tuple(collected.bindings),
             classes=tuple(collected.classes),
+            star_imports=tuple(collected.star_imports),
+            async_functions=tuple(collected.async_functions),
             lines=text.count("\n"),
         )
 
@@ -255,6 +279,10 @@ class FilePass:
             names=collected.table,
             bindings={binding.name: binding for binding in collected.bindings},
         )
+        handlers = RouteFinder(
+            collected.table, context.bindings, name, "routes" in context.candidate_roles
+        ).find(module)
+        context.handlers = {id(handler.node): handler for handler in handlers}
         positions = PositionIndex(module, tree)
         internal_errors: list[RunProblem] = []
         reports = self._run_rules(context, internal_errors)
@@ -303,7 +331,11 @@ class FilePass:
             imports=tuple(imports),
             bindings=tuple(collected.bindings),
             classes=tuple(collected.classes),
+            star_imports=tuple(collected.star_imports),
+            async_functions=tuple(collected.async_functions),
             lines=len(lines),
+            routes=tuple(handler.fact for handler in handlers),
+            url_views=_url_views(task.relative, module, collected.table),
         )
         snippet_lines = {d.span.start.line for d in diagnostics}
         snippet_lines.update(c.diagnostic.span.start.line for c in conditional)

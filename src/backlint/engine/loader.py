@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import libcst as cst
+
 from backlint.config import Settings
 from backlint.discovery import relative_to_root
-from backlint.engine.filepass import FilePass
+from backlint.engine.filepass import FilePass, parse_file
 from backlint.index.facts import FileFacts
+from backlint.index.names import ImportTable
 
 
 class ModulesOnDisk:
@@ -20,15 +25,29 @@ class ModulesOnDisk:
         self._pass: FilePass | None = None
 
     def __call__(self, module: str) -> FileFacts | None:
+        candidate = self._find(module)
+        if candidate is None:
+            return None
+        if self._pass is None:
+            self._pass = FilePass(self._settings, ())
+        relative = relative_to_root(candidate, self._settings.root)
+        return self._pass.facts_only(candidate, relative)
+
+    def parse(self, module: str) -> tuple[cst.Module, ImportTable] | None:
+        """A module's tree and import table, for the few rules that read another
+        module's function bodies (only when such a rule is enabled)."""
+        candidate = self._find(module)
+        return None if candidate is None else parse_file(candidate, self._settings)
+
+    def _find(self, module: str) -> Path | None:
         parts = module.split(".")
+        if not module or any(not part.isidentifier() for part in parts):
+            return None
         for root in self._settings.source_roots():
             for candidate in (
                 root.joinpath(*parts).with_suffix(".py"),
                 root.joinpath(*parts, "__init__.py"),
             ):
                 if candidate.is_file():
-                    if self._pass is None:
-                        self._pass = FilePass(self._settings, ())
-                    relative = relative_to_root(candidate, self._settings.root)
-                    return self._pass.facts_only(candidate, relative)
+                    return candidate
         return None

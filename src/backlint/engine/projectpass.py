@@ -7,14 +7,14 @@ are sorted before use and the output is sorted, so ``--jobs`` never changes a re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pathspec
 
 from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, RunProblem
 from backlint.engine.filepass import FileResult
-from backlint.index.project import ModuleLoader, ProjectIndex
+from backlint.index.project import ModuleLoader, ModuleParser, ProjectIndex
 from backlint.rules.base import ProjectRule, Rule, SuppressionAuditRule
 from backlint.selection import matches_any
 from backlint.suppression import FileSuppressions
@@ -48,9 +48,10 @@ def run_project_pass(
     enabled: Mapping[str, type[Rule]],
     known: Mapping[str, type[Rule]],
     loader: ModuleLoader | None = None,
+    parser: ModuleParser | None = None,
 ) -> Outcome:
     outcome = Outcome()
-    project = ProjectIndex((r.facts for r in results if r.facts is not None), loader)
+    project = ProjectIndex((r.facts for r in results if r.facts is not None), loader, parser)
     outcome.project = project
     candidates: list[Diagnostic] = []
     for result in results:
@@ -58,7 +59,7 @@ def run_project_pass(
         outcome.internal_errors.extend(result.internal_errors)
         for conditional in result.conditional:
             if _conditions_hold(conditional.conditions, project, conditional.diagnostic, outcome):
-                candidates.append(conditional.diagnostic)
+                candidates.append(_refined(conditional.diagnostic, conditional.conditions, project))
     candidates = [d for d in candidates if _role_still_applies(d, enabled, project)]
     for rule_class in enabled.values():
         if issubclass(rule_class, ProjectRule):
@@ -102,6 +103,19 @@ def _conditions_hold(
             RunProblem(diagnostic.path, f"rule {diagnostic.code} failed: {error}")
         )
         return False
+
+
+def _refined(
+    diagnostic: Diagnostic, conditions: Sequence[object], project: ProjectIndex
+) -> Diagnostic:
+    """Let conditions complete the message with what only the project knows (where an
+    imported model is defined, which base class made a view a handler)."""
+    message = diagnostic.message
+    for condition in conditions:
+        refine = getattr(condition, "refine", None)
+        if refine is not None:
+            message = refine(message, project)
+    return diagnostic if message == diagnostic.message else replace(diagnostic, message=message)
 
 
 def _role_still_applies(

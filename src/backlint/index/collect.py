@@ -31,6 +31,8 @@ class Collected:
     imports: list[RawImport] = field(default_factory=list)
     bindings: list[BindingFact] = field(default_factory=list)
     classes: list[ClassFact] = field(default_factory=list)
+    star_imports: list[str] = field(default_factory=list)
+    async_functions: list[str] = field(default_factory=list)
     table: ImportTable | None = None
 
 
@@ -158,7 +160,41 @@ def _import_entries(
         yield source, name, local, f"{source}.{name}" if source else name
 
 
-def _binding_shape(value: cst.BaseExpression, table: dict[str, str]) -> tuple[str, str]:
+def _qualify(node: cst.BaseExpression, table: ImportTable) -> str | None:
+    dotted = dotted_name(node)
+    return None if dotted is None else table.qualify(dotted)
+
+
+_ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+
+
+def _annotated_dependency(value: cst.Subscript, table: ImportTable) -> tuple[str, str] | None:
+    """``Annotated[Session, Depends(get_db)]``: the type and the dependency."""
+    if _qualify(value.value, table) not in _ANNOTATED or len(value.slice) < 2:
+        return None
+    parts = [e.slice.value for e in value.slice if isinstance(e.slice, cst.Index)]
+    if len(parts) < 2:
+        return None
+    declared = _qualify(parts[0], table) or ""
+    dependency = ""
+    for extra in parts[1:]:
+        if not isinstance(extra, cst.Call) or not extra.args:
+            continue
+        if (_qualify(extra.func, table) or "").endswith(("Depends", "Security")):
+            dependency = _qualify(extra.args[0].value, table) or ""
+    return declared, dependency
+
+
+def _binding_shape(value: cst.BaseExpression, table: ImportTable) -> tuple[str, str, str]:
+    if isinstance(value, cst.Subscript):
+        annotated = _annotated_dependency(value, table)
+        if annotated is not None:
+            return "annotated", annotated[0], annotated[1]
+    shape, target = _simple_shape(value, table)
+    return shape, target, ""
+
+
+def _simple_shape(value: cst.BaseExpression, table: ImportTable) -> tuple[str, str]:
     if isinstance(value, cst.Name) and value.value == "None":
         return "none", ""
     if isinstance(value, (cst.List, cst.ListComp)):
@@ -168,18 +204,11 @@ def _binding_shape(value: cst.BaseExpression, table: dict[str, str]) -> tuple[st
     if isinstance(value, (cst.Set, cst.SetComp)):
         return "set", ""
     if isinstance(value, cst.Call):
-        callee = dotted_name(value.func)
-        if callee is not None:
-            head, _, rest = callee.partition(".")
-            qualified = table.get(head, head)
-            return "call", f"{qualified}.{rest}" if rest else qualified
-        return "call", ""
+        return "call", _qualify(value.func, table) or ""
     if isinstance(value, (cst.Name, cst.Attribute)):
         dotted = dotted_name(value)
-        if dotted is not None:
-            head, _, rest = dotted.partition(".")
-            if head in table:
-                return "alias", f"{table[head]}.{rest}" if rest else table[head]
+        if dotted is not None and dotted.partition(".")[0] in table:
+            return "alias", table.qualify(dotted)
     return "other", ""
 
 
@@ -200,12 +229,16 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
                     statement, module, is_package
                 ):
                     result.imports.append(RawImport(source, name, kind, statement, index))
+                    if isinstance(statement, cst.ImportFrom) and not name and at_top:
+                        result.star_imports.append(source)
                     if binding:
                         names.setdefault(binding, meaning)
                 continue
             if at_top:
                 if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
                     local.add(statement.name.value)
+                    if isinstance(statement, cst.FunctionDef) and statement.asynchronous:
+                        result.async_functions.append(statement.name.value)
                 elif isinstance(statement, cst.Assign):
                     for target in statement.targets:
                         if isinstance(target.target, cst.Name):
@@ -230,8 +263,8 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
 
     result.table = ImportTable(module, names, frozenset(local))
     for name, value in top_assignments:
-        shape, bound_to = _binding_shape(value, names)
-        result.bindings.append(BindingFact(name, shape, bound_to))
+        shape, bound_to, detail = _binding_shape(value, result.table)
+        result.bindings.append(BindingFact(name, shape, bound_to, detail))
     for name, qualified in names.items():
         result.bindings.append(BindingFact(name, "import", qualified))
     table = result.table

@@ -8,8 +8,18 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from backlint.diagnostics import Span
+
+if TYPE_CHECKING:
+    from backlint.index.project import ProjectIndex
+
+
+class Requirement(Protocol):
+    """A fact only the project pass can check (same shape as a rule's ``Condition``)."""
+
+    def holds(self, project: ProjectIndex) -> bool: ...
 
 
 class ImportKind(str, enum.Enum):
@@ -43,13 +53,16 @@ class BindingFact:
     """A module-level name and the shape of what it is bound to.
 
     ``shape`` is one of ``call`` (``target`` is the qualified callee), ``import``
-    (``target`` is the qualified name imported), ``none``, ``list``, ``dict``, ``set`` or
+    (``target`` is the qualified name imported), ``alias`` (another name),
+    ``annotated`` (``Annotated[T, Depends(dep)]``: ``target`` is ``T`` and ``detail`` the
+    dependency, a FastAPI dependency alias), ``none``, ``list``, ``dict``, ``set`` or
     ``other``.
     """
 
     name: str
     shape: str
     target: str = ""
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,23 @@ class ClassFact:
 
     name: str
     bases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RouteFact:
+    """A route handler found in the file (rules.md §2 "Route handlers").
+
+    ``handler`` is the function's name, or ``Class.method`` for a view method.
+    ``requires`` holds what the file could not decide alone (that an imported ``router``
+    is an ``APIRouter``, that a base class is a DRF view); the handler counts only if
+    all of it holds. ``models`` are the qualified names its signature and decorator
+    mention: request bodies, ``response_model=``, the return annotation.
+    """
+
+    handler: str
+    framework: str
+    models: tuple[str, ...]
+    requires: tuple[Requirement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,3 +103,10 @@ class FileFacts:
     bindings: tuple[BindingFact, ...]
     classes: tuple[ClassFact, ...]
     lines: int
+    routes: tuple[RouteFact, ...] = ()
+    # Modules ``from x import *`` re-exports: names not found here may come from them.
+    star_imports: tuple[str, ...] = ()
+    # Top-level ``async def`` functions (a dependency that yields an ``AsyncSession``).
+    async_functions: tuple[str, ...] = ()
+    # Qualified names of the views a Django ``urls.py`` routes to.
+    url_views: tuple[str, ...] = ()

@@ -8,17 +8,22 @@ to", "is this name a logger", "which modules form a cycle".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
 
-from backlint.index.facts import BindingFact, FileFacts, ImportFact
+from backlint.index.facts import BindingFact, ClassFact, FileFacts, ImportFact, RouteFact
 from backlint.index.roles import final_role
 
 if TYPE_CHECKING:
+    import libcst as cst
+
     # Imported where it is used: the parent needs networkx only after the workers have
     # started, so its import overlaps with their parsing instead of delaying them.
     import networkx as nx
+
+    from backlint.index.names import ImportTable
 
 
 @dataclass(frozen=True)
@@ -31,14 +36,24 @@ class Edge:
     path: str
 
 
+T = TypeVar("T")
 ModuleLoader = Callable[[str], FileFacts | None]
+ModuleParser = Callable[[str], "tuple[cst.Module, ImportTable] | None"]
 
 
 class ProjectIndex:
     """``loader`` finds modules that were not checked in this run (for ``binding`` only)."""
 
-    def __init__(self, files: Iterable[FileFacts], loader: ModuleLoader | None = None) -> None:
+    def __init__(
+        self,
+        files: Iterable[FileFacts],
+        loader: ModuleLoader | None = None,
+        parser: ModuleParser | None = None,
+    ) -> None:
         self._loader = loader
+        self._parser = parser
+        self._parsed: dict[str, tuple[cst.Module, ImportTable] | None] = {}
+        self._memo: dict[Hashable, object] = {}
         self.files: dict[str, FileFacts] = {}
         self.modules: dict[str, FileFacts] = {}
         for facts in sorted(files, key=lambda f: f.path):
@@ -62,6 +77,8 @@ class ProjectIndex:
         self.graph: nx.DiGraph = networkx.DiGraph()
         self._build_graph()
         self.used_suppressions: set[tuple[str, int, str]] = set()
+        self._loaded: dict[str, FileFacts | None] = {}
+        self._classes: dict[str, tuple[str, ClassFact, FileFacts] | None] = {}
 
     def resolve_module(self, module: str, name: str) -> str | None:
         """The project module an import refers to (rules.md §2 BL411).
@@ -105,11 +122,36 @@ class ProjectIndex:
             if not (self.modules[source].is_test or self.modules[target].is_test):
                 yield source, target, data["imports"]
 
+    def facts_of(self, module: str) -> FileFacts | None:
+        """A module's facts: from the run, else read from disk (once) by the loader."""
+        if module in self.modules:
+            return self.modules[module]
+        if module not in self._loaded:
+            self._loaded[module] = self._loader(module) if self._loader and module else None
+        return self._loaded[module]
+
+    def parsed(self, module: str) -> tuple[cst.Module, ImportTable] | None:
+        """A project module's tree and import table, parsed on first request.
+
+        For rules that read another module's function bodies; the per-file pass never
+        needs this, so it costs nothing unless such a rule is enabled.
+        """
+        if module not in self._parsed:
+            self._parsed[module] = self._parser(module) if self._parser else None
+        return self._parsed[module]
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per run for ``key``: lets conditions share work (a summary of
+        a function's body) across the findings of the run without a global cache."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[return-value]
+
     def binding(self, qualified: str, _depth: int = 0) -> BindingFact | None:
         """The module-level binding ``qualified`` names, following re-exports across modules."""
         module, _, name = qualified.rpartition(".")
-        if module not in self._bindings and self._loader is not None and module:
-            loaded = self._loader(module)
+        if module not in self._bindings and module:
+            loaded = self.facts_of(module)
             self._bindings[module] = {b.name: b for b in loaded.bindings} if loaded else {}
         bindings = self._bindings.get(module)
         if bindings is None or name not in bindings:
@@ -124,5 +166,108 @@ class ProjectIndex:
     def role_of(self, path: str) -> str | None:
         return self.roles.get(path)
 
+    def role_of_file(self, facts: FileFacts) -> str | None:
+        """The final role of a file of the run or of a module read from disk."""
+        if facts.path in self.roles:
+            return self.roles[facts.path]
+        return final_role(facts.roles, self.uses_django)
+
     def mark_suppression_used(self, path: str, line: int, code: str) -> None:
         self.used_suppressions.add((path, line, code))
+
+    # The class index ------------------------------------------------------------
+
+    def canonical(self, qualified: str) -> str:
+        """Where a name is defined: ``app.schemas.User`` re-exported from
+        ``app.schemas.user`` gives ``app.schemas.user.User``."""
+        return self._canonical(qualified, 0)
+
+    def _canonical(self, qualified: str, depth: int) -> str:
+        module, _, name = qualified.rpartition(".")
+        facts = self.facts_of(module) if module and depth < 10 else None
+        if facts is None or any(c.name == name for c in facts.classes):
+            return qualified
+        binding = {b.name: b for b in facts.bindings}.get(name)
+        if binding is not None:
+            if binding.shape in ("import", "alias") and binding.target:
+                return self._canonical(binding.target, depth + 1)
+            return qualified
+        # ``from .object_views import *`` in a package ``__init__``: look there.
+        for source in facts.star_imports:
+            found = self._canonical(f"{source}.{name}", depth + 1)
+            if found != f"{source}.{name}" or self._defines(source, name):
+                return found
+        return qualified
+
+    def _defines(self, module: str, name: str) -> bool:
+        facts = self.facts_of(module)
+        return facts is not None and (
+            any(c.name == name for c in facts.classes)
+            or any(b.name == name for b in facts.bindings)
+        )
+
+    def class_fact(self, qualified: str) -> tuple[str, ClassFact, FileFacts] | None:
+        """The class ``qualified`` names, as ``(canonical name, class, its file)``.
+
+        Answered from the facts of project modules (read from disk if they are not in
+        the run), so no analysed code is imported and no library needs installing.
+        """
+        if qualified in self._classes:
+            return self._classes[qualified]
+        canonical = self.canonical(qualified)
+        module, _, name = canonical.rpartition(".")
+        facts = self.facts_of(module) if module else None
+        found = None
+        if facts is not None:
+            fact = next((c for c in facts.classes if c.name == name), None)
+            if fact is not None:
+                found = (canonical, fact, facts)
+        self._classes[qualified] = found
+        return found
+
+    def inherits(
+        self, qualified: str, names: frozenset[str], prefixes: tuple[str, ...] = ()
+    ) -> bool:
+        """Whether the class ``qualified`` is, or derives from, one of ``names`` (or a
+        name starting with one of ``prefixes``), through project classes and re-exports."""
+        seen: set[str] = set()
+        stack = [qualified]
+        while stack:
+            current = stack.pop()
+            if current in seen or len(seen) > 200:
+                continue
+            seen.add(current)
+            if current in names or (prefixes and current.startswith(prefixes)):
+                return True
+            found = self.class_fact(current)
+            if found is None:
+                continue
+            canonical, fact, _ = found
+            if canonical in names or (prefixes and canonical.startswith(prefixes)):
+                return True
+            stack.extend(fact.bases)
+        return False
+
+    # The route registry ---------------------------------------------------------
+
+    @cached_property
+    def url_views(self) -> frozenset[str]:
+        """Every view a Django ``urls.py`` of the run routes to, by canonical name."""
+        return frozenset(
+            self.canonical(view) for facts in self.modules.values() for view in facts.url_views
+        )
+
+    @cached_property
+    def routes(self) -> tuple[tuple[FileFacts, RouteFact], ...]:
+        """The route handlers of the run whose requirements hold."""
+        return tuple(
+            (facts, route)
+            for facts in self.modules.values()
+            for route in facts.routes
+            if all(requirement.holds(self) for requirement in route.requires)
+        )
+
+    @cached_property
+    def route_models(self) -> frozenset[str]:
+        """Canonical names of the classes handlers take or return (transport models)."""
+        return frozenset(self.canonical(name) for _, route in self.routes for name in route.models)

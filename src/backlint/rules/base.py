@@ -94,6 +94,10 @@ class Condition(Protocol):
     A per-file rule attaches conditions to a finding when the answer depends on another
     module, e.g. "is this imported name a logger". The finding is kept only if every
     condition holds. Conditions must be picklable (plain dataclasses).
+
+    A condition may also define ``refine(message: str, project: ProjectIndex) -> str`` to
+    complete the message with what the project pass learned (where an imported model is
+    defined); it is called once the finding is kept.
     """
 
     def holds(self, project: ProjectIndex) -> bool: ...

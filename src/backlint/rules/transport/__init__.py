@@ -1,0 +1,1 @@
+"""Rules about transport models (HTTP request/response schemas) leaking inward."""

@@ -1,0 +1,282 @@
+"""The route registry and class index: handlers recognised across modules and frameworks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from backlint.application import CheckRequest, run_check
+from backlint.index.project import ProjectIndex
+from backlint.index.transport import DEFAULT_SCHEMA_NAME_PATTERNS, transport_model
+
+
+def _project(tmp_path: Path, files: dict[str, str]) -> ProjectIndex:
+    for relative, source in files.items():
+        target = tmp_path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
+    result = run_check(CheckRequest(paths=(tmp_path,), cwd=tmp_path, select=("BL001",), jobs=1))
+    assert result.project is not None
+    return result.project
+
+
+def _handlers(project: ProjectIndex) -> set[str]:
+    return {f"{facts.module}:{route.handler}" for facts, route in project.routes}
+
+
+def test_fastapi_routers_from_this_module_another_module_and_subclasses(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/routing.py": """
+                from fastapi import APIRouter
+                class VersionedRouter(APIRouter):
+                    pass
+                shared = APIRouter()
+                v2 = VersionedRouter(prefix="/v2")
+            """,
+            "app/items.py": """
+                from fastapi import APIRouter, FastAPI
+                from app.routing import shared, v2
+                from app import routing
+                router = APIRouter()
+                app = FastAPI()
+
+                @router.get("/a")
+                def local(): ...
+
+                @shared.post("/b")
+                async def imported(): ...
+
+                @v2.put("/c")
+                def subclass(): ...
+
+                @routing.shared.delete("/d")
+                def through_module(): ...
+
+                @app.websocket("/ws")
+                async def socket(ws): ...
+
+                def registered(): ...
+                router.add_api_route("/e", registered)
+
+                def plain(): ...
+            """,
+        },
+    )
+    assert _handlers(project) == {
+        "app.items:local",
+        "app.items:imported",
+        "app.items:subclass",
+        "app.items:through_module",
+        "app.items:socket",
+        "app.items:registered",
+    }
+
+
+def test_decorators_on_objects_that_are_not_routers_are_not_handlers(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path,
+        {
+            "app/cache.py": "class Cache:\n    pass\nstore = Cache()\n",
+            "app/jobs.py": """
+                from app.cache import store
+                import functools
+
+                @store.get("key")
+                def cached(): ...
+
+                @functools.cache
+                def memo(): ...
+            """,
+            # A FastAPI routes file helper whose first parameter is `request`: not a
+            # Django view, because the project does not use Django.
+            "app/routes.py": """
+                from fastapi import Request
+                def client_ip(request: Request) -> str:
+                    return request.client.host
+            """,
+        },
+    )
+    assert _handlers(project) == set()
+
+
+def test_flask_blueprints_views_and_url_rules(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path,
+        {
+            "shop/__init__.py": "from flask import Flask\napp = Flask(__name__)\n",
+            "shop/blueprints.py": "from flask import Blueprint\nbp = Blueprint('shop', __name__)\n",
+            "shop/base.py": """
+                from flask.views import MethodView
+                class ApiView(MethodView):
+                    decorators = []
+            """,
+            "shop/handlers.py": """
+                from shop import app
+                from shop.base import ApiView
+                from shop.blueprints import bp
+
+                @bp.route("/cart", methods=["POST"])
+                def add_to_cart(): ...
+
+                @app.get("/health")
+                def health(): ...
+
+                class Orders(ApiView):
+                    def get(self): ...
+                    def post(self): ...
+                    def helper(self): ...
+
+                def legacy(): ...
+                app.add_url_rule("/legacy", view_func=legacy)
+            """,
+        },
+    )
+    assert _handlers(project) == {
+        "shop.handlers:add_to_cart",
+        "shop.handlers:health",
+        "shop.handlers:Orders.get",
+        "shop.handlers:Orders.post",
+        "shop.handlers:legacy",
+    }
+
+
+def test_django_and_drf_views(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path,
+        {
+            "manage.py": "import django\n",
+            "shop/__init__.py": "",
+            "shop/generic/__init__.py": "from .views import *\n",
+            "shop/generic/views.py": """
+                from rest_framework import viewsets
+                class BaseViewSet(viewsets.ModelViewSet):
+                    pass
+            """,
+            "shop/pages.py": """
+                def landing(request):
+                    ...
+                def not_routed(request):
+                    ...
+            """,
+            "shop/urls.py": """
+                from django.urls import path
+                from shop import pages
+                from shop.api import ReportView
+                urlpatterns = [
+                    path("", pages.landing),
+                    path("report/", ReportView.as_view()),
+                ]
+            """,
+            "shop/api.py": """
+                from django.views import View
+                from rest_framework.decorators import action, api_view
+                from shop.generic import BaseViewSet
+
+                class OrderViewSet(BaseViewSet):
+                    def get_queryset(self): ...
+                    def perform_create(self, serializer): ...
+                    def create(self, request): ...
+                    @action(detail=True)
+                    def cancel(self, request, pk=None): ...
+
+                class ReportView(View):
+                    def get(self, request): ...
+
+                @api_view(["GET"])
+                def ping(request): ...
+            """,
+            "shop/views.py": """
+                def dashboard(request):
+                    ...
+                def _helper(value):
+                    ...
+            """,
+        },
+    )
+    assert _handlers(project) == {
+        "shop.pages:landing",
+        "shop.api:OrderViewSet.create",
+        "shop.api:OrderViewSet.cancel",
+        "shop.api:ReportView.get",
+        "shop.api:ping",
+        "shop.views:dashboard",
+    }
+
+
+def test_pydantic_models_are_found_across_modules_and_reexports(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/core/base.py": "import pydantic\nclass Base(pydantic.BaseModel): ...\n",
+            "app/payloads/__init__.py": "from app.payloads.orders import *\n",
+            "app/payloads/orders.py": "from app.core.base import Base\nclass NewOrder(Base): ...\n",
+            "app/settings.py": (
+                "from pydantic_settings import BaseSettings\nclass Settings(BaseSettings): ...\n"
+            ),
+            "app/domain.py": "import pydantic\nclass OrderResponse(pydantic.BaseModel): ...\n",
+            "app/web.py": """
+                from fastapi import APIRouter
+                from app.payloads import NewOrder
+                router = APIRouter()
+                @router.post("/orders")
+                def create(body: NewOrder) -> None: ...
+            """,
+        },
+    )
+    patterns = DEFAULT_SCHEMA_NAME_PATTERNS
+    model = transport_model(project, "app.payloads.NewOrder", patterns)
+    assert model is not None
+    assert model.canonical == "app.payloads.orders.NewOrder"
+    assert model.reason == "used by a route handler"
+    assert transport_model(project, "app.settings.Settings", patterns) is None
+    # Named like a response, but defined in a domain module: a domain value.
+    assert transport_model(project, "app.domain.OrderResponse", patterns) is None
+
+
+def test_transport_models_resolve_without_pydantic_installed(tmp_path: Path) -> None:
+    """The CLI finds a model two modules away while ``import pydantic`` fails."""
+    files = {
+        "users/__init__.py": "",
+        "users/base.py": "from pydantic import BaseModel\nclass ApiModel(BaseModel):\n    pass\n",
+        "users/schemas.py": (
+            "from users.base import ApiModel\nclass CreateUserRequest(ApiModel): ...\n"
+        ),
+        "users/service.py": (
+            "from users.schemas import CreateUserRequest\n\n"
+            "def create(req: CreateUserRequest) -> None:\n    ...\n"
+        ),
+    }
+    for relative, source in files.items():
+        target = tmp_path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source, encoding="utf-8")
+    runner = (
+        "import sys; sys.modules['pydantic'] = None; "  # any `import pydantic` now fails
+        "from backlint.cli import main; main()"
+    )
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            runner,
+            "check",
+            ".",
+            "--select",
+            "BL401",
+            "--output-format",
+            "concise",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert "users/service.py:3:17: BL401" in completed.stdout
+    assert "`CreateUserRequest` (from `users.schemas`" in completed.stdout
