@@ -280,3 +280,39 @@ def test_transport_models_resolve_without_pydantic_installed(tmp_path: Path) -> 
     assert completed.returncode == 1, completed.stderr
     assert "users/service.py:3:17: BL401" in completed.stdout
     assert "`CreateUserRequest` (from `users.schemas`" in completed.stdout
+
+
+def test_unresolved_router_gives_low_confidence_findings_only_on_request(tmp_path: Path) -> None:
+    """A handler recognised by its shape alone (the router comes from a factory the index
+    cannot see) is low confidence: hidden by default, shown with the setting."""
+    files = {
+        "app/routes.py": """
+            from fastapi import Depends
+            from sqlalchemy.orm import Session
+            from app.factory import build_router
+
+            api = build_router()
+
+            @api.get("/items")
+            async def items(db: Session = Depends(get_db)) -> list[int]:
+                return []
+        """,
+        "app/factory.py": "def build_router():\n    ...\n",
+    }
+    for relative, source in files.items():
+        target = tmp_path / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
+
+    def bl502(include_low: bool) -> list[str]:
+        request = CheckRequest(
+            paths=(tmp_path,),
+            cwd=tmp_path,
+            select=("BL502",),
+            include_low_confidence=include_low,
+            jobs=1,
+        )
+        return [d.confidence for d in run_check(request).diagnostics]
+
+    assert bl502(False) == []
+    assert bl502(True) == ["low"]

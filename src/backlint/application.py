@@ -35,6 +35,7 @@ class CheckRequest:
     stdin_filename: str | None = None
     stdin_data: bytes | None = None
     force_exclude: bool = False
+    include_low_confidence: bool = False
     jobs: int = 1
 
 
@@ -131,6 +132,8 @@ def load_request_settings(request: CheckRequest, rules: Mapping[str, type[Rule]]
         changes["ignore"] = (*settings.ignore, *request.ignore)
     if request.force_exclude:
         changes["force_exclude"] = True
+    if request.include_low_confidence:
+        changes["include_low_confidence"] = True
     return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
 
 

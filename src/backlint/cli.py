@@ -64,6 +64,11 @@ def main() -> None:
 @click.option("--output-file", "-o", type=click.Path(path_type=Path), help="Write results here.")
 @click.option("--stdin-filename", help="Read source from stdin and report it as this path.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to paths given explicitly.")
+@click.option(
+    "--include-low-confidence",
+    is_flag=True,
+    help="Also report findings that rest on a heuristic (e.g. an unresolved router).",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
@@ -78,6 +83,7 @@ def check(
     output_file: Path | None,
     stdin_filename: str | None,
     force_exclude: bool,
+    include_low_confidence: bool,
     exit_zero: bool,
     statistics: bool,
     quiet: bool,
@@ -95,6 +101,7 @@ def check(
         stdin_filename=stdin_filename,
         stdin_data=sys.stdin.buffer.read() if read_stdin else None,
         force_exclude=force_exclude,
+        include_low_confidence=include_low_confidence,
         jobs=jobs,
     )
     progress = _ProgressLine(not quiet and sys.stderr.isatty())

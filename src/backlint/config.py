@@ -111,6 +111,7 @@ class Settings:
     extend_exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
     force_exclude: bool = False
+    include_low_confidence: bool = False
     output_format: str | None = None
     roles: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_ROLES
     rule_options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...] = ()
@@ -207,6 +208,7 @@ _KNOWN_KEYS = frozenset(
         "extend-exclude",
         "respect-gitignore",
         "force-exclude",
+        "include-low-confidence",
         "output-format",
         "roles",
         "options",
@@ -270,6 +272,7 @@ def _build(
     for key, attribute in (
         ("respect-gitignore", "respect_gitignore"),
         ("force-exclude", "force_exclude"),
+        ("include-low-confidence", "include_low_confidence"),
     ):
         if key in table:
             values[attribute] = reader.boolean(table, key)

@@ -94,6 +94,10 @@ class Diagnostic:
     # The line whose noqa comment can silence this finding (the closing line of a
     # multi-line string, for instance). Defaults to the start line.
     noqa_line: int = 0
+    # ``low`` when the finding rests on a heuristic fallback (a handler recognised by
+    # its shape because its router could not be resolved); such findings are reported
+    # only with ``include-low-confidence``.
+    confidence: str = "high"
 
     @property
     def suppression_line(self) -> int:

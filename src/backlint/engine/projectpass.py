@@ -86,6 +86,9 @@ def run_project_pass(
         table = suppressions.get(diagnostic.path)
         if table is not None and table.suppresses(diagnostic):
             continue
+        # Dropped after the suppressions, so a noqa written for it is not "unused".
+        if diagnostic.confidence == "low" and not settings.include_low_confidence:
+            continue
         kept.append(diagnostic)
     kept.extend(_unused_suppressions(suppressions, relative_paths, enabled, known, ignores))
     kept.sort(key=Diagnostic.sort_key)
@@ -111,11 +114,17 @@ def _refined(
     """Let conditions complete the message with what only the project knows (where an
     imported model is defined, which base class made a view a handler)."""
     message = diagnostic.message
+    confidence = diagnostic.confidence
     for condition in conditions:
         refine = getattr(condition, "refine", None)
         if refine is not None:
             message = refine(message, project)
-    return diagnostic if message == diagnostic.message else replace(diagnostic, message=message)
+        rate = getattr(condition, "confidence", None)
+        if rate is not None and rate(project) == "low":
+            confidence = "low"
+    if message == diagnostic.message and confidence == diagnostic.confidence:
+        return diagnostic
+    return replace(diagnostic, message=message, confidence=confidence)
 
 
 def _role_still_applies(

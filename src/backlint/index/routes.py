@@ -69,15 +69,23 @@ class IsRouter:
     qualified: str
     fallback: bool
 
-    def holds(self, project: ProjectIndex) -> bool:
+    def _resolved(self, project: ProjectIndex) -> bool | None:
+        """Whether the receiver is a router, or None when the project cannot tell."""
         binding = project.binding(self.qualified)
         if binding is None or binding.shape != "call" or not binding.target:
-            return self.fallback
+            return None
         if binding.target in ROUTER_TYPES:
             return True
         if project.class_fact(binding.target) is None:
-            return self.fallback
+            return None
         return project.inherits(binding.target, frozenset(ROUTER_TYPES))
+
+    def holds(self, project: ProjectIndex) -> bool:
+        resolved = self._resolved(project)
+        return self.fallback if resolved is None else resolved
+
+    def confidence(self, project: ProjectIndex) -> str:
+        return "low" if self._resolved(project) is None else "high"
 
 
 @dataclass(frozen=True)

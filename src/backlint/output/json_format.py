@@ -55,6 +55,7 @@ def diagnostic_object(report: Report, diagnostic: Diagnostic) -> JsonObject:
             }
             for related in diagnostic.related
         ],
+        "confidence": diagnostic.confidence,
     }
 
 

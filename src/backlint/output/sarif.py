@@ -239,6 +239,8 @@ def _result(
             for number, related in enumerate(diagnostic.related, start=1)
         ]
     result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint}
+    if diagnostic.confidence != "high":
+        result["properties"] = {"confidence": diagnostic.confidence}
     if diagnostic.fix is not None and diagnostic.fix.edits:
         result["fixes"] = [_fix(diagnostic.fix, artifact)]
     return result

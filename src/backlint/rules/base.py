@@ -97,7 +97,9 @@ class Condition(Protocol):
 
     A condition may also define ``refine(message: str, project: ProjectIndex) -> str`` to
     complete the message with what the project pass learned (where an imported model is
-    defined); it is called once the finding is kept.
+    defined); it is called once the finding is kept. And it may define
+    ``confidence(project: ProjectIndex) -> str``: ``"low"`` when it only holds through
+    a heuristic fallback, which hides the finding unless ``include-low-confidence`` is set.
     """
 
     def holds(self, project: ProjectIndex) -> bool: ...
