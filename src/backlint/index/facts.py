@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
 from backlint.diagnostics import Span
 
-if TYPE_CHECKING:
-    from backlint.index.project import ProjectIndex
-
 
 class Requirement(Protocol):
-    """A fact only the project pass can check (same shape as a rule's ``Condition``)."""
+    """A fact only the project pass can check (same shape as a rule's ``Condition``).
 
-    def holds(self, project: ProjectIndex) -> bool: ...
+    ``project`` is the ``ProjectIndex``; it is typed loosely because facts sit below the
+    index (the index imports this module, not the other way round).
+    """
+
+    def holds(self, project: Any) -> bool: ...
 
 
 class ImportKind(str, enum.Enum):

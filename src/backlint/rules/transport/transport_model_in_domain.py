@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -12,7 +14,7 @@ from backlint.engine.context import FileContext
 from backlint.index.names import dotted_name
 from backlint.index.routes import annotation_names
 from backlint.index.transport import DEFAULT_SCHEMA_NAME_PATTERNS, TransportModel, transport_model
-from backlint.rules.base import Example, FileRule, Option
+from backlint.rules.base import Condition, Example, FileRule, Option
 
 if TYPE_CHECKING:
     from backlint.index.project import ProjectIndex
@@ -72,6 +74,34 @@ class MentionsTransportModel:
         return message.replace(_MARKER, shown)
 
 
+@dataclass(frozen=True)
+class DefinesNoTransportModel:
+    """The module defines no transport model itself.
+
+    A ``models.py`` is a domain module by name only; in many FastAPI projects it also
+    holds the request/response schemas, and then it is a schema module too, where
+    composing one schema from another is the point.
+    """
+
+    module: str
+    patterns: tuple[str, ...]
+
+    def holds(self, project: ProjectIndex) -> bool:
+        return project.memo(("BL401-schema-module", self.module), self._compute(project))
+
+    def _compute(self, project: ProjectIndex) -> Callable[[], bool]:
+        def compute() -> bool:
+            facts = project.facts_of(self.module)
+            if facts is None:
+                return True
+            return not any(
+                transport_model(project, f"{self.module}.{fact.name}", self.patterns)
+                for fact in facts.classes
+            )
+
+        return compute
+
+
 class TransportModelInDomain(FileRule):
     """
     ## What it does
@@ -127,6 +157,14 @@ class TransportModelInDomain(FileRule):
     Modules that exist to do this mapping (`mapper-globs`, by default `mappers.py` and
     `assemblers.py`) are not checked, and `allowed-models` lists models the team
     accepts in services.
+
+    A `models.py` is a domain module by default only because of its name. When it
+    defines transport models itself (FastAPI projects often keep their request and
+    response schemas beside the tables there), it is a schema module too and is not
+    checked; when only its name suggests a domain module, the Pydantic classes it
+    defines still count as transport models if route handlers use them or their names
+    say so. Explicit domain modules (`domain.py`, `domain/`, `entities.py`) vouch for
+    their Pydantic classes.
 
     Calibration: private functions (`_to_response`) are not checked by default, because
     a private mapping helper next to the service is the usual first step of the fix;
@@ -378,8 +416,11 @@ class TransportModelInDomain(FileRule):
         self._patterns = self.str_list_option("schema-name-patterns")
         self._allowed = self.str_list_option("allowed-models")
 
-    def _condition(self, names: list[str]) -> MentionsTransportModel:
-        return MentionsTransportModel(tuple(names), self._patterns, self._allowed)
+    def _conditions(self, names: list[str]) -> tuple[Condition, ...]:
+        mentions = MentionsTransportModel(tuple(names), self._patterns, self._allowed)
+        if PurePosixPath(self.ctx.relative).name == "models.py":
+            return (mentions, DefinesNoTransportModel(self.ctx.module, self._patterns))
+        return (mentions,)
 
     def _skipped(self, name: str) -> bool:
         private = name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
@@ -439,7 +480,7 @@ class TransportModelInDomain(FileRule):
         names = [n for n in annotation_names(annotation, self.ctx.names) if _may_be_project(n)]
         if names:
             self._used.update(names)
-            self.report(annotation, message, conditions=(self._condition(names),))
+            self.report(annotation, message, conditions=self._conditions(names))
 
     def visit_Call(self, node: cst.Call) -> None:
         private = bool(self._functions) and self._skipped(self._functions[-1])
@@ -462,7 +503,7 @@ class TransportModelInDomain(FileRule):
         self.report(
             node,
             f"{shown}{where} builds transport model {_MARKER} in service/domain code",
-            conditions=(self._condition([qualified]),),
+            conditions=self._conditions([qualified]),
         )
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
@@ -483,7 +524,7 @@ class TransportModelInDomain(FileRule):
             self.report(
                 alias,
                 f"Import of transport model {_MARKER} into service/domain code",
-                conditions=(self._condition([qualified]),),
+                conditions=self._conditions([qualified]),
             )
 
 

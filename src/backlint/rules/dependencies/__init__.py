@@ -1,0 +1,1 @@
+"""BL3 state and dependencies: infrastructure a service reaches for instead of receiving."""

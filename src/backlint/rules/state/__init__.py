@@ -1,0 +1,1 @@
+"""BL3: shared mutable state (rulebook AP-PY05)."""

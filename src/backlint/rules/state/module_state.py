@@ -1,0 +1,631 @@
+"""What BL301 and BL302 share: module-level candidates and where functions change them.
+
+The per-file index records each module-level binding with the shape of its value
+(``BindingFact``); a *candidate* is a binding to a list, dict or set (literal,
+comprehension or constructor call) for BL301, or to ``None`` for BL302.
+
+``scan`` walks one function (with everything nested in it) and returns the places that
+change a name which resolves to module level: a mutating method call, an item
+assignment or deletion, and a rebinding under ``global``. Resolution is a light scope
+analysis in the spirit of Python's own rules: a name bound anywhere in a function is
+local to it unless declared ``global``; names of enclosing functions are visible to
+nested ones (closures), class bodies are not. Comprehension variables are treated as
+locals of the function holding the comprehension, which can only hide a finding, never
+invent one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from backlint.engine.walker import iter_children, iter_descendants
+from backlint.index.facts import BindingFact
+from backlint.index.names import dotted_name
+
+if TYPE_CHECKING:
+    from backlint.engine.context import FileContext
+    from backlint.index.project import ProjectIndex
+
+# Methods that change a list, dict, set, deque or Counter in place.
+MUTATING_METHODS = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "update",
+        "setdefault",
+        "pop",
+        "popitem",
+        "clear",
+        "remove",
+        "add",
+        "discard",
+        # Beyond the spec's list: the in-place methods of the same containers.
+        "appendleft",
+        "extendleft",
+        "popleft",
+        "sort",
+        "reverse",
+        "difference_update",
+        "intersection_update",
+        "symmetric_difference_update",
+    }
+)
+# Calls that hand back a part of a container: changing that part changes the container
+# (``REG.setdefault(k, []).append(fn)``, ``HOOKS.get(name).append(fn)``).
+_ITEM_ACCESSORS = frozenset({"setdefault", "get"})
+
+_LITERAL_SHAPES = frozenset({"list", "dict", "set"})
+_CONTAINER_FACTORIES = {
+    "list": "list",
+    "dict": "dict",
+    "set": "set",
+    "builtins.list": "list",
+    "builtins.dict": "dict",
+    "builtins.set": "set",
+    "collections.defaultdict": "defaultdict",
+    "collections.OrderedDict": "OrderedDict",
+    "collections.deque": "deque",
+    "collections.Counter": "Counter",
+    # Beyond the spec's list: cachetools' caches are dicts by another name, and a
+    # module-level one is the process-wide cache this rule is about.
+    "cachetools.Cache": "cache",
+    "cachetools.TTLCache": "TTLCache",
+    "cachetools.LRUCache": "LRUCache",
+    "cachetools.LFUCache": "LFUCache",
+    "cachetools.FIFOCache": "FIFOCache",
+    "cachetools.RRCache": "RRCache",
+    "cachetools.TLRUCache": "TLRUCache",
+}
+# Module attributes that Python tooling owns: never shared state in the rule's sense.
+EXEMPT_NAMES = frozenset({"__all__", "__slots__", "__version__"})
+
+# Objects that are shared on purpose (per-thread or per-context storage, locks, loggers):
+# creating one lazily is not the singleton BL302 is about.
+EXEMPT_FACTORIES = frozenset(
+    {
+        "threading.local",
+        "_threading_local.local",
+        "contextvars.ContextVar",
+        "threading.Lock",
+        "threading.RLock",
+        "threading.Semaphore",
+        "threading.BoundedSemaphore",
+        "threading.Condition",
+        "threading.Event",
+        "asyncio.Lock",
+        "asyncio.Semaphore",
+        "asyncio.BoundedSemaphore",
+        "asyncio.Condition",
+        "asyncio.Event",
+        "multiprocessing.Lock",
+        "multiprocessing.RLock",
+        "logging.getLogger",
+        "structlog.get_logger",
+        "structlog.getLogger",
+        "structlog.stdlib.get_logger",
+        "loguru.logger.bind",
+    }
+)
+# Calls that read a value (a clock, a random id) rather than create an object: storing
+# one in a global is a timestamp or a token, not a singleton.
+VALUE_CALLS = frozenset(
+    {
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+        "datetime.date.today",
+        "django.utils.timezone.now",
+        "time.time",
+        "time.time_ns",
+        "time.monotonic",
+        "time.monotonic_ns",
+        "time.perf_counter",
+        "uuid.uuid1",
+        "uuid.uuid4",
+    }
+)
+_CACHE_DECORATORS = frozenset({"functools.cache", "functools.lru_cache", "cache", "lru_cache"})
+
+
+def container_kind(binding: BindingFact | None) -> str | None:
+    """``list``/``dict``/``set``/``defaultdict``/... when ``binding`` is a BL301 candidate."""
+    if binding is None or binding.name in EXEMPT_NAMES:
+        return None
+    if binding.shape in _LITERAL_SHAPES:
+        return binding.shape
+    if binding.shape == "call":
+        return _CONTAINER_FACTORIES.get(binding.target)
+    return None
+
+
+@dataclass(frozen=True)
+class IsModuleContainer:
+    """Condition: ``qualified`` is a module-level container of another module.
+
+    Checked in the project pass, which follows re-exports (``from app import REG`` where
+    ``app/__init__.py`` imports ``REG`` from ``app.registry``).
+    """
+
+    qualified: str
+
+    def holds(self, project: ProjectIndex) -> bool:
+        return container_kind(project.binding(self.qualified)) is not None
+
+
+ScopeNode = cst.FunctionDef | cst.Lambda | cst.ClassDef
+
+
+@dataclass(eq=False)
+class Scope:
+    """One function, lambda or class body and the names it binds."""
+
+    node: ScopeNode
+    parent: Scope | None
+    owner: str = ""  # the classes around the outermost function: ``Cache.`` for a method
+    bound: set[str] = field(default_factory=set)
+    declared_global: set[str] = field(default_factory=set)
+    declared_nonlocal: set[str] = field(default_factory=set)
+    params: tuple[str, ...] = ()
+    returned: set[str] = field(default_factory=set)  # names in ``return NAME``
+    nested_functions: set[str] = field(default_factory=set)
+    # Local names assigned a call (``provider = TracerProvider()``): the last such call.
+    local_calls: dict[str, cst.Call] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return "<lambda>" if isinstance(self.node, cst.Lambda) else self.node.name.value
+
+    def display_name(self) -> str:
+        """``Cache.put`` for a method, ``outer.inner`` for a nested function."""
+        parts: list[str] = []
+        scope: Scope | None = self
+        while scope is not None:
+            parts.append(scope.name)
+            if scope.parent is None:
+                parts.append(scope.owner.rstrip("."))
+            scope = scope.parent
+        return ".".join(part for part in reversed(parts) if part)
+
+    def is_module_level(self, name: str) -> bool:
+        """Whether ``name``, read in this scope, is the module-level name."""
+        scope: Scope | None = self
+        while scope is not None:
+            # Class bodies are not visible from the functions nested in them.
+            if scope is self or not isinstance(scope.node, cst.ClassDef):
+                if name in scope.declared_global:
+                    return True
+                if name in scope.declared_nonlocal or name in scope.bound:
+                    return False
+            scope = scope.parent
+        return True
+
+    def function(self) -> Scope | None:
+        """The innermost function or lambda scope at or around this one."""
+        scope: Scope | None = self
+        while scope is not None and isinstance(scope.node, cst.ClassDef):
+            scope = scope.parent
+        return scope
+
+    def chain(self) -> Iterator[Scope]:
+        scope: Scope | None = self
+        while scope is not None:
+            yield scope
+            scope = scope.parent
+
+
+# Kinds of change.
+METHOD = "method"  # X.append(v)
+SET_ITEM = "set-item"  # X[k] = v
+AUG_ITEM = "aug-item"  # X[k] += v
+DEL_ITEM = "del-item"  # del X[k]
+REBIND = "rebind"  # global X; X = v   (or other_module.X = v)
+AUG_REBIND = "aug-rebind"  # global X; X += v
+DEL_REBIND = "del-rebind"  # global X; del X
+_REBINDS = frozenset({REBIND, AUG_REBIND, DEL_REBIND})
+
+
+@dataclass(frozen=True, eq=False)
+class Mutation:
+    """One place in a function that changes something rooted at a module-level name."""
+
+    kind: str
+    root: str  # the name the changed expression starts with
+    dotted: str  # the changed object: ``_cache`` or ``state.items``
+    shown: str  # the change as the message shows it: ``_cache[…] = …``
+    node: cst.CSTNode  # where the finding is reported
+    scope: Scope
+    stored: frozenset[str] = frozenset()  # names used in what is stored
+    value: cst.BaseExpression | None = None  # what a rebinding assigns
+
+    @property
+    def is_rebinding(self) -> bool:
+        return self.kind in _REBINDS
+
+
+_AUG_OPERATORS = {
+    "AddAssign": "+=",
+    "SubtractAssign": "-=",
+    "MultiplyAssign": "*=",
+    "MatrixMultiplyAssign": "@=",
+    "DivideAssign": "/=",
+    "FloorDivideAssign": "//=",
+    "ModuloAssign": "%=",
+    "PowerAssign": "**=",
+    "LeftShiftAssign": "<<=",
+    "RightShiftAssign": ">>=",
+    "BitAndAssign": "&=",
+    "BitOrAssign": "|=",
+    "BitXorAssign": "^=",
+}
+
+
+def _names_in(nodes: Iterable[cst.CSTNode | None]) -> frozenset[str]:
+    found: set[str] = set()
+    for node in nodes:
+        if node is None:
+            continue
+        if isinstance(node, cst.Name):
+            found.add(node.value)
+        for child in iter_descendants(node):
+            if isinstance(child, cst.Name):
+                found.add(child.value)
+    return frozenset(found)
+
+
+def _strip(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """The container an item access reaches into: ``X`` for ``X[k]``, ``X.setdefault(k, [])``."""
+    while True:
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        elif (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Attribute)
+            and expr.func.attr.value in _ITEM_ACCESSORS
+        ):
+            expr = expr.func.value
+        else:
+            return expr
+
+
+def render(expr: cst.BaseExpression) -> str:
+    """A short rendering of a receiver for messages: ``REG.setdefault(…)``, ``X[…]``."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return f"{render(expr.value)}.{expr.attr.value}"
+    if isinstance(expr, cst.Subscript):
+        return f"{render(expr.value)}[…]"
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        return f"{render(expr.func.value)}.{expr.func.attr.value}(…)"
+    return "…"
+
+
+def _params(node: cst.FunctionDef | cst.Lambda) -> tuple[str, ...]:
+    params = node.params
+    names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+    if isinstance(params.star_arg, cst.Param):
+        names.append(params.star_arg.name.value)
+    if params.star_kwarg is not None:
+        names.append(params.star_kwarg.name.value)
+    return tuple(names)
+
+
+def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from _target_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_names(target.value)
+
+
+class _Collector:
+    """One pass over a scope's own code: its bindings, and the candidate changes in it."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.sites: list[Mutation] = []
+        self.nested: list[ScopeNode] = []
+
+    def run(self) -> None:
+        node = self.scope.node
+        roots: list[cst.CSTNode] = [node.body]
+        stack: list[cst.CSTNode] = roots
+        while stack:
+            current = stack.pop()
+            if isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+                self.scope.bound.add(current.name.value)
+                if isinstance(current, cst.FunctionDef):
+                    self.scope.nested_functions.add(current.name.value)
+                self.nested.append(current)
+                continue
+            if isinstance(current, cst.Lambda):
+                self.nested.append(current)
+                continue
+            handler = _HANDLERS.get(type(current))
+            if handler is not None:
+                handler(self, current)
+            children = list(iter_children(current))
+            children.reverse()
+            stack.extend(children)
+        self.nested.reverse()  # scanned in source order
+
+    # -- bindings -------------------------------------------------------------------------
+
+    def _bind(self, target: cst.BaseExpression) -> None:
+        self.scope.bound.update(_target_names(target))
+
+    def on_global(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, cst.Global)
+        self.scope.declared_global.update(item.name.value for item in node.names)
+
+    def on_nonlocal(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, cst.Nonlocal)
+        self.scope.declared_nonlocal.update(item.name.value for item in node.names)
+
+    def on_for(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, (cst.For, cst.CompFor))
+        self._bind(node.target)
+
+    def on_with_item(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, cst.WithItem)
+        if node.asname is not None:
+            self._bind(node.asname.name)
+
+    def on_except(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler))
+        if node.name is not None:
+            self._bind(node.name.name)
+
+    def on_named_expr(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, cst.NamedExpr)
+        self._bind(node.target)
+
+    def on_import(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, (cst.Import, cst.ImportFrom))
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            if alias.asname is not None:
+                self._bind(alias.asname.name)
+            else:
+                full = dotted_name(alias.name) or ""
+                self.scope.bound.add(full.split(".", 1)[0])
+
+    def on_match_name(self, node: cst.CSTNode) -> None:
+        name = getattr(node, "name", None) or getattr(node, "rest", None)
+        if isinstance(name, cst.Name):
+            self.scope.bound.add(name.value)
+
+    def on_return(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, cst.Return)
+        if isinstance(node.value, cst.Name):
+            self.scope.returned.add(node.value.value)
+
+    # -- changes --------------------------------------------------------------------------
+
+    def _site(
+        self,
+        kind: str,
+        obj: cst.BaseExpression,
+        shown: str,
+        node: cst.CSTNode,
+        stored: Sequence[cst.CSTNode | None] = (),
+        value: cst.BaseExpression | None = None,
+    ) -> None:
+        dotted = dotted_name(_strip(obj))
+        if dotted is None:
+            return
+        self.sites.append(
+            Mutation(
+                kind,
+                dotted.split(".", 1)[0],
+                dotted,
+                shown,
+                node,
+                self.scope,
+                _names_in(stored),
+                value,
+            )
+        )
+
+    def _assign_target(
+        self, target: cst.BaseExpression, value: cst.BaseExpression | None, statement: cst.CSTNode
+    ) -> None:
+        if isinstance(target, cst.Name):
+            self.scope.bound.add(target.value)
+            self._site(REBIND, target, f"`{target.value} = …`", statement, (value,), value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._assign_target(element.value, None, statement)
+        elif isinstance(target, cst.StarredElement):
+            self._assign_target(target.value, None, statement)
+        elif isinstance(target, cst.Subscript):
+            shown = f"`{render(target.value)}[…] = …`"
+            self._site(SET_ITEM, target.value, shown, target, (value, target), value)
+        elif isinstance(target, cst.Attribute):
+            shown = f"`{render(target)} = …`"
+            self._site(REBIND, target, shown, statement, (value,), value)
+
+    def on_assign(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, cst.Assign)
+        call = called_callee(node.value)
+        if call is not None:
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self.scope.local_calls[target.target.value] = call
+        for target in node.targets:
+            self._assign_target(target.target, node.value, node)
+
+    def on_ann_assign(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, cst.AnnAssign)
+        if node.value is None:
+            self._bind(node.target)
+        else:
+            self._assign_target(node.target, node.value, node)
+
+    def on_aug_assign(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, cst.AugAssign)
+        operator = _AUG_OPERATORS.get(type(node.operator).__name__, "op=")
+        target = node.target
+        if isinstance(target, cst.Name):
+            self.scope.bound.add(target.value)
+            shown = f"`{target.value} {operator} …`"
+            self._site(AUG_REBIND, target, shown, node, (node.value,), node.value)
+        elif isinstance(target, cst.Subscript):
+            shown = f"`{render(target.value)}[…] {operator} …`"
+            self._site(AUG_ITEM, target.value, shown, target, (node.value,))
+        elif isinstance(target, cst.Attribute):
+            shown = f"`{render(target)} {operator} …`"
+            self._site(AUG_REBIND, target, shown, node, (node.value,), node.value)
+
+    def _del_target(self, target: cst.BaseExpression, statement: cst.Del) -> None:
+        if isinstance(target, cst.Name):
+            self.scope.bound.add(target.value)
+            self._site(DEL_REBIND, target, f"`del {target.value}`", statement)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._del_target(element.value, statement)
+        elif isinstance(target, cst.Subscript):
+            self._site(DEL_ITEM, target.value, f"`del {render(target.value)}[…]`", statement)
+        elif isinstance(target, cst.Attribute):
+            self._site(DEL_REBIND, target, f"`del {render(target)}`", statement)
+
+    def on_del(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, cst.Del)
+        self._del_target(node.target, node)
+
+    def on_call(self, node: cst.CSTNode) -> None:
+        assert isinstance(node, cst.Call)
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
+            shown = f"`{render(func.value)}.{func.attr.value}()`"
+            self._site(METHOD, func.value, shown, node, [arg.value for arg in node.args])
+
+
+_HANDLERS = {
+    cst.Global: _Collector.on_global,
+    cst.Nonlocal: _Collector.on_nonlocal,
+    cst.For: _Collector.on_for,
+    cst.CompFor: _Collector.on_for,
+    cst.WithItem: _Collector.on_with_item,
+    cst.ExceptHandler: _Collector.on_except,
+    cst.ExceptStarHandler: _Collector.on_except,
+    cst.NamedExpr: _Collector.on_named_expr,
+    cst.Import: _Collector.on_import,
+    cst.ImportFrom: _Collector.on_import,
+    cst.MatchAs: _Collector.on_match_name,
+    cst.MatchStar: _Collector.on_match_name,
+    cst.MatchMapping: _Collector.on_match_name,
+    cst.Return: _Collector.on_return,
+    cst.Assign: _Collector.on_assign,
+    cst.AnnAssign: _Collector.on_ann_assign,
+    cst.AugAssign: _Collector.on_aug_assign,
+    cst.Del: _Collector.on_del,
+    cst.Call: _Collector.on_call,
+}
+
+
+def scan(function: cst.FunctionDef, owner: str = "") -> list[Mutation]:
+    """The changes to module-level names made in ``function`` or any scope nested in it.
+
+    ``owner`` names the classes around ``function`` (``"Cache."``) for messages.
+    """
+    found: list[Mutation] = []
+    pending: list[tuple[ScopeNode, Scope | None]] = [(function, None)]
+    while pending:
+        node, parent = pending.pop()
+        scope = Scope(node, parent, owner if parent is None else "")
+        if not isinstance(node, cst.ClassDef):
+            scope.params = _params(node)
+            scope.bound.update(scope.params)
+        collector = _Collector(scope)
+        collector.run()
+        for site in collector.sites:
+            if site.is_rebinding and site.dotted == site.root:
+                # A plain name assigned in a function is local unless declared global.
+                if site.root in scope.declared_global:
+                    found.append(site)
+            elif scope.is_module_level(site.root):
+                found.append(site)
+        pending.extend((child, scope) for child in reversed(collector.nested))
+    return found
+
+
+def _decorator_name(decorator: cst.Decorator) -> str | None:
+    expr = decorator.decorator
+    if isinstance(expr, cst.Call):
+        expr = expr.func
+    return dotted_name(expr)
+
+
+def decorator_names(module: cst.Module) -> frozenset[str]:
+    """Every decorator used in the module, as written (``register``, ``registry.add``).
+
+    Walks statements only: decorators sit on ``def`` and ``class`` statements.
+    """
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = list(module.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            for decorator in node.decorators:
+                name = _decorator_name(decorator)
+                if name is not None:
+                    found.add(name)
+        for field_name in ("body", "orelse", "handlers", "finalbody", "cases"):
+            value = getattr(node, field_name, None)
+            if isinstance(value, cst.CSTNode):
+                stack.append(value)
+            elif isinstance(value, (tuple, list)):
+                stack.extend(item for item in value if isinstance(item, cst.CSTNode))
+    return frozenset(found)
+
+
+def main_guard_statements(module: cst.Module) -> frozenset[int]:
+    """Indices of top-level ``if __name__ == "__main__":`` statements (script code)."""
+    found: set[int] = set()
+    for index, statement in enumerate(module.body):
+        if not isinstance(statement, cst.If) or not isinstance(statement.test, cst.Comparison):
+            continue
+        test = statement.test
+        if len(test.comparisons) != 1 or not isinstance(test.comparisons[0].operator, cst.Equal):
+            continue
+        sides = (test.left, test.comparisons[0].comparator)
+        names = {side.value for side in sides if isinstance(side, cst.Name)}
+        strings = {side.evaluated_value for side in sides if isinstance(side, cst.SimpleString)}
+        if names == {"__name__"} and strings == {"__main__"}:
+            found.add(index)
+    return frozenset(found)
+
+
+def is_cached_factory(scope: Scope, ctx: FileContext) -> bool:
+    """Whether a function around ``scope`` is decorated with ``functools.cache``/``lru_cache``."""
+    for each in scope.chain():
+        if isinstance(each.node, cst.FunctionDef):
+            for decorator in each.node.decorators:
+                expr = decorator.decorator
+                if isinstance(expr, cst.Call):
+                    expr = expr.func
+                qualified = ctx.qualified_name(expr)
+                if qualified is not None and qualified in _CACHE_DECORATORS:
+                    return True
+    return False
+
+
+def called_callee(value: cst.BaseExpression | None) -> cst.Call | None:
+    """The call a rebinding assigns: ``connect()``, ``await connect()``, and the lazy
+    spellings ``X or connect()`` and ``connect() if X is None else X``."""
+    if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+        value = value.right
+    elif isinstance(value, cst.IfExp):
+        value = value.body if called_callee(value.body) is not None else value.orelse
+    if isinstance(value, cst.Await):
+        value = value.expression
+    return value if isinstance(value, cst.Call) else None
