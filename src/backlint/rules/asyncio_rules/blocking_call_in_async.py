@@ -6,14 +6,11 @@ import libcst as cst
 
 from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
-from backlint.index.names import dotted_name
-from backlint.rules.asyncio_rules.blocking_catalog import (
-    BLOCKING_CALLS,
-    BLOCKING_METHODS,
-    SESSION_FACTORY_SUFFIX,
-    SYNC_SESSION_METHODS,
-    SYNC_SESSION_TYPES,
-    matches_user_pattern,
+from backlint.rules.asyncio_rules.blocking_match import (
+    bind,
+    blocking_suggestion,
+    parameter_types,
+    qualify,
 )
 from backlint.rules.base import FileRule, Option
 
@@ -166,11 +163,7 @@ class BlockingCallInAsync(FileRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         scope = _Scope(node.asynchronous is not None, node.name.value)
-        for param in (*node.params.params, *node.params.kwonly_params, *node.params.posonly_params):
-            if param.annotation is not None:
-                qualified = self.ctx.qualified_name(_unquote(param.annotation.annotation))
-                if qualified is not None:
-                    scope.locals[param.name.value] = qualified
+        scope.locals.update(parameter_types(node, self.ctx.names))
         self.scopes.append(scope)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -201,34 +194,19 @@ class BlockingCallInAsync(FileRule):
 
     def _bind(self, name: str, value: cst.BaseExpression) -> None:
         scope = self.scopes[-1]
-        if not scope.is_async or not isinstance(value, cst.Call):
+        if scope.is_async:
+            bind(scope.locals, name, value, self.ctx.names)
+        else:
             scope.locals.pop(name, None)
-            return
-        qualified = self._qualify(value.func)
-        if qualified is not None:
-            scope.locals[name] = qualified + "()"
-
-    def _qualify(self, node: cst.BaseExpression) -> str | None:
-        """Qualified name, reading local bindings first (``s.get`` with ``s = Session()``)."""
-        root: cst.BaseExpression = node
-        suffix: list[str] = []
-        while isinstance(root, cst.Attribute):
-            suffix.append(root.attr.value)
-            root = root.value
-        if isinstance(root, cst.Name):
-            local = self.scopes[-1].locals.get(root.value)
-            if local is not None:
-                return ".".join([local, *reversed(suffix)])
-        return self.ctx.qualified_name(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         scope = self.scopes[-1]
         if not scope.is_async or id(node) in self.awaited:
             return
-        qualified = self._qualify(node.func)
+        qualified = qualify(node.func, scope.locals, self.ctx.names)
         if qualified is None:
             return
-        suggestion = self._blocking(qualified)
+        suggestion = blocking_suggestion(qualified, self.patterns)
         if suggestion is None:
             return
         shown = qualified.removeprefix("builtins.")
@@ -237,36 +215,3 @@ class BlockingCallInAsync(FileRule):
             f"Blocking call `{shown}` inside `async def {scope.name}` stalls the event loop; "
             f"use {suggestion}",
         )
-
-    def _blocking(self, qualified: str) -> str | None:
-        if qualified in BLOCKING_CALLS:
-            return BLOCKING_CALLS[qualified]
-        receiver, _, method = qualified.rpartition(".")
-        known = BLOCKING_METHODS.get(receiver)
-        if known is not None and method in known[0]:
-            return known[1]
-        is_session = receiver in SYNC_SESSION_TYPES or receiver.endswith(SESSION_FACTORY_SUFFIX)
-        if is_session and method in SYNC_SESSION_METHODS:
-            return "`AsyncSession` or a sync `def` handler"
-        return matches_user_pattern(qualified, self.patterns)
-
-
-def _unquote(annotation: cst.BaseExpression) -> cst.BaseExpression:
-    """The type an annotation names: ``"Session"``, ``Session | None``, ``Optional[Session]``
-    and ``Annotated[Session, Depends(get_db)]`` all give ``Session``."""
-    if isinstance(annotation, cst.SimpleString):
-        value = annotation.evaluated_value
-        if isinstance(value, str):
-            try:
-                return _unquote(cst.parse_expression(value))
-            except cst.ParserSyntaxError:
-                return annotation
-        return annotation
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-        return _unquote(annotation.left)
-    if isinstance(annotation, cst.Subscript) and annotation.slice:
-        wrapper = (dotted_name(annotation.value) or "").rsplit(".", 1)[-1]
-        first = annotation.slice[0].slice
-        if wrapper in ("Optional", "Annotated") and isinstance(first, cst.Index):
-            return _unquote(first.value)
-    return annotation
