@@ -258,6 +258,7 @@ class FilePass:
             classes=tuple(collected.classes),
             star_imports=tuple(collected.star_imports),
             async_functions=tuple(collected.async_functions),
+            packages=frozenset(collected.packages),
             lines=text.count("\n"),
         )
 
@@ -333,6 +334,7 @@ class FilePass:
             classes=tuple(collected.classes),
             star_imports=tuple(collected.star_imports),
             async_functions=tuple(collected.async_functions),
+            packages=frozenset(collected.packages),
             lines=len(lines),
             routes=tuple(handler.fact for handler in handlers),
             url_views=_url_views(task.relative, module, collected.table),

@@ -33,6 +33,7 @@ class Collected:
     classes: list[ClassFact] = field(default_factory=list)
     star_imports: list[str] = field(default_factory=list)
     async_functions: list[str] = field(default_factory=list)
+    packages: set[str] = field(default_factory=set)
     table: ImportTable | None = None
 
 
@@ -229,6 +230,8 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
                     statement, module, is_package
                 ):
                     result.imports.append(RawImport(source, name, kind, statement, index))
+                    if kind is ImportKind.RUNTIME and source:
+                        result.packages.add(source.split(".", 1)[0])
                     if isinstance(statement, cst.ImportFrom) and not name and at_top:
                         result.star_imports.append(source)
                     if binding:

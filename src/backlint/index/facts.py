@@ -109,5 +109,8 @@ class FileFacts:
     star_imports: tuple[str, ...] = ()
     # Top-level ``async def`` functions (a dependency that yields an ``AsyncSession``).
     async_functions: tuple[str, ...] = ()
+    # Top-level packages imported at runtime (``sqlalchemy`` for ``from sqlalchemy.orm
+    # import Session``): an ORM import makes a ``models.py`` a ``model`` file.
+    packages: frozenset[str] = frozenset()
     # Qualified names of the views a Django ``urls.py`` routes to.
     url_views: tuple[str, ...] = ()

@@ -67,7 +67,8 @@ class ProjectIndex:
             for fact in facts.imports
         )
         self.roles: dict[str, str | None] = {
-            path: final_role(facts.roles, self.uses_django) for path, facts in self.files.items()
+            path: final_role(facts.roles, self.uses_django, facts.packages)
+            for path, facts in self.files.items()
         }
         self._bindings: dict[str, dict[str, BindingFact]] = {
             name: {b.name: b for b in facts.bindings} for name, facts in self.modules.items()
@@ -170,7 +171,7 @@ class ProjectIndex:
         """The final role of a file of the run or of a module read from disk."""
         if facts.path in self.roles:
             return self.roles[facts.path]
-        return final_role(facts.roles, self.uses_django)
+        return final_role(facts.roles, self.uses_django, facts.packages)
 
     def mark_suppression_used(self, path: str, line: int, code: str) -> None:
         self.used_suppressions.add((path, line, code))
@@ -225,28 +226,61 @@ class ProjectIndex:
         self._classes[qualified] = found
         return found
 
+    def base_name(self, qualified: str) -> str:
+        """What a base class expression stands for, as far as the project can tell.
+
+        A project class gives its canonical name; a name bound to a call gives
+        ``callee()`` (``Base = declarative_base()`` gives
+        ``sqlalchemy.orm.declarative_base()``); an attribute of such an instance gives
+        ``callee().attr`` (``db.Model`` with ``db = SQLAlchemy()``); anything else its
+        canonical name.
+        """
+        found = self.class_fact(qualified)
+        if found is not None:
+            return found[0]
+        binding = self.binding(qualified)
+        if binding is not None and binding.target:
+            if binding.shape == "call":
+                return binding.target + "()"
+            if binding.shape in ("import", "alias"):
+                return binding.target
+        owner, _, attribute = qualified.rpartition(".")
+        if owner and attribute:
+            binding = self.binding(owner)
+            if binding is not None and binding.shape == "call" and binding.target:
+                return f"{binding.target}().{attribute}"
+        return self.canonical(qualified)
+
+    def ancestors(self, qualified: str, limit: int = 200) -> Iterator[str]:
+        """The base classes of the class ``qualified``, transitively, breadth first, each
+        as ``base_name`` spells it; library classes end the walk."""
+        found = self.class_fact(qualified)
+        if found is None:
+            return
+        queue = list(found[1].bases)
+        seen: set[str] = set()
+        while queue and len(seen) < limit:
+            current = self.base_name(queue.pop(0))
+            if current in seen:
+                continue
+            seen.add(current)
+            yield current
+            parent = self.class_fact(current)
+            if parent is not None:
+                queue.extend(parent[1].bases)
+
     def inherits(
         self, qualified: str, names: frozenset[str], prefixes: tuple[str, ...] = ()
     ) -> bool:
         """Whether the class ``qualified`` is, or derives from, one of ``names`` (or a
         name starting with one of ``prefixes``), through project classes and re-exports."""
-        seen: set[str] = set()
-        stack = [qualified]
-        while stack:
-            current = stack.pop()
-            if current in seen or len(seen) > 200:
-                continue
-            seen.add(current)
-            if current in names or (prefixes and current.startswith(prefixes)):
-                return True
-            found = self.class_fact(current)
-            if found is None:
-                continue
-            canonical, fact, _ = found
-            if canonical in names or (prefixes and canonical.startswith(prefixes)):
-                return True
-            stack.extend(fact.bases)
-        return False
+
+        def matches(name: str) -> bool:
+            return name in names or (bool(prefixes) and name.startswith(prefixes))
+
+        if matches(qualified) or matches(self.canonical(qualified)):
+            return True
+        return any(matches(name) for name in self.ancestors(qualified))
 
     # The route registry ---------------------------------------------------------
 

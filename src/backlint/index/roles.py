@@ -36,12 +36,38 @@ class RoleMatcher:
         return frozenset({role})
 
 
-def final_role(candidates: frozenset[str], uses_django: bool) -> str | None:
-    """Pick the role of a file once the project is known."""
+# A ``models.py`` that imports one of these declares ORM tables: an active record (entity
+# and persistence in one), like a Django model.
+ORM_PACKAGES = frozenset(
+    {
+        "sqlalchemy",
+        "sqlmodel",
+        "flask_sqlalchemy",
+        "peewee",
+        "tortoise",
+        "mongoengine",
+        "pony",
+        "ormar",
+        "beanie",
+        "odmantic",
+        "piccolo",
+    }
+)
+
+
+def final_role(
+    candidates: frozenset[str], uses_django: bool, packages: frozenset[str] = frozenset()
+) -> str | None:
+    """Pick the role of a file once the project is known.
+
+    A ``models.py`` is a ``model`` file in a Django project or when it imports an ORM
+    (``packages`` are the top-level packages the file imports at runtime), else a
+    ``domain`` file.
+    """
     if not candidates:
         return None
     if candidates == {"domain", "model"}:
-        return "model" if uses_django else "domain"
+        return "model" if uses_django or packages & ORM_PACKAGES else "domain"
     return next(iter(candidates))
 
 
