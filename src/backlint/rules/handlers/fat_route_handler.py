@@ -1,0 +1,448 @@
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+
+from backlint.diagnostics import Severity
+from backlint.engine.context import FileContext
+from backlint.rules.base import Example, FileRule, Option
+from backlint.rules.handlers.common import module_aliases
+from backlint.rules.handlers.metrics import Metrics, measure
+
+_FASTAPI = "from fastapi import APIRouter, Depends, HTTPException\nrouter = APIRouter()\n"
+
+
+def _routes(code: str) -> str:
+    """A snippet of a routes module with its FastAPI imports and router."""
+    return _FASTAPI + textwrap.dedent(code)
+
+
+class FatRouteHandler(FileRule):
+    """
+    ## What it does
+    Measures what a route handler (FastAPI, Django-Ninja, Flask, Django and DRF views)
+    does itself, and reports a handler that holds business logic: more statements,
+    branches, branches on domain state, loops, arithmetic or collaborator calls than
+    the limits allow. The message lists every measure that is over its limit.
+
+    It counts kinds of logic rather than one complexity score:
+
+    - **statements**, nested ones included (not the docstring);
+    - **branches**: `if`/`elif`, `case`, ternaries, comprehension `if` clauses and
+      `except` clauses. *Guards* are not branches: a block that only raises or returns
+      an HTTP error (`HTTPException`, `abort(...)`, `Http404`, `PermissionDenied`, DRF
+      and werkzeug exceptions, a `*Response` with a 4xx/5xx status, Flask's
+      `return body, 404`), possibly after a log call or a message being built; an
+      `if` whose plain `else` is such a block is a guard too;
+    - **domain branches**: branches, guards included, whose test compares an attribute
+      or subscript (or its `len()`) with something other than `None`/`True`/`False`/`""`
+      (`order.status == "shipped"`, `len(group.users) > 0`). A guard that checks
+      existence (`if x is None`) maps an error to HTTP; a guard that checks domain
+      state is a business rule. Not domain state: request plumbing
+      (`request.method == "POST"`, `request.GET[...]`, DRF's `self.action`; the
+      request's `user` is state), constants (`OrderStatus.PAID`, `x.MAX_SIZE`),
+      configuration (`settings.X`), an HTTP `status_code`, and two fields of one
+      handler parameter compared with each other (`body.new == body.old` validates
+      input);
+    - **loops**: `for`/`while`. Comprehensions are not loops, and neither is a `for`
+      loop that only fills a list or dict (`rows.append({...})`, `out[k] = v`): it is
+      a comprehension written out, mapping results to a response;
+    - **arithmetic**: arithmetic operators and augmented assignments, except on strings
+      (also `_("...")`, `str(x)`) and sequence literals;
+    - **collaborator calls**: distinct calls on injected (`Depends`) parameters, on
+      names or types ending in Service/Repository/Session, and of functions imported
+      from service or repository modules: a handler that orchestrates many of them is
+      running a use case.
+
+    Nested functions, classes and lambdas are not walked. Loops in websocket handlers
+    and in streaming generators are not counted. `get_object_or_404` is a guard (it is
+    not a branch at all). Test code is not checked.
+
+    ## Why is this bad?
+    A handler's job is transport: parse the request, call one use case, map the result
+    or the error to HTTP. Decisions, loops and calculations in the handler cannot be
+    reused by a CLI, a worker or another endpoint, and can only be tested through HTTP.
+    Handlers that grow this way are where duplicated and inconsistent business rules
+    come from.
+
+    ## Example
+    ```python
+    @router.post("/orders")
+    async def create_order(body: CreateOrder, db: Session = Depends(get_db)):
+        total = 0
+        for line in body.lines:
+            total += line.price * line.quantity
+        if body.customer.tier == "gold":
+            total = total * 0.9
+        ...
+    ```
+
+    Use instead:
+    ```python
+    @router.post("/orders")
+    async def create_order(body: CreateOrder, orders: OrderService = Depends(order_service)):
+        try:
+            order = await orders.place(body.to_command())
+        except CustomerBlocked as error:
+            raise HTTPException(status_code=403, detail=str(error)) from error
+        return OrderResponse.from_domain(order)
+    ```
+
+    ## How to fix
+    Move the decisions, loops and calculations into a service method
+    (`OrderService.place()`), and keep the handler to parse → call → map the result or
+    exception to HTTP.
+
+    The limits are options (`max-statements`, `max-branches`, `max-domain-branches`,
+    `max-loops`, `max-arithmetic`, `max-collaborator-calls`). They were calibrated on
+    FastAPI (mealie, dispatch, full-stack-fastapi-template), Flask (redash, CTFd) and
+    Django/DRF (netbox, plane, saleor) projects so that the rule reports handlers a
+    reviewer would call fat, not every handler with two `if`s. `max-statements` is 15
+    rather than 12: linear handlers of 13 to 15 statements (validate, call, record an
+    event, return) were thin, while those above 15 did a use case's work. The other
+    limits kept their starting values: three branches or any loop that does more than
+    fill a list was logic every time, and one comparison of domain state was a
+    business rule (ownership, "cannot delete a built-in group", "archived cycles cannot
+    change") in almost every sample; raise `max-domain-branches` to 1 if your team
+    accepts authorization checks in handlers.
+    """
+
+    code = "BL101"
+    name = "fat-route-handler"
+    summary = "A route handler holds business logic instead of delegating to a service."
+    fix_text = (
+        "Move decisions into `{Resource}Service.<verb>()`; keep the handler to parse → call "
+        "→ map result/exception to HTTP."
+    )
+    severity = Severity.WARNING
+    tags = ("architecture", "AP-PY01")
+    include_tests = False
+    options = (
+        Option("max-statements", 15, "Most statements a handler may hold, nested ones included."),
+        Option("max-branches", 2, "Most branches (guards excluded) a handler may hold."),
+        Option(
+            "max-domain-branches",
+            0,
+            "Most branches on domain state (`order.status == ...`) a handler may hold.",
+        ),
+        Option("max-loops", 0, "Most `for`/`while` loops a handler may hold."),
+        Option("max-arithmetic", 1, "Most arithmetic operations a handler may hold."),
+        Option(
+            "max-collaborator-calls",
+            3,
+            "Most distinct calls on services, repositories, sessions and injected "
+            "dependencies a handler may make.",
+        ),
+    )
+    invalid = (
+        Example(
+            _routes(
+                """
+            @router.post("/orders")
+            async def create_order(o: CreateOrder, db: Session = Depends(get_db)):
+                total = sum(i.price * i.qty for i in o.items)
+                if o.customer.tier == "gold":
+                    total *= 0.9
+                return {"total": total}
+            """
+            ),
+            path="app/routes.py",
+            expect=1,
+        ),
+        Example(
+            """
+            from flask import Flask
+            app = Flask(__name__)
+            @app.route("/pay", methods=["POST"])
+            def pay():
+                for line in cart.lines:
+                    charge(line)
+                return "ok"
+            """,
+            path="app/views.py",
+        ),
+        Example(
+            """
+            from rest_framework.viewsets import ModelViewSet
+            class OrderViewSet(ModelViewSet):
+                def create(self, request):
+                    if request.user.credit < 0:
+                        order.hold()
+                    return super().create(request)
+            """,
+            path="app/views.py",
+        ),
+        # A guard on domain state is a business rule, even though it only raises.
+        Example(
+            _routes(
+                """
+            @router.post("/orders/{id}/ship")
+            def ship(id: int, svc: OrderService = Depends(get_svc)):
+                order = svc.get(id)
+                if order.status == "shipped":
+                    raise HTTPException(409)
+                return svc.ship(order)
+            """
+            ),
+            path="app/routes.py",
+        ),
+        # Too many branches, even without domain comparisons.
+        Example(
+            _routes(
+                """
+            @router.get("/report")
+            def report(kind: str, svc: ReportService = Depends(get_svc)):
+                if kind:
+                    data = svc.a()
+                elif svc.ready():
+                    data = svc.b()
+                else:
+                    data = None
+                return data if data else {}
+            """
+            ),
+            path="app/routes.py",
+        ),
+        # ``len()`` of domain state in a guard is a business rule too.
+        Example(
+            _routes(
+                """
+            @router.delete("/groups/{id}")
+            def delete_group(id: int, svc: GroupService = Depends(get_svc)):
+                group = svc.get(id)
+                if len(group.users) > 0:
+                    raise HTTPException(400, "Cannot delete a group with users")
+                svc.delete(id)
+            """
+            ),
+            path="app/routes.py",
+        ),
+        # Orchestrating four collaborators is a use case.
+        Example(
+            _routes(
+                """
+            from app.services import billing, stock, mail, audit
+            @router.post("/checkout")
+            def checkout(cart_id: int):
+                billing.charge(cart_id)
+                stock.reserve(cart_id)
+                mail.confirm(cart_id)
+                audit.record(cart_id)
+            """
+            ),
+            path="app/routes.py",
+        ),
+    )
+    valid = (
+        Example(
+            _routes(
+                """
+            @router.get("/orders/{id}")
+            async def get(id: int, svc: OrderService = Depends(get_svc)):
+                order = await svc.get(id)
+                if order is None:
+                    raise HTTPException(404)
+                return OrderResponse.model_validate(order)
+            """
+            ),
+            path="app/routes.py",
+        ),
+        Example(
+            _routes(
+                """
+            @router.get("/orders")
+            def list_(svc=Depends(get_svc)):
+                return [OrderResponse.from_domain(o) for o in svc.list()]
+            """
+            ),
+            path="app/routes.py",
+        ),
+        # Loops in websocket handlers are the transport itself.
+        Example(
+            _routes(
+                """
+            @router.websocket("/ws")
+            async def ws(s: WebSocket):
+                while True:
+                    await svc.handle(await s.receive_text())
+            """
+            ),
+            path="app/routes.py",
+        ),
+        # A nested streaming generator is not walked.
+        Example(
+            """
+            from flask import Flask, Response
+            app = Flask(__name__)
+            @app.route("/export")
+            def export():
+                def generate():
+                    for row in rows():
+                        yield row.total * row.rate + 1
+                return Response(generate())
+            """,
+            path="app/views.py",
+        ),
+        # Guards: existence checks, except clauses mapping errors, Flask's error tuples,
+        # error responses, `get_object_or_404`.
+        Example(
+            """
+            from flask import Flask, abort, request
+            app = Flask(__name__)
+            @app.route("/items/<id>", methods=["POST"])
+            def update(id):
+                data = request.get_json()
+                if not data:
+                    return {"error": "empty"}, 400
+                if "name" not in data:
+                    abort(422)
+                try:
+                    item = items.update(id, data)
+                except KeyError:
+                    abort(404)
+                except ValueError as error:
+                    log.warning("bad value: %s", error)
+                    return {"error": str(error)}, 400
+                return item
+            """,
+            path="app/views.py",
+        ),
+        Example(
+            """
+            from django.shortcuts import get_object_or_404, render
+            from django.http import HttpResponseForbidden
+            from rest_framework.decorators import api_view
+            from rest_framework.response import Response
+            from rest_framework import status
+            @api_view(["POST"])
+            def approve(request, pk):
+                doc = get_object_or_404(Document, pk=pk)
+                if not request.user.has_perm("approve", doc):
+                    return HttpResponseForbidden()
+                if request.method == "POST":
+                    serializer = DocumentSerializer(doc, data=request.data)
+                    if not serializer.is_valid():
+                        return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+                    serializer.save()
+                return Response(serializer.data)
+            """,
+            path="app/views.py",
+        ),
+        # A loop that only fills a list, request plumbing, configuration and constants.
+        Example(
+            """
+            from flask import Flask, abort, request
+            app = Flask(__name__)
+            @app.route("/tags", methods=["GET", "HEAD"])
+            def tags():
+                if settings.TAGS_MODE == "off" or Feature.TAGS.value == "off":
+                    abort(404)
+                if request.method == "HEAD":
+                    return ""
+                rows = []
+                for tag in tag_service.all():
+                    label = tag.name.title()
+                    rows.append({"id": tag.id, "label": label})
+                return {"tags": rows}
+            """,
+            path="app/views.py",
+        ),
+        # Two fields of the request body compared: input validation.
+        Example(
+            _routes(
+                """
+            @router.patch("/me/password")
+            def update_password(body: UpdatePassword, users: UserService = Depends(get_svc)):
+                if body.new_password == body.current_password:
+                    raise HTTPException(400, "New password must differ")
+                return users.change_password(body.current_password, body.new_password)
+            """
+            ),
+            path="app/routes.py",
+        ),
+        # String building is not arithmetic.
+        Example(
+            _routes(
+                """
+            @router.get("/greet")
+            def greet(name: str, title: str):
+                text = "Hello " + title + " " + name
+                return {"text": text + "!", "path": "/greet/" + name}
+            """
+            ),
+            path="app/routes.py",
+        ),
+        # Not a handler: the same logic in a service is where it belongs.
+        """
+        def create_order(o, db):
+            total = 0
+            for line in o.lines:
+                total += line.price * line.qty
+            if o.customer.tier == "gold":
+                total *= 0.9
+            return total
+        """,
+        # Test code is not checked.
+        Example(
+            _routes(
+                """
+            @router.get("/fake")
+            def fake():
+                for i in range(3):
+                    print(i * 2 + 1)
+            """
+            ),
+            path="tests/test_app.py",
+        ),
+    )
+
+    def applies_to(self, ctx: FileContext) -> bool:
+        return bool(ctx.handlers) and super().applies_to(ctx)
+
+    def begin_file(self, ctx: FileContext) -> None:
+        super().begin_file(ctx)
+        self._aliases: dict[str, cst.BaseExpression] | None = None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        handler = self.ctx.handlers.get(id(node))
+        if handler is None:
+            return
+        if self._aliases is None:
+            self._aliases = module_aliases(self.ctx.tree)
+        exceeded = self._exceeded(measure(handler, self.ctx, self._aliases))
+        if exceeded:
+            self.report(
+                node.name,
+                f"Route handler `{handler.qualname}` holds business logic: " + ", ".join(exceeded),
+                conditions=handler.requires,
+            )
+
+    def _exceeded(self, metrics: Metrics) -> list[str]:
+        domain = ""
+        if metrics.domain_tests:
+            domain = f" (`{metrics.domain_tests[0]}`)"
+        measures = (
+            ("max-statements", metrics.statements, "statement", "statements"),
+            ("max-branches", metrics.branches, "branch", "branches"),
+            (
+                "max-domain-branches",
+                metrics.domain_branches,
+                "branch on domain state" + domain,
+                "branches on domain state" + domain,
+            ),
+            ("max-loops", metrics.loops, "loop", "loops"),
+            ("max-arithmetic", metrics.arithmetic, "arithmetic operation", "arithmetic operations"),
+            (
+                "max-collaborator-calls",
+                metrics.collaborator_calls,
+                "collaborator call",
+                "collaborator calls",
+            ),
+        )
+        found: list[str] = []
+        for option, value, singular, plural in measures:
+            limit = self.option(option)
+            if isinstance(limit, int) and value > limit:
+                found.append(f"{value} {singular if value == 1 else plural} (max {limit})")
+        return found
