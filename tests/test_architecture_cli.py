@@ -214,3 +214,38 @@ def test_pre_commit_run_on_one_file_resolves_the_others_from_disk(tmp_path: Path
     )
     found = findings("--select", "BL502", "app/routes/items.py", cwd=root)
     assert keys(found, root) == [("app/routes/items.py", 5, "BL502")]
+
+
+def test_workspace_member_is_a_source_root(tmp_path: Path) -> None:
+    """Run from a repository whose backend is its own project (``backend/pyproject.toml``):
+    its modules import ``app.…``, so names must count from ``backend/``."""
+    root = write(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "workspace"\n',
+            "backend/pyproject.toml": '[project]\nname = "backend"\n',
+            "backend/app/__init__.py": "",
+            "backend/app/api/__init__.py": "",
+            "backend/app/api/deps.py": """
+                from typing import Annotated
+                from fastapi import Depends
+                from sqlalchemy.orm import Session
+
+                def get_db():
+                    yield Session()
+
+                SessionDep = Annotated[Session, Depends(get_db)]
+            """,
+            "backend/app/api/routes/items.py": """
+                from fastapi import APIRouter
+                from app.api.deps import SessionDep
+                router = APIRouter()
+
+                @router.get("/items")
+                def items(session: SessionDep) -> list[int]:
+                    return session.query(Item).all()
+            """,
+        },
+    )
+    found = findings("--select", "BL102", cwd=root)
+    assert keys(found, root) == [("backend/app/api/routes/items.py", 7, "BL102")]

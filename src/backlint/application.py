@@ -162,7 +162,7 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
     else:
         found = discover(request.paths, settings)
         result.problems.extend(found.problems)
-        settings = with_django_roots(settings, found.files)
+        settings = with_implicit_roots(settings, found.files)
         result.settings = settings
         for path in found.files:
             tasks.append(
@@ -197,19 +197,33 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
     return result
 
 
-def with_django_roots(settings: Settings, files: list[Path]) -> Settings:
-    """Add each folder holding a ``manage.py`` to the source roots, unless ``src`` is set.
+_NESTED_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
 
-    Django projects import their apps relative to that folder (``from dcim.models import
-    Site`` in ``netbox/dcim/``), so module names must be counted from there for imports
-    to resolve.
+
+def with_implicit_roots(settings: Settings, files: list[Path]) -> Settings:
+    """Add the folders a project's imports count from, unless ``src`` is set.
+
+    - Each folder holding a ``manage.py``: Django projects import their apps relative to
+      it (``from dcim.models import Site`` in ``netbox/dcim/``).
+    - Each folder below the root holding its own ``pyproject.toml``, ``setup.py`` or
+      ``setup.cfg`` (and its ``src/``): a workspace member such as the FastAPI
+      template's ``backend/``, whose code imports ``app.api.deps``, not
+      ``backend.app.api.deps``.
     """
     if settings.src:
         return settings
-    django = sorted({path.parent for path in files if path.name == "manage.py"})
-    if not django:
+    roots = {path.parent for path in files if path.name == "manage.py"}
+    directories = {parent for path in files for parent in path.parents}
+    for directory in directories:
+        if settings.root in directory.parents and any(
+            (directory / marker).is_file() for marker in _NESTED_PROJECT_MARKERS
+        ):
+            roots.add(directory)
+            if (directory / "src").is_dir():
+                roots.add(directory / "src")
+    if not roots:
         return settings
-    return replace(settings, src=(*settings.source_roots(), *django))
+    return replace(settings, src=(*settings.source_roots(), *sorted(roots)))
 
 
 def _force_excluded(path: Path, settings: Settings) -> bool:
