@@ -37,6 +37,7 @@ ARCHITECTURE_RULES = (
     "BL412",
     "BL421",
     "BL502",
+    "BL503",
     "BL611",
     "BL612",
 )
