@@ -19,6 +19,7 @@ from backlint.engine.loader import ModulesOnDisk
 from backlint.engine.projectpass import run_project_pass
 from backlint.engine.runner import Progress, run_file_pass
 from backlint.index.project import ProjectIndex
+from backlint.index.testcode import PytestNaming
 from backlint.rules.base import Rule
 from backlint.rules.registry import all_rules
 from backlint.selection import SelectionError, check_selectors, enabled_codes
@@ -113,6 +114,7 @@ def load_request_settings(request: CheckRequest, rules: Mapping[str, type[Rule]]
     elif not config_file.is_file():
         raise ConfigError(f"{config_file}: configuration file not found")
     settings = load_settings(config_file, project_root(start, request.cwd), rules)
+    settings = replace(settings, pytest=PytestNaming.from_project(settings.root))
     try:
         for flag, values in (
             ("--select", request.select or ()),

@@ -17,6 +17,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
+from backlint.index.testcode import PytestNaming
 from backlint.rules.base import OptionValue, Rule
 from backlint.selection import SelectionError, check_selectors
 
@@ -115,6 +116,8 @@ class Settings:
     output_format: str | None = None
     roles: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_ROLES
     rule_options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...] = ()
+    # pytest's collection settings, read from the project's pytest configuration.
+    pytest: PytestNaming = PytestNaming()
 
     def options_for(self, rule_name: str) -> dict[str, OptionValue]:
         for name, values in self.rule_options:

@@ -11,6 +11,7 @@ import libcst as cst
 from backlint.index.facts import BindingFact
 from backlint.index.names import ImportTable
 from backlint.index.routes import Handler
+from backlint.index.testcode import TestFunction
 
 
 @dataclass
@@ -37,6 +38,9 @@ class FileContext:
     # A handler whose ``requires`` is not empty is only a candidate until the project
     # pass checks it: rules attach ``handler.requires`` to their findings as conditions.
     handlers: Mapping[int, Handler] = field(default_factory=dict)
+    # In test files: every top-level function and method of a top-level class, by
+    # ``id()`` of its ``FunctionDef``, as a test, fixture or helper (``index/testcode.py``).
+    test_functions: Mapping[int, TestFunction] = field(default_factory=dict)
 
     @cached_property
     def lines(self) -> list[str]:

@@ -27,7 +27,8 @@ from backlint.index.collect import collect
 from backlint.index.facts import FileFacts, ImportFact
 from backlint.index.modules import module_name
 from backlint.index.names import ImportTable
-from backlint.index.roles import RoleMatcher, is_test_path
+from backlint.index.roles import RoleMatcher
+from backlint.index.testcode import classify_functions
 from backlint.index.routes import RouteFinder, url_views
 from backlint.rules.base import (
     Condition,
@@ -251,7 +252,7 @@ class FilePass:
             path=relative,
             module=name,
             is_package=is_package,
-            is_test=is_test_path(relative),
+            is_test=self.settings.pytest.is_test_path(relative),
             roles=self.roles.candidate_roles(relative),
             imports=(),
             bindings=tuple(collected.bindings),
@@ -273,7 +274,7 @@ class FilePass:
             relative=task.relative,
             module=name,
             is_package=is_package,
-            is_test=is_test_path(task.relative),
+            is_test=self.settings.pytest.is_test_path(task.relative),
             candidate_roles=self.roles.candidate_roles(task.relative),
             text=text,
             tree=module,
@@ -284,6 +285,10 @@ class FilePass:
             collected.table, context.bindings, name, "routes" in context.candidate_roles
         ).find(module)
         context.handlers = {id(handler.node): handler for handler in handlers}
+        if context.is_test:
+            context.test_functions = classify_functions(
+                module, collected.table, self.settings.pytest
+            )
         positions = PositionIndex(module, tree)
         internal_errors: list[RunProblem] = []
         reports = self._run_rules(context, internal_errors)

@@ -69,19 +69,3 @@ def final_role(
     if candidates == {"domain", "model"}:
         return "model" if uses_django or packages & ORM_PACKAGES else "domain"
     return next(iter(candidates))
-
-
-# ``testing`` holds shared test base classes and helpers in many projects (netbox's
-# ``utilities/testing/``); it is test code even though its modules are not tests.
-TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
-
-
-def is_test_path(relative_path: str) -> bool:
-    """A ``tests``/``test``/``testing`` directory, or a ``test_*.py``/``*_test.py``/
-    ``conftest.py`` file."""
-    path = PurePosixPath(relative_path)
-    if any(part in TEST_DIRECTORIES for part in path.parts[:-1]):
-        return True
-    name = path.name
-    stem = path.stem
-    return name == "conftest.py" or stem.startswith("test_") or stem.endswith("_test")

@@ -1,0 +1,234 @@
+"""Test code (rules.md §2 "Test code"): which files are tests, and within them which
+functions are tests, fixtures or helpers.
+
+pytest decides what a test is from its own settings (``python_files``,
+``python_functions``, ``python_classes``); backlint reads them from the project's
+pytest configuration once per run (``PytestNaming.from_project``) so that its answers
+match what pytest collects. unittest ``TestCase`` subclasses are recognised through the
+class index, also when the base class lives in another module.
+"""
+
+from __future__ import annotations
+
+import configparser
+import fnmatch
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from backlint.index.facts import Requirement
+from backlint.index.names import ImportTable
+
+if TYPE_CHECKING:
+    from backlint.index.project import ProjectIndex
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+# ``testing`` holds shared test base classes and helpers in many projects (netbox's
+# ``utilities/testing/``); it is test code even though its modules are not tests.
+TEST_DIRECTORIES = frozenset({"tests", "test", "testing"})
+
+TESTCASE_BASES = frozenset(
+    {
+        "unittest.TestCase",
+        "unittest.IsolatedAsyncioTestCase",
+        "unittest.case.TestCase",
+        "django.test.TestCase",
+        "django.test.SimpleTestCase",
+        "django.test.TransactionTestCase",
+        "django.test.LiveServerTestCase",
+        "django.test.testcases.TestCase",
+        "django.test.testcases.SimpleTestCase",
+        "django.test.testcases.TransactionTestCase",
+        "rest_framework.test.APITestCase",
+        "rest_framework.test.APISimpleTestCase",
+        "rest_framework.test.APITransactionTestCase",
+        "flask_testing.TestCase",
+    }
+)
+FIXTURE_DECORATORS = frozenset(
+    {"pytest.fixture", "pytest_asyncio.fixture", "_pytest.fixtures.fixture"}
+)
+
+
+@dataclass(frozen=True)
+class PytestNaming:
+    """pytest's collection settings: file globs, function and class name prefixes."""
+
+    files: tuple[str, ...] = ("test_*.py", "*_test.py")
+    functions: tuple[str, ...] = ("test",)
+    classes: tuple[str, ...] = ("Test",)
+
+    @classmethod
+    def from_project(cls, root: Path) -> PytestNaming:
+        """The settings of the first pytest configuration at ``root``, in pytest's order
+        (``pytest.ini``, ``pyproject.toml``, ``tox.ini``, ``setup.cfg``); defaults when
+        there is none or it cannot be read."""
+        for name in ("pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"):
+            values = _read_pytest_section(root / name)
+            if values is not None:
+                return cls(
+                    files=_words(values.get("python_files")) or cls.files,
+                    functions=_words(values.get("python_functions")) or cls.functions,
+                    classes=_words(values.get("python_classes")) or cls.classes,
+                )
+        return cls()
+
+    def is_test_path(self, relative_path: str) -> bool:
+        """A file under a ``tests``/``test``/``testing`` directory, a ``conftest.py``,
+        or a file matching ``python_files``."""
+        path = PurePosixPath(relative_path)
+        if any(part in TEST_DIRECTORIES for part in path.parts[:-1]):
+            return True
+        if path.name == "conftest.py":
+            return True
+        return any(fnmatch.fnmatchcase(path.name, pattern) for pattern in self.files)
+
+    def is_test_function(self, name: str) -> bool:
+        return _matches(name, self.functions)
+
+    def is_test_class(self, name: str) -> bool:
+        return _matches(name, self.classes)
+
+
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    """pytest's rule: a pattern with a glob character is a glob, otherwise a prefix."""
+    return any(
+        fnmatch.fnmatchcase(name, p) if any(c in p for c in "*?[") else name.startswith(p)
+        for p in patterns
+    )
+
+
+def _words(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, list):
+        return tuple(str(item) for item in value)
+    return ()
+
+
+def _read_pytest_section(path: Path) -> Mapping[str, object] | None:
+    """The pytest section of one configuration file, or None if it has none."""
+    if not path.is_file():
+        return None
+    try:
+        if path.name == "pyproject.toml":
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            tool = data.get("tool", {})
+            section = tool.get("pytest", {}) if isinstance(tool, dict) else {}
+            options = section.get("ini_options", section) if isinstance(section, dict) else None
+            return options if isinstance(options, dict) and "tool" in data else None
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read_string(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, configparser.Error):
+        return None  # an unreadable configuration is reported by the rules that read it
+    section_name = "tool:pytest" if path.name == "setup.cfg" else "pytest"
+    if not parser.has_section(section_name):
+        return None
+    return dict(parser.items(section_name))
+
+
+@dataclass(frozen=True)
+class TestFunction:
+    """A function of a test file and what pytest (or unittest) makes of it."""
+
+    node: cst.FunctionDef
+    kind: str  # "test", "fixture" or "helper"
+    qualname: str  # ``name`` or ``Class.name``
+    class_node: cst.ClassDef | None
+    # What must hold for a ``test`` of a class that is a TestCase only through a base
+    # class of another module (checked in the project pass, like a rule's condition).
+    requires: tuple[Requirement, ...] = ()
+
+
+@dataclass(frozen=True)
+class IsTestCase:
+    """The class ``qualified`` derives from a unittest/Django/DRF ``TestCase``."""
+
+    qualified: str
+
+    def holds(self, project: ProjectIndex) -> bool:
+        return project.inherits(self.qualified, TESTCASE_BASES)
+
+
+def classify_functions(
+    module_node: cst.Module, table: ImportTable, naming: PytestNaming
+) -> dict[int, TestFunction]:
+    """Every top-level function and method of top-level classes of a test file, by the
+    ``id()`` of its node."""
+    found: dict[int, TestFunction] = {}
+    for statement in _definitions(module_node.body):
+        if isinstance(statement, cst.FunctionDef):
+            kind = _function_kind(statement, table, naming, is_method=False)
+            found[id(statement)] = TestFunction(statement, kind, statement.name.value, None)
+        elif isinstance(statement, cst.ClassDef):
+            requires = _test_class(statement, table, naming)
+            for method in _definitions(_body(statement)):
+                if not isinstance(method, cst.FunctionDef):
+                    continue
+                kind = _function_kind(method, table, naming, is_method=True)
+                if kind == "test" and requires is None:
+                    kind = "helper"  # a ``test_`` method of a class pytest does not collect
+                qualname = f"{statement.name.value}.{method.name.value}"
+                needs = requires if kind == "test" and requires is not None else ()
+                found[id(method)] = TestFunction(method, kind, qualname, statement, needs)
+    return found
+
+
+def _function_kind(
+    node: cst.FunctionDef, table: ImportTable, naming: PytestNaming, *, is_method: bool
+) -> str:
+    for decorator in node.decorators:
+        expression = decorator.decorator
+        callee = expression.func if isinstance(expression, cst.Call) else expression
+        if (table.qualified_name(callee) or "") in FIXTURE_DECORATORS:
+            return "fixture"
+    if naming.is_test_function(node.name.value):
+        return "test"
+    return "helper"
+
+
+def _test_class(
+    node: cst.ClassDef, table: ImportTable, naming: PytestNaming
+) -> tuple[Requirement, ...] | None:
+    """``()`` for a class whose tests pytest collects for sure, the requirements for one
+    that is a test class only through a base of another module, None for neither."""
+    bases = [table.qualified_name(arg.value) for arg in node.bases if arg.keyword is None]
+    if any(base in TESTCASE_BASES for base in bases):
+        return ()
+    if naming.is_test_class(node.name.value):
+        return ()
+    unknown = [b for b in bases if b is not None and not b.startswith(("builtins.", "typing."))]
+    if not unknown:
+        return None
+    return (AnyTestCase(tuple(IsTestCase(base) for base in unknown)),)
+
+
+@dataclass(frozen=True)
+class AnyTestCase:
+    options: tuple[IsTestCase, ...]
+
+    def holds(self, project: ProjectIndex) -> bool:
+        return any(option.holds(project) for option in self.options)
+
+
+def _definitions(
+    body: Sequence[cst.BaseStatement] | Sequence[cst.BaseStatement | cst.BaseSmallStatement],
+) -> Iterator[cst.CSTNode]:
+    for statement in body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            yield statement
+        elif isinstance(statement, (cst.If, cst.Try)):
+            yield from _definitions(_body(statement))
+
+
+def _body(node: cst.CSTNode) -> Sequence[cst.BaseStatement]:
+    body = getattr(node, "body", None)
+    return body.body if isinstance(body, cst.IndentedBlock) else ()
