@@ -69,7 +69,8 @@ def test_tests_fixtures_and_helpers() -> None:
         ("pytest.ini", "[pytest]\npython_files = check_*.py\npython_functions = check\n"),
         (
             "pyproject.toml",
-            '[tool.pytest.ini_options]\npython_files = ["check_*.py"]\npython_functions = "check"\n',
+            "[tool.pytest.ini_options]\n"
+            'python_files = ["check_*.py"]\npython_functions = "check"\n',
         ),
         ("tox.ini", "[pytest]\npython_files = check_*.py\npython_functions = check\n"),
         ("setup.cfg", "[tool:pytest]\npython_files = check_*.py\npython_functions = check\n"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -117,7 +117,7 @@ class Settings:
     roles: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_ROLES
     rule_options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...] = ()
     # pytest's collection settings, read from the project's pytest configuration.
-    pytest: PytestNaming = PytestNaming()
+    pytest: PytestNaming = field(default_factory=PytestNaming)
 
     def options_for(self, rule_name: str) -> dict[str, OptionValue]:
         for name, values in self.rule_options:

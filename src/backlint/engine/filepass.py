@@ -28,8 +28,8 @@ from backlint.index.facts import FileFacts, ImportFact
 from backlint.index.modules import module_name
 from backlint.index.names import ImportTable
 from backlint.index.roles import RoleMatcher
-from backlint.index.testcode import classify_functions
 from backlint.index.routes import RouteFinder, url_views
+from backlint.index.testcode import classify_functions
 from backlint.rules.base import (
     Condition,
     FileRule,
