@@ -13,14 +13,21 @@ from pathlib import Path
 
 from backlint.config import ConfigError, Settings, find_config, load_settings
 from backlint.diagnostics import Diagnostic, RunProblem
-from backlint.discovery import discover, is_excluded, relative_to_root, resolve_lenient
-from backlint.engine.filepass import FileTask
+from backlint.discovery import (
+    PYTHON_SUFFIXES,
+    discover,
+    is_excluded,
+    relative_to_root,
+    resolve_lenient,
+)
+from backlint.engine.filepass import PYTHON, FileTask
 from backlint.engine.loader import ModulesOnDisk
 from backlint.engine.projectpass import run_project_pass
 from backlint.engine.runner import Progress, run_file_pass
 from backlint.index.project import ProjectIndex
 from backlint.index.testcode import PytestNaming
-from backlint.rules.base import Rule
+from backlint.index.textfiles import text_kind
+from backlint.rules.base import Rule, TextRule
 from backlint.rules.registry import all_rules
 from backlint.selection import SelectionError, check_selectors, enabled_codes
 
@@ -162,16 +169,24 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
                 )
             )
     else:
-        found = discover(request.paths, settings)
+        text_kinds = frozenset(
+            kind
+            for rule in enabled.values()
+            if issubclass(rule, TextRule)
+            for kind in rule.text_kinds
+        )
+        found = discover(request.paths, settings, text_kinds)
         result.problems.extend(found.problems)
         settings = with_implicit_roots(settings, found.files)
         result.settings = settings
         for path in found.files:
+            relative = relative_to_root(path, settings.root)
             tasks.append(
                 FileTask(
                     path,
                     display_path(path, request.cwd),
-                    relative_to_root(path, settings.root),
+                    relative,
+                    kind=_task_kind(path, relative, text_kinds),
                 )
             )
 
@@ -226,6 +241,14 @@ def with_implicit_roots(settings: Settings, files: list[Path]) -> Settings:
     if not roots:
         return settings
     return replace(settings, src=(*settings.source_roots(), *sorted(roots)))
+
+
+def _task_kind(path: Path, relative: str, text_kinds: frozenset[str]) -> str:
+    """``python``, or the text kind of a non-Python file an enabled rule reads."""
+    if path.suffix in PYTHON_SUFFIXES:
+        return PYTHON
+    kind = text_kind(relative)
+    return kind if kind is not None and kind in text_kinds else PYTHON
 
 
 def _force_excluded(path: Path, settings: Settings) -> bool:

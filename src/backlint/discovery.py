@@ -17,6 +17,7 @@ import pathspec
 
 from backlint.config import Settings
 from backlint.diagnostics import RunProblem
+from backlint.index.textfiles import text_kind
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -72,8 +73,11 @@ class _Ignore:
         return False
 
 
-def discover(paths: Sequence[Path], settings: Settings) -> Discovery:
-    """The Python files to check, sorted and without duplicates."""
+def discover(
+    paths: Sequence[Path], settings: Settings, text_kinds: frozenset[str] = frozenset()
+) -> Discovery:
+    """The files to check, sorted and without duplicates: Python files, and the
+    non-Python files of ``text_kinds`` (``index/textfiles.py``) that enabled rules read."""
     result = Discovery()
     ignore = _Ignore(settings)
     if settings.respect_gitignore:
@@ -96,7 +100,7 @@ def discover(paths: Sequence[Path], settings: Settings) -> Discovery:
         if path.is_dir():
             if settings.force_exclude and ignore.excluded(path, is_dir=True):
                 continue
-            for found in _walk(path, ignore, result):
+            for found in _walk(path, ignore, result, text_kinds, settings.root):
                 if found not in seen:
                     seen.add(found)
                     result.files.append(found)
@@ -121,7 +125,15 @@ def _between(root: Path, paths: Sequence[Path]) -> Iterator[Path]:
                 yield parent
 
 
-def _walk(top: Path, ignore: _Ignore, result: Discovery) -> Iterator[Path]:
+def _wanted(name: str, path: Path, text_kinds: frozenset[str], root: Path) -> bool:
+    if name.endswith(PYTHON_SUFFIXES):
+        return True
+    return bool(text_kinds) and text_kind(relative_to_root(path, root)) in text_kinds
+
+
+def _walk(
+    top: Path, ignore: _Ignore, result: Discovery, text_kinds: frozenset[str], root: Path
+) -> Iterator[Path]:
     def on_error(error: OSError) -> None:
         result.problems.append(
             RunProblem(str(error.filename), f"cannot read directory: {error.strerror}")
@@ -134,9 +146,9 @@ def _walk(top: Path, ignore: _Ignore, result: Discovery) -> Iterator[Path]:
             name for name in dirnames if not ignore.excluded(here / name, is_dir=True)
         )
         for name in sorted(filenames):
-            if not name.endswith(PYTHON_SUFFIXES):
-                continue
             path = here / name
+            if not _wanted(name, path, text_kinds, root):
+                continue
             if ignore.excluded(path, is_dir=False):
                 continue
             if not path.is_file():

@@ -65,15 +65,21 @@ def _comment_lines(text: str, candidates: set[int]) -> set[int]:
     return found
 
 
-def find_directives(text: str) -> tuple[Directive, ...]:
-    """Every suppression comment in ``text``."""
+def find_directives(text: str, *, python: bool = True) -> tuple[Directive, ...]:
+    """Every suppression comment in ``text``.
+
+    In Python a ``#`` inside a string is not a comment, which the tokenizer decides; in
+    the configuration and fixture files text rules read (TOML, INI, YAML, ``.env``) a
+    ``noqa`` comment is taken as written.
+    """
     if "noqa" not in text.lower() and "backlint:" not in text:
         return ()
     raw: list[tuple[int, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if "#" in line and ("noqa" in line.lower() or "backlint:" in line):
             raw.append((number, line))
-    comments = _comment_lines(text, {number for number, _ in raw})
+    candidates = {number for number, _ in raw}
+    comments = _comment_lines(text, candidates) if python else candidates
     directives = []
     for number, line in raw:
         if number not in comments:

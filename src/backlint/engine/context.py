@@ -52,3 +52,21 @@ class FileContext:
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
         return self.names.qualified_name(node)
+
+
+@dataclass(frozen=True)
+class TextContext:
+    """A non-Python file a ``TextRule`` reads: its kind (``index/textfiles.py``) and text."""
+
+    path: str  # display path
+    relative: str  # path relative to the project root, with ``/``
+    kind: str
+    text: str
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    @property
+    def name(self) -> str:
+        return self.relative.rsplit("/", 1)[-1]

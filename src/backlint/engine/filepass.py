@@ -20,8 +20,9 @@ import libcst as cst
 
 from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, Position, RunProblem, Span
-from backlint.engine.context import FileContext
+from backlint.engine.context import FileContext, TextContext
 from backlint.engine.positions import PositionIndex, import_spans
+from backlint.engine.redaction import mask_snippets
 from backlint.engine.walker import Dispatch, Hook, walk
 from backlint.index.collect import collect
 from backlint.index.facts import FileFacts, ImportFact
@@ -36,6 +37,7 @@ from backlint.rules.base import (
     ParseFailureRule,
     PendingReport,
     Rule,
+    TextRule,
     node_hooks,
 )
 from backlint.source import SourceError, decode
@@ -48,14 +50,19 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 _STRING_NODES = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
 
+PYTHON = "python"
+
+
 @dataclass(frozen=True)
 class FileTask:
-    """One file to check. ``data`` holds the bytes read from stdin, if that is the source."""
+    """One file to check. ``data`` holds the bytes read from stdin, if that is the source;
+    ``kind`` is ``python`` or the kind of a non-Python file text rules read."""
 
     path: Path  # absolute
     display: str
     relative: str
     data: bytes | None = None
+    kind: str = PYTHON
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,14 @@ class FilePass:
             for rule in self.rules
         }
         self._failure_rules = [rule for rule in self.rules if isinstance(rule, ParseFailureRule)]
+        # Text rules need no per-file state: one instance each, FileRule or not.
+        self.text_rules: list[TextRule] = [
+            rule for rule in self.rules if isinstance(rule, TextRule)
+        ] + [
+            cls(settings.options_for(cls.name))
+            for cls in rule_classes
+            if issubclass(cls, TextRule) and not issubclass(cls, FileRule)
+        ]
 
     def check(self, task: FileTask) -> FileResult:
         try:
@@ -216,6 +231,8 @@ class FilePass:
         return FileResult(task.display, diagnostics=tuple(diagnostics), snippets=snippets)
 
     def _check(self, task: FileTask) -> FileResult:
+        if task.kind != PYTHON:
+            return self._check_text(task)
         data = task.data
         if data is None:
             try:
@@ -234,6 +251,63 @@ class FilePass:
         except _ParseFailure as failure:
             return self._failure(task, str(failure), failure.line, failure.column, text)
         return self._analyze(task, text, module, tree)
+
+    def _check_text(self, task: FileTask) -> FileResult:
+        """A configuration file or text fixture, read by the text rules of its kind."""
+        try:
+            if task.path.stat().st_size > MAX_FILE_BYTES:
+                return FileResult(task.display)  # a recording too big to be a fixture
+            text = task.path.read_bytes().decode("utf-8-sig")
+        except OSError as error:
+            problem = RunProblem(task.display, f"cannot read the file: {error.strerror}")
+            return FileResult(task.display, problems=(problem,))
+        except UnicodeDecodeError:
+            return FileResult(task.display)  # binary data, not a text fixture
+        context = TextContext(task.display, task.relative, task.kind, text)
+        diagnostics: list[Diagnostic] = []
+        secrets: list[Span] = []
+        errors: list[RunProblem] = []
+        for rule in self.text_rules:
+            if task.kind not in rule.text_kinds:
+                continue
+            try:
+                found = list(rule.check_text(context))
+            except Exception as error:
+                errors.append(
+                    RunProblem(
+                        task.display,
+                        f"rule {rule.code} ({rule.name}) failed on this file: "
+                        f"{type(error).__name__}: {error}",
+                    )
+                )
+                continue
+            for finding in found:
+                diagnostics.append(
+                    Diagnostic(
+                        path=task.display,
+                        span=finding.span,
+                        code=rule.code,
+                        name=rule.name,
+                        message=finding.message,
+                        severity=rule.severity,
+                        help=rule.fix_text,
+                    )
+                )
+                if finding.secret:
+                    secrets.append(finding.span)
+        directives = find_directives(text, python=False)
+        lines = context.lines
+        wanted = {d.span.start.line for d in diagnostics} | {d.line for d in directives}
+        snippets = {n: lines[n - 1] for n in wanted if 0 < n <= len(lines)}
+        mask_snippets(snippets, secrets)
+        return FileResult(
+            task.display,
+            diagnostics=tuple(diagnostics),
+            directives=directives,
+            snippets=snippets,
+            internal_errors=tuple(errors),
+            lines=len(lines),
+        )
 
     def facts_only(self, path: Path, relative: str) -> FileFacts | None:
         """The facts of a file outside the run (no rules), or None if it cannot be parsed.
@@ -300,11 +374,14 @@ class FilePass:
         )
         diagnostics: list[Diagnostic] = []
         conditional: list[ConditionalDiagnostic] = []
+        secrets: list[Span] = []
         rules_by_code = {rule.code: rule for rule in self.rules}
         for report in reports:
             diagnostic = self._diagnostic(
                 task, report, rules_by_code[report.code], positions, context.lines
             )
+            if report.secret:
+                secrets.append(diagnostic.span)
             if report.conditions:
                 conditional.append(ConditionalDiagnostic(diagnostic, report.conditions))
             else:
@@ -350,6 +427,7 @@ class FilePass:
         snippet_lines.update(fact.span.start.line for fact in imports)
         snippet_lines.update(directive.line for directive in directives)
         snippets = {n: lines[n - 1] for n in snippet_lines if 0 < n <= len(lines)}
+        mask_snippets(snippets, secrets)
         return FileResult(
             task.display,
             diagnostics=tuple(diagnostics),

@@ -27,7 +27,7 @@ import libcst as cst
 from backlint.diagnostics import Diagnostic, Fix, Related, Severity, Span
 
 if TYPE_CHECKING:
-    from backlint.engine.context import FileContext
+    from backlint.engine.context import FileContext, TextContext
     from backlint.index.project import ProjectIndex
 
 
@@ -119,6 +119,7 @@ class PendingReport:
     top_level: int | None = None  # the top-level statement holding ``node``, if known
     end_node: cst.CSTNode | None = None  # the finding ends where this node ends
     first_line: bool = False  # cut the range at the end of its first line
+    secret: bool = False  # the range holds a secret: masked in every source line shown
 
 
 class Rule:
@@ -217,11 +218,15 @@ class FileRule(Rule):
         conditions: Iterable[Condition] = (),
         end_node: cst.CSTNode | None = None,
         first_line: bool = False,
+        secret: bool = False,
     ) -> None:
         """Report a finding anchored on ``node``.
 
         It spans ``node`` unless ``end_node`` says where it ends, or ``first_line`` cuts
-        it at the end of the first line (for a compound statement's header).
+        it at the end of the first line (for a compound statement's header). ``secret``
+        says the range holds a secret value: the engine masks it (all but its first four
+        characters) in the source lines any output shows. The message must not hold more
+        than ``engine.redaction.shown(value)`` either.
         """
         self._reports.append(
             PendingReport(
@@ -235,12 +240,42 @@ class FileRule(Rule):
                 self.ctx.top_level,
                 end_node,
                 first_line,
+                secret,
             )
         )
 
-    def report_span(self, span: Span, message: str, *, fix: Fix | None = None) -> None:
+    def report_span(
+        self, span: Span, message: str, *, fix: Fix | None = None, secret: bool = False
+    ) -> None:
         """Report a finding at a position the rule computed itself."""
-        self._reports.append(PendingReport(None, span, message, fix, (), (), self.code))
+        self._reports.append(
+            PendingReport(None, span, message, fix, (), (), self.code, secret=secret)
+        )
+
+
+@dataclass(frozen=True)
+class TextFinding:
+    """A finding in a non-Python file, at a range the rule computed from the text."""
+
+    span: Span
+    message: str
+    secret: bool = False  # the range holds a secret: masked in every source line shown
+
+
+class TextRule(Rule):
+    """A rule that also (or only) reads non-Python files: pytest configuration files or
+    text fixtures under test directories (``index/textfiles.py``).
+
+    ``text_kinds`` names the kinds it reads; the engine discovers those files only when
+    such a rule is enabled, honours the excludes, applies ``# noqa`` comments on the
+    reported line (in formats that have ``#`` comments) and reports through every output
+    format like any other finding. A class can be both a ``FileRule`` and a ``TextRule``.
+    """
+
+    text_kinds: ClassVar[frozenset[str]] = frozenset()
+
+    def check_text(self, ctx: TextContext) -> Iterable[TextFinding]:
+        raise NotImplementedError
 
 
 class ParseFailureRule(FileRule):
