@@ -1,0 +1,1 @@
+"""BL9: database migrations that cannot be rolled back (quality gate PQG-5)."""

@@ -1,0 +1,119 @@
+"""What both migration rules share: the irreversibility waiver and empty function bodies."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+
+import libcst as cst
+
+# A regex over comment tokens only (never over code): ``# backlint: irreversible <reason>``.
+_WAIVER = re.compile(r"#\s*backlint:\s*irreversible\b[\s:\-\u2013\u2014]*(?P<reason>.*)$")
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A ``# backlint: irreversible`` comment; it only counts when it gives a reason."""
+
+    line: int
+    reason: str
+
+    @property
+    def valid(self) -> bool:
+        return any(character.isalnum() for character in self.reason)
+
+
+def find_waiver(text: str) -> Waiver | None:
+    """The file's irreversibility waiver, preferring one that states its reason."""
+    if "irreversible" not in text or "backlint:" not in text:
+        return None
+    found: list[Waiver] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type != tokenize.COMMENT:
+                continue
+            match = _WAIVER.match(token.string)
+            if match is not None:
+                found.append(Waiver(token.start[0], match.group("reason").strip()))
+    except (tokenize.TokenError, SyntaxError):
+        # The engine parsed the file already; a tokenizer hiccup just means no waiver.
+        return None
+    if not found:
+        return None
+    return next((waiver for waiver in found if waiver.valid), found[0])
+
+
+def waiver_note(waiver: Waiver | None) -> str:
+    """A suffix for messages when a waiver exists but does not say why."""
+    if waiver is None or waiver.valid:
+        return ""
+    return (
+        f" (the `# backlint: irreversible` comment on line {waiver.line} "
+        "does not count without a reason)"
+    )
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return all(
+        isinstance(small, cst.Expr)
+        and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+        for small in statement.body
+    )
+
+
+def body_statements(function: cst.FunctionDef) -> list[cst.BaseStatement]:
+    """The statements of a function's body (a one-line ``def f(): pass`` included)."""
+    body = function.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        return [cst.SimpleStatementLine(body=body.body)]
+    return list(body.body) if isinstance(body, cst.IndentedBlock) else []
+
+
+def is_noop(function: cst.FunctionDef) -> bool:
+    """Whether the body is only ``pass``, ``...`` and strings (a docstring, a note).
+
+    Comments are not statements in libcst, so Alembic's
+    ``# ### commands auto generated ...`` markers around ``pass`` do not count.
+    """
+    for statement in body_statements(function):
+        if _is_docstring(statement):
+            continue
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        for small in statement.body:
+            if isinstance(small, cst.Pass):
+                continue
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Ellipsis):
+                continue
+            return False
+    return True
+
+
+def raises_unconditionally(function: cst.FunctionDef) -> bool:
+    """Whether a ``raise`` sits directly in the body (not under an ``if`` or a ``try``)."""
+    return any(
+        isinstance(small, cst.Raise)
+        for statement in body_statements(function)
+        if isinstance(statement, cst.SimpleStatementLine)
+        for small in statement.body
+    )
+
+
+def string_value(node: cst.BaseExpression) -> str | None:
+    """The text of a string literal (an f-string keeps only its literal parts)."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = string_value(node.left), string_value(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, cst.FormattedString):
+        return "".join(
+            part.value if isinstance(part, cst.FormattedStringText) else " x "
+            for part in node.parts
+        )
+    return None
