@@ -58,12 +58,14 @@ REPORTING_CALLS = frozenset(
     }
 )
 
+LOGGER_NAMES_OPTION = Option(
+    "logger-names",
+    ("logger", "log", "_logger", "_log", "LOGGER", "LOG", "_LOGGER", "_LOG"),
+    "Names (variables or attributes such as `self.logger`) treated as loggers.",
+)
+
 SWALLOW_OPTIONS = (
-    Option(
-        "logger-names",
-        ("logger", "log", "_logger", "_log", "LOGGER", "LOG", "_LOGGER", "_LOG"),
-        "Names (variables or attributes such as `self.logger`) treated as loggers.",
-    ),
+    LOGGER_NAMES_OPTION,
     Option(
         "allow-in-functions",
         ("__del__", "__exit__", "__aexit__", "close", "aclose", "shutdown"),
@@ -132,14 +134,29 @@ def _log_call(
         and not (isinstance(arg.value, cst.Name) and arg.value.value in ("False", "None"))
         for arg in call.args
     )
-    receiver = call.func.value
+    found = logger_requirements(call.func.value, ctx, logger_names)
+    if found is None:
+        return False, None, False
+    return True, (found[0] if found else None), traceback
+
+
+def logger_requirements(
+    receiver: cst.BaseExpression, ctx: FileContext, logger_names: frozenset[str]
+) -> tuple[IsLogger, ...] | None:
+    """Whether ``receiver`` is a logger: ``()`` when the file shows it, ``(IsLogger,)``
+    when that depends on the module it is imported from, None when it is not one.
+
+    Loggers are the ``logging``/structlog/loguru objects and factory results, module-level
+    names bound to a factory call, names imported from a project module that binds them
+    so, and the configured ``logger-names`` (also as attributes: ``self.logger``).
+    """
     receiver_name = ctx.qualified_name(receiver)
     if receiver_name is not None:
         root = receiver_name.rstrip("()")
         if receiver_name in LOGGER_OBJECTS or (
             receiver_name.endswith("()") and root in LOGGER_FACTORIES
         ):
-            return True, None, traceback
+            return ()
         if isinstance(receiver, cst.Name):
             binding = ctx.bindings.get(receiver.value)
             if (
@@ -147,16 +164,16 @@ def _log_call(
                 and binding.shape == "call"
                 and binding.target in LOGGER_FACTORIES
             ):
-                return True, None, traceback
+                return ()
             imported = ctx.names.imported(receiver.value)
             if imported is not None and _terminal_name(receiver) not in logger_names:
                 head = imported.split(".", 1)[0]
                 if imported not in LOGGER_OBJECTS and head not in ("logging", "structlog"):
-                    return True, IsLogger(imported), traceback
+                    return (IsLogger(imported),)
     terminal = _terminal_name(receiver)
     if terminal is not None and terminal in logger_names:
-        return True, None, traceback
-    return False, None, False
+        return ()
+    return None
 
 
 def pure_swallow(

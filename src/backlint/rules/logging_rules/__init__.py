@@ -1,0 +1,1 @@
+"""Rules about what backends write to their logs (BL811)."""
