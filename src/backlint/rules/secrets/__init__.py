@@ -1,0 +1,1 @@
+"""BL8: secrets written into code and test data."""

@@ -1,0 +1,369 @@
+"""BL801 hardcoded-secret-assignment and BL802 secret-literal.
+
+The rules' own examples run in ``test_rule_examples.py``; this file covers what they
+cannot: text fixtures (JSON, YAML cassettes, ``.env``) read through the CLI, positions in
+those files, options, and above all that no output format ever prints a secret.
+
+Every token below is assembled with ``+`` at run time so that secret scanners (BL802
+included) do not flag this file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backlint.rules.secrets.detection import (
+    find_tokens,
+    is_fake,
+    is_label,
+    secret_phrase,
+    split_identifier,
+)
+
+ENV = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONSAFEPATH": "1"}
+FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", "gitlab")
+
+GITHUB = "ghp_" + "R2d2C3poB8Bb8Kx5Ww9Qq1Zz4Yy7Tt0Uu3Vv"
+GITHUB_SPLIT = ("ghp_" + "Q7w3E9r1T5y8U2i4O6p0", "Az8Sx2Dc4Fv6Gb1Hn3Jm")
+STRIPE = "sk_live_" + "51HxQ2cKj8sD0aPq7ZwE3rT"
+AWS_ID = "AKIA" + "2E0A8F3B244C9986"
+AWS_ID_JSON = "AKIA" + "7Q3W9E8R2T4Y6U1P"
+AWS_SECRET = "Zk3q9Vw7Lr2Tn0Wb5Ys8" + "Pd1Fg4Jc6MuHx8Qa2Re4"
+JWT = (
+    "eyJhbGciOiJIUzI1NiJ9."
+    + "eyJ1c2VyIjoiYWxpY2UiLCJyb2xlIjoiYWRtaW4ifQ.k3Hq9vZx2Lr7Tn0Wb5Ys8Pd1Fg4Jc6Mu"
+)
+SLACK = "xoxb-" + "2837465019-1928374650918-Hx7Kq2Lm9Np4Rs6Tv8Wz1Yb"
+API_KEY = "9f8a7b6c5d4e" + "3f2a1b0c"
+DB_PASSWORD = "pg-Pa55w0rd" + "-9xQ"
+KEY_BODY = (
+    "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw",
+    "7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxKLxoS2tFc",
+)
+PEM_HEADER = "-----BEGIN RSA " + "PRIVATE KEY-----"
+
+
+def run_backlint(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "backlint", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=ENV,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "Traceback" not in completed.stdout + completed.stderr, completed.stderr
+    return completed
+
+
+def write_project(root: Path, files: Mapping[str, str]) -> Path:
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    return root
+
+
+def check_json(root: Path, *args: str) -> list[dict[str, Any]]:
+    completed = run_backlint(
+        "check", ".", "--select", "BL801,BL802", "--output-format", "json", *args, cwd=root
+    )
+    assert completed.returncode in (0, 1), completed.stderr
+    items = json.loads(completed.stdout)
+    assert isinstance(items, list)
+    return items
+
+
+def located(items: list[dict[str, Any]]) -> list[tuple[str, str, int, int, int]]:
+    """``(code, file name, row, column, end column)`` of each finding, sorted."""
+    return sorted(
+        (
+            item["code"],
+            Path(item["filename"]).name,
+            item["location"]["row"],
+            item["location"]["column"],
+            item["end_location"]["column"],
+        )
+        for item in items
+    )
+
+
+# --- The leak test: a project full of secrets, in every output format ---------------------
+
+LEAKY_PROJECT = {
+    "app/settings.py": (
+        f'STRIPE_SECRET = "{STRIPE}"\n'
+        f'client_kwargs = dict(api_key="{API_KEY}")\n'
+        f'DATABASES = {{"default": {{"PASSWORD": "{DB_PASSWORD}"}}}}\n'
+        f'GITHUB_TOKEN = (\n    "{GITHUB_SPLIT[0]}"\n    "{GITHUB_SPLIT[1]}"\n)\n'
+        f'SIGNING_KEY = """{PEM_HEADER}\n{KEY_BODY[0]}\n{KEY_BODY[1]}\n'
+        '-----END RSA PRIVATE KEY-----\n"""\n'
+    ),
+    "tests/test_client.py": (
+        f'def test_client(client):\n    client.login(token="{GITHUB}")\n'
+        f'    client.get("/", headers={{"Authorization": "Bearer {JWT}"}})\n'
+    ),
+    "tests/cassettes/login.yaml": (
+        "interactions:\n- request:\n    headers:\n"
+        f"      Authorization: [Bearer {JWT}]\n"
+        "  response:\n"
+        f'    body: {{string: \'{{"ok": true, "token": "{SLACK}"}}\'}}\n'
+    ),
+    "tests/.env": f"AWS_ACCESS_KEY_ID={AWS_ID}\nAWS_SECRET_ACCESS_KEY={AWS_SECRET}\n",
+    "tests/data/fixture.json": json.dumps({"aws_access_key_id": AWS_ID_JSON, "token": GITHUB}),
+}
+SECRETS = (
+    STRIPE,
+    API_KEY,
+    DB_PASSWORD,
+    *GITHUB_SPLIT,
+    GITHUB,
+    JWT,
+    SLACK,
+    AWS_ID,
+    AWS_ID_JSON,
+    AWS_SECRET,
+    *KEY_BODY,
+)
+EXPECTED = [
+    ("BL801", "settings.py", 1),
+    ("BL801", "settings.py", 2),
+    ("BL801", "settings.py", 3),
+    ("BL801", "settings.py", 5),
+    ("BL802", ".env", 1),
+    ("BL802", ".env", 2),
+    ("BL802", "fixture.json", 1),
+    ("BL802", "fixture.json", 1),
+    ("BL802", "login.yaml", 4),
+    ("BL802", "login.yaml", 6),
+    ("BL802", "settings.py", 1),
+    ("BL802", "settings.py", 5),
+    ("BL802", "settings.py", 8),
+    ("BL802", "test_client.py", 2),
+    ("BL802", "test_client.py", 3),
+]
+
+
+def _fragments(secret: str) -> tuple[str, ...]:
+    """The secret, its first five characters (one more than any output may show) and a
+    piece of its middle."""
+    return (secret, secret[:5], secret[6:14])
+
+
+def _without_rule_docs(stdout: str, output: str) -> str:
+    """SARIF embeds every rule's documentation, whose examples spell token prefixes
+    (``sk_live_``): static text, not output derived from the scanned files."""
+    if output != "sarif":
+        return stdout
+    log = json.loads(stdout)
+    for run in log["runs"]:
+        run["tool"]["driver"].pop("rules", None)
+    return json.dumps(log, ensure_ascii=False)
+
+
+@pytest.fixture(scope="module")
+def leaky(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_project(tmp_path_factory.mktemp("leaky"), LEAKY_PROJECT)
+
+
+def test_leaky_project_findings(leaky: Path) -> None:
+    found = [(code, name, row) for code, name, row, _, _ in located(check_json(leaky))]
+    assert found == EXPECTED
+
+
+@pytest.mark.parametrize("output", [*FORMATS, "statistics"])
+def test_no_output_format_shows_a_secret(leaky: Path, output: str) -> None:
+    style = ["--statistics"] if output == "statistics" else ["--output-format", output]
+    completed = run_backlint("check", ".", "--select", "BL801,BL802", *style, cwd=leaky)
+    assert completed.returncode == 1, completed.stderr
+    text = _without_rule_docs(completed.stdout, output) + completed.stderr
+    # The findings are there ...
+    if output == "statistics":
+        assert "BL801" in text and "BL802" in text
+    else:
+        assert text.count("BL801") >= 4 and text.count("BL802") >= 11
+    # ... and no secret, nor more than four characters of one.
+    for secret in SECRETS:
+        for fragment in _fragments(secret):
+            assert fragment not in text, f"{output} shows {fragment!r}"
+
+
+def test_full_output_masks_the_literal(leaky: Path) -> None:
+    completed = run_backlint("check", ".", "--select", "BL801,BL802", cwd=leaky)
+    assert 'STRIPE_SECRET = "sk_l*****' in completed.stdout
+    assert "AWS_ACCESS_KEY_ID=AKIA****************" in completed.stdout
+
+
+# --- Text fixtures -------------------------------------------------------------------------
+
+
+def test_fixture_positions_are_code_point_columns(tmp_path: Path) -> None:
+    # "é" is two bytes in UTF-8 but one code point: the column counts code points.
+    write_project(
+        tmp_path,
+        {"tests/fixtures/users.json": f'{{\n  "né": "{AWS_ID}"\n}}\n'},
+    )
+    items = check_json(tmp_path)
+    assert located(items) == [("BL802", "users.json", 2, 10, 30)]
+    assert items[0]["message"] == "AWS access key ID (`AKIA***`) in a test fixture"
+
+
+def test_fixture_noqa_and_fake_values(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "tests/cassettes/a.yaml": (
+                f"token: {GITHUB}  # noqa: BL802\n"
+                "aws_access_key_id: AKIAIOSFODNN7EXAMPLE\n"
+                "token2: ghp_" + "FAKE" + "x" * 32 + "\n"
+                f"body: '{PEM_HEADER}\\n...\\n-----END RSA PRIVATE KEY-----'\n"
+            )
+        },
+    )
+    assert check_json(tmp_path) == []
+
+
+def test_fixture_key_block_spanning_lines(tmp_path: Path) -> None:
+    pem = f"{PEM_HEADER}\n    {KEY_BODY[0]}\n    {KEY_BODY[1]}\n    -----END RSA PRIVATE KEY-----"
+    write_project(tmp_path, {"tests/data/keys.yml": f"signing_key: |\n    {pem}\n"})
+    items = check_json(tmp_path)
+    assert located(items) == [("BL802", "keys.yml", 2, 5, 5 + len(PEM_HEADER))]
+    assert items[0]["message"] == "RSA private key block in a test fixture"
+
+
+def test_files_outside_test_directories_are_not_read(tmp_path: Path) -> None:
+    write_project(tmp_path, {"config/app.json": json.dumps({"token": GITHUB})})
+    assert check_json(tmp_path) == []
+
+
+def test_test_code_gets_only_bl802(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "tests/test_api.py": (
+                f'API_SECRET = "{API_KEY}"\n'  # a secret name, no known format: not BL801 in tests
+                f'STRIPE_SECRET = "{STRIPE}"\n'
+            )
+        },
+    )
+    assert [(code, row) for code, _, row, _, _ in located(check_json(tmp_path))] == [("BL802", 2)]
+
+
+# --- Options -------------------------------------------------------------------------------
+
+
+def test_options(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                "[tool.backlint.options.hardcoded-secret-assignment]\n"
+                'secret-words = ["signing_salt"]\n'
+                'name-exceptions = ["kind"]\n'
+                "[tool.backlint.options.secret-literal]\n"
+                'fake-markers = ["R2d2"]\n'
+            ),
+            "app/config.py": (
+                f'SIGNING_SALT = "{API_KEY}"\n'
+                f'signing_salt_kind = "{API_KEY}"\n'
+                f'PASSWORD = "{DB_PASSWORD}"\n'
+                f'TOKEN_X = "{GITHUB}"\n'
+            ),
+        },
+    )
+    assert [(code, row) for code, _, row, _, _ in located(check_json(tmp_path))] == [("BL801", 1)]
+
+
+# --- The detection module --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (f"x {AWS_ID} y", "AWS access key ID"),
+        (f"Authorization: Bearer {JWT}", "JSON Web Token"),
+        (f'"{GITHUB}"', "GitHub personal access token"),
+        (SLACK, "Slack token"),
+        (STRIPE, "Stripe live secret key"),
+        ("rk_live_" + "51HxQ2cKj8sD0aPq7ZwE3rT", "Stripe live restricted key"),
+        ("AIza" + "SyD4e5F6g7H8i9J0k1L2m3N4o5P6q7R8s9T", "Google API key"),
+        (
+            "SG." + "Hx7Kq2Lm9Np4Rs6Tv8Wz1Y." + "Q3w5E7r9T1y3U5i7O9p1A3s5D7f9G1h3J5k7L9z1X3c",
+            "SendGrid API key",
+        ),
+        ("glpat-" + "Hx7Kq2Lm9Np4Rs6Tv8Wz", "GitLab personal access token"),
+        (f"aws_secret_access_key = {AWS_SECRET}", "AWS secret access key"),
+        (f"{PEM_HEADER}\\n{KEY_BODY[0]}\\n{KEY_BODY[1]}", "RSA private key block"),
+    ],
+)
+def test_token_formats(text: str, kind: str) -> None:
+    tokens = find_tokens(text)
+    assert [token.kind for token in tokens] == [kind]
+    assert text[tokens[0].start : tokens[0].end] == tokens[0].value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AKIAIOSFODNN7EXAMPLE",
+        "x" + AWS_ID,  # inside a longer word
+        "ghp_" + "a" * 36,  # filler
+        "AKIA" + "1234567890ABCDEF",  # a typed run
+        "sk_test_" + "51HxQ2cKj8sD0aPq7ZwE3rT",
+        PEM_HEADER,  # a header without a key
+        JWT.rsplit(".", 1)[0] + ".",  # unsigned
+        "xoxb-valid",
+    ],
+)
+def test_not_tokens(text: str) -> None:
+    assert find_tokens(text) == []
+
+
+def test_fake_markers_are_case_insensitive() -> None:
+    assert is_fake("ghp_DUMMY" + "7Tt0Uu3Vv" * 4)
+    assert not is_fake(GITHUB)
+
+
+def test_identifier_words() -> None:
+    words = (("api", "key"), ("token",), ("password",))
+    assert split_identifier("userAPIKey_2") == ("user", "api", "key")
+    assert secret_phrase(split_identifier("STRIPE_API_KEY"), words) == ("api", "key")
+    assert secret_phrase(split_identifier("apiKeys"), words) == ("api", "key")
+    assert secret_phrase(split_identifier("tokenizer"), words) is None
+    assert secret_phrase(split_identifier("api_version_key"), words) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [
+        ("bearer", True),
+        ("NextToken", True),
+        ("DB_PASSWORD", True),
+        ("/auth/token/refresh", True),
+        ("{{ password }}", True),
+        ("12345678", True),
+        ("abcdefgh", True),
+        ("550e8400-e29b-41d4-a716-446655440000", True),
+        ("Please enter your password", True),
+        ("invalid_password", True),
+        ("password_reset.html", True),
+        ("X-Api-Key", True),
+        ("********", True),
+        (API_KEY, False),
+        (DB_PASSWORD, False),
+        ("MyPassword", False),
+    ],
+)
+def test_value_filters(value: str, label: bool) -> None:
+    assert is_label(value, "SERVICE_PASSWORD") is label
