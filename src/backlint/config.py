@@ -113,6 +113,8 @@ class Settings:
     respect_gitignore: bool = True
     force_exclude: bool = False
     include_low_confidence: bool = False
+    # Codes whose ``# backlint: allow CODE <reason>`` waivers must give a reason.
+    require_reason_for: tuple[str, ...] = ("BL721", "BL801", "BL901")
     output_format: str | None = None
     roles: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_ROLES
     rule_options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...] = ()
@@ -212,6 +214,7 @@ _KNOWN_KEYS = frozenset(
         "respect-gitignore",
         "force-exclude",
         "include-low-confidence",
+        "require-reason-for",
         "output-format",
         "roles",
         "options",
@@ -258,6 +261,10 @@ def _build(
             selectors = reader.str_list(table, key)
             check_selectors(selectors, rules, f"{config_file}: `{prefix}{key}`")
             values[attribute] = selectors
+    if "require-reason-for" in table:
+        codes = reader.str_list(table, "require-reason-for")
+        check_selectors(codes, rules, f"{config_file}: `{prefix}require-reason-for`")
+        values["require_reason_for"] = codes
     if "per-file-ignores" in table:
         pfi = reader.subtable(table, "per-file-ignores")
         entries = []

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from backlint.diagnostics import Diagnostic, Position, Span
+from backlint.selection import matches_any
 
 _CODE = r"[A-Z]+[0-9]+"
 # ``noqa`` must end the comment or be followed by a space or ``:``, as in ruff: prose
@@ -43,6 +44,8 @@ class Directive:
     span: Span
     codes: tuple[CodeMention, ...]
     file_level: bool = False
+    waiver: bool = False  # ``# backlint: allow CODES reason``
+    reason: str = ""  # the text after the codes of a waiver
 
     @property
     def is_bare(self) -> bool:
@@ -114,7 +117,8 @@ def _parse_line(number: int, line: str) -> Directive | None:
     allow = _ALLOW.search(line)
     if allow:
         span = Span(Position(number, allow.start() + 1), Position(number, allow.end() + 1))
-        return Directive(number, span, _mentions(number, line, allow))
+        reason = line[allow.end() :].strip()
+        return Directive(number, span, _mentions(number, line, allow), waiver=True, reason=reason)
     match = _LINE_NOQA.search(line)
     if match:
         span = Span(Position(number, match.start() + 1), Position(number, match.end() + 1))
@@ -129,6 +133,11 @@ class FileSuppressions:
     path: str
     directives: tuple[Directive, ...]
     used: set[tuple[int, str]] = field(default_factory=set)  # (line, code)
+    # Selectors (codes, prefixes, names) of the rules whose waivers must give a reason
+    # (``require-reason-for``).
+    require_reason: tuple[str, ...] = ()
+    # (line, code) of waivers that did not silence a finding because they lack a reason.
+    missing_reason: set[tuple[int, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._by_line = {d.line: d for d in self.directives if not d.file_level}
@@ -148,6 +157,14 @@ class FileSuppressions:
         directive = line_directive
         if directive.is_bare:
             return True
+        if (
+            directive.waiver
+            and not directive.reason
+            and matches_any(diagnostic.code, diagnostic.name, self.require_reason)
+        ):
+            # A waiver for this code must say why (a ticket, a reason): the finding stays.
+            self.missing_reason.add((directive.line, diagnostic.code))
+            return False
         if any(m.code == diagnostic.code for m in directive.codes):
             self.used.add((directive.line, diagnostic.code))
             return True
@@ -159,5 +176,6 @@ class FileSuppressions:
     def unused(self) -> Iterator[tuple[Directive, CodeMention]]:
         for directive in self.directives:
             for mention in directive.codes:
-                if (directive.line, mention.code) not in self.used:
+                key = (directive.line, mention.code)
+                if key not in self.used and key not in self.missing_reason:
                     yield directive, mention

@@ -75,7 +75,10 @@ def run_project_pass(
                 )
 
     ignores = _PerFileIgnores(settings)
-    suppressions = {r.path: FileSuppressions(r.path, r.directives) for r in results}
+    suppressions = {
+        r.path: FileSuppressions(r.path, r.directives, require_reason=settings.require_reason_for)
+        for r in results
+    }
     for path, line, code in project.used_suppressions:
         if path in suppressions:
             suppressions[path].mark_used(line, code)
@@ -86,6 +89,14 @@ def run_project_pass(
         table = suppressions.get(diagnostic.path)
         if table is not None and table.suppresses(diagnostic):
             continue
+        if table is not None and (diagnostic.suppression_line, diagnostic.code) in (
+            table.missing_reason
+        ):
+            diagnostic = replace(
+                diagnostic,
+                message=f"{diagnostic.message} (the `backlint: allow` waiver on this line "
+                "needs a reason, e.g. a ticket)",
+            )
         # Dropped after the suppressions, so a noqa written for it is not "unused".
         if diagnostic.confidence == "low" and not settings.include_low_confidence:
             continue
