@@ -26,7 +26,7 @@ from backlint.engine.projectpass import run_project_pass
 from backlint.engine.runner import Progress, run_file_pass
 from backlint.index.project import ProjectIndex
 from backlint.index.testcode import PytestNaming
-from backlint.index.textfiles import text_kind
+from backlint.index.textfiles import FIXTURE_SUFFIXES, text_kind
 from backlint.rules.base import Rule, TextRule
 from backlint.rules.registry import all_rules
 from backlint.selection import SelectionError, check_selectors, enabled_codes
@@ -181,12 +181,15 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
         result.settings = settings
         for path in found.files:
             relative = relative_to_root(path, settings.root)
+            kind = _task_kind(path, relative, text_kinds)
+            if kind is None:
+                continue
             tasks.append(
                 FileTask(
                     path,
                     display_path(path, request.cwd),
                     relative,
-                    kind=_task_kind(path, relative, text_kinds),
+                    kind=kind,
                 )
             )
 
@@ -243,12 +246,21 @@ def with_implicit_roots(settings: Settings, files: list[Path]) -> Settings:
     return replace(settings, src=(*settings.source_roots(), *sorted(roots)))
 
 
-def _task_kind(path: Path, relative: str, text_kinds: frozenset[str]) -> str:
-    """``python``, or the text kind of a non-Python file an enabled rule reads."""
+def _task_kind(path: Path, relative: str, text_kinds: frozenset[str]) -> str | None:
+    """``python``, the text kind of a non-Python file an enabled rule reads, or None for a
+    configuration or data file no enabled rule reads (pre-commit passes those too).
+
+    Any other file named explicitly is checked as Python, as ruff does with a script
+    without the ``.py`` suffix.
+    """
     if path.suffix in PYTHON_SUFFIXES:
         return PYTHON
     kind = text_kind(relative)
-    return kind if kind is not None and kind in text_kinds else PYTHON
+    if kind is not None:
+        return kind if kind in text_kinds else None
+    if path.suffix in FIXTURE_SUFFIXES or path.name.startswith(".env"):
+        return None
+    return PYTHON
 
 
 def _force_excluded(path: Path, settings: Settings) -> bool:
