@@ -1027,7 +1027,7 @@ def test_pre_commit_manifest() -> None:
     assert hook["description"]
     assert hook["entry"] == "backlint check --force-exclude"
     assert hook["language"] == "python"
-    assert hook["types_or"] == ["python", "pyi"]
+    assert hook["types_or"] == ["python", "pyi", "toml", "yaml", "json", "ini"]
     assert hook["require_serial"] is True
     assert hook["minimum_pre_commit_version"] == "2.9.2"
 
