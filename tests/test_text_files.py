@@ -100,3 +100,21 @@ def test_data_files_passed_by_name_are_read_only_by_the_rules_that_want_them(
     assert found(items, root) == [("tests/fixture.yaml", 1, "BL802")]
     assert status == 1 and stderr == ""
     assert check(root, "--select", "BL201", "tests/fixture.yaml")[:2] == (0, [])
+
+
+def test_rerun_options_in_pytest_configuration_and_their_noqa(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                '[tool.backlint]\n\n[tool.pytest.ini_options]\naddopts = "-q --reruns 2"\n'
+            ),
+            "tox.ini": "[pytest]\naddopts = --retries 3  # noqa: BL721\n",
+            "setup.cfg": "[tool:pytest]\naddopts = --max-runs 1\n",
+        },
+    )
+    status, items, _ = check(root, "--select", "BL721,BL002")
+    assert status == 1
+    assert [(i["filename"].rsplit("/", 1)[-1], i["location"], i["code"]) for i in items] == [
+        ("pyproject.toml", {"row": 4, "column": 15}, "BL721")
+    ]

@@ -1,0 +1,1 @@
+"""Rules about how tests use test doubles: too many mocks, only interaction checks."""

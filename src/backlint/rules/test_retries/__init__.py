@@ -1,0 +1,1 @@
+"""Rules about retrying tests until they pass."""
