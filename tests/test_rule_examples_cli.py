@@ -1,0 +1,67 @@
+"""Every rule's VALID and INVALID examples once more, through the real CLI as a subprocess.
+
+``test_rule_examples.py`` runs them in-process for fast feedback; this runs the command a
+user types (``backlint check --output-format json``) on each example written as its own
+small project, so argument parsing, configuration discovery, the worker pool and the JSON
+output are all in the loop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from backlint.rules.base import Example, Rule
+from backlint.rules.registry import all_rules
+
+RULES = list(all_rules().values())
+ENV = {**os.environ, "NO_COLOR": "1", "PYTHONSAFEPATH": "1"}
+COMMAND = (sys.executable, "-m", "backlint", "check", "--output-format", "json", "--jobs", "1")
+
+
+def _flagged(root: Path, rule: type[Rule], example: Example) -> int:
+    for relative, source in [(example.path, example.source), *example.files]:
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source, encoding="utf-8")
+    (root / "pyproject.toml").write_text("[tool.backlint]\n", encoding="utf-8")
+    completed = subprocess.run(
+        [*COMMAND, "--extend-select", rule.code],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode in (0, 1), completed.stderr
+    assert "Traceback" not in completed.stderr, completed.stderr
+    return sum(1 for item in json.loads(completed.stdout) if item["code"] == rule.code)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
+def test_examples_through_the_cli(tmp_path: Path, rule: type[Rule]) -> None:
+    cases = [("invalid", e) for e in rule.examples("invalid")]
+    cases += [("valid", e) for e in rule.examples("valid")]
+    # Each example is its own project; subprocesses overlap well even on two CPUs.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts = list(
+            pool.map(
+                lambda numbered: _flagged(tmp_path / str(numbered[0]), rule, numbered[1][1]),
+                enumerate(cases),
+            )
+        )
+    for (kind, example), count in zip(cases, counts, strict=True):
+        if kind == "valid":
+            assert count == 0, f"{rule.code} flagged a valid example:\n{example.source}"
+        elif example.expect is not None:
+            assert count == example.expect, f"{rule.code}: {count} findings\n{example.source}"
+        else:
+            assert count > 0, f"{rule.code} missed an invalid example:\n{example.source}"
