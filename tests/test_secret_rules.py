@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
+from backlint.rules.identifiers import split_identifier
 from backlint.rules.secrets.detection import (
     find_tokens,
     is_fake,
     is_label,
     secret_phrase,
-    split_identifier,
 )
 
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONSAFEPATH": "1"}

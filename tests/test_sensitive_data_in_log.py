@@ -10,7 +10,8 @@ import pytest
 
 from backlint.application import CheckRequest, run_check
 from backlint.diagnostics import Diagnostic
-from backlint.rules.logging_rules.words import PERSONAL, SECRET, Vocabulary, split_identifier
+from backlint.rules.identifiers import split_identifier
+from backlint.rules.logging_rules.words import PERSONAL, SECRET, Vocabulary
 
 VOCABULARY = Vocabulary.build()
 

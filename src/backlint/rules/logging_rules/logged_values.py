@@ -19,8 +19,9 @@ import libcst as cst
 
 from backlint.engine.context import FileContext
 from backlint.index.routes import annotation_names
+from backlint.rules.identifiers import split_identifier
 from backlint.rules.logging_rules.model_fields import SECRET_TYPES, Exposure
-from backlint.rules.logging_rules.words import SECRET, Vocabulary, split_identifier
+from backlint.rules.logging_rules.words import SECRET, Vocabulary
 
 Item = str | Exposure  # a confirmed description, or one the project pass must confirm
 

@@ -17,16 +17,13 @@ identifier into something *about* the value (``token_type``, ``email_template``,
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from backlint.rules.identifiers import Phrase, phrases, split_identifier
+
 SECRET = "a secret"
 PERSONAL = "personal data"
-
-# Runs of capitals (an acronym, ``API`` in ``APIKey``), capitalised or lowercase words,
-# and digits. Applied to identifier text, never to Python source.
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 DEFAULT_SECRET_WORDS = (
     "password",
@@ -193,17 +190,6 @@ DEFAULT_IGNORE_WORDS = (
     "completion_tokens",
 )
 
-Phrase = tuple[str, ...]
-
-
-def split_identifier(identifier: str) -> Phrase:
-    """``userEmail_2`` gives ``("user", "email")``: whole lowercase words, digits dropped."""
-    return tuple(word.lower() for word in _WORD.findall(identifier) if not word.isdigit())
-
-
-def _phrases(words: Iterable[str]) -> tuple[Phrase, ...]:
-    return tuple(phrase for phrase in (split_identifier(word) for word in words) if phrase)
-
 
 def _same_word(token: str, word: str, last: bool) -> bool:
     """Whether ``token`` is ``word``, or its plural when it ends the phrase."""
@@ -240,12 +226,12 @@ class Vocabulary:
         ignore_words: Iterable[str] = DEFAULT_IGNORE_WORDS,
     ) -> Vocabulary:
         return cls(
-            _phrases(secret_words),
-            _phrases(pii_words),
-            frozenset(word for phrase in _phrases(value_suffixes) for word in phrase),
-            _phrases(metadata_suffixes),
-            frozenset(word for phrase in _phrases(metadata_prefixes) for word in phrase),
-            _phrases(ignore_words),
+            phrases(secret_words),
+            phrases(pii_words),
+            frozenset(word for phrase in phrases(value_suffixes) for word in phrase),
+            phrases(metadata_suffixes),
+            frozenset(word for phrase in phrases(metadata_prefixes) for word in phrase),
+            phrases(ignore_words),
         )
 
     def kind(self, identifier: str) -> str | None:

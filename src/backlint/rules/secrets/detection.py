@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from backlint.rules.identifiers import Phrase
 
 # --------------------------------------------------------------------------------------
 # Token formats (BL802)
@@ -286,12 +287,6 @@ def is_sequential(value: str) -> bool:
 # --------------------------------------------------------------------------------------
 # Secret-looking names and label-like values (BL801)
 
-Phrase = tuple[str, ...]
-
-# Runs of capitals (an acronym: ``API`` in ``APIKey``), capitalised or lowercase words,
-# and digits, which are dropped (``password2`` is a password).
-_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-
 DEFAULT_SECRET_WORDS: tuple[str, ...] = (
     "password",
     "passwd",
@@ -330,17 +325,6 @@ DEFAULT_NAME_EXCEPTIONS: tuple[str, ...] = (
     "id",
 )
 DEFAULT_ENUM_WORDS: tuple[str, ...] = ("bearer", "access", "refresh", "NextToken")
-
-
-@functools.lru_cache(maxsize=4096)
-def split_identifier(identifier: str) -> Phrase:
-    """``userAPIKey_2`` gives ``("user", "api", "key")``: lowercase words, digits dropped."""
-    return tuple(word.lower() for word in _WORD.findall(identifier) if not word.isdigit())
-
-
-def phrases(words: Iterable[str]) -> tuple[Phrase, ...]:
-    """Configured words split like identifiers (``api_key`` and ``apiKey`` are one phrase)."""
-    return tuple(phrase for phrase in map(split_identifier, words) if phrase)
 
 
 def _same(token: str, word: str, last: bool) -> bool:

@@ -9,18 +9,16 @@ from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
 from backlint.engine.redaction import shown
 from backlint.rules.base import Example, FileRule, Option
+from backlint.rules.identifiers import Phrase, phrases, split_identifier
 from backlint.rules.secrets.detection import (
     DEFAULT_ENUM_WORDS,
     DEFAULT_FAKE_MARKERS,
     DEFAULT_NAME_EXCEPTIONS,
     DEFAULT_SECRET_WORDS,
-    Phrase,
     ends_with,
     has_fake_marker,
     is_label,
-    phrases,
     secret_phrase,
-    split_identifier,
 )
 from backlint.rules.secrets.literals import static_value
 
