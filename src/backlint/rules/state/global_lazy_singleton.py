@@ -5,20 +5,19 @@ import libcst as cst
 from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
 from backlint.index.names import dotted_name
-from backlint.rules.base import Example, FileRule
+from backlint.rules.base import Example
 from backlint.rules.state.module_state import (
     EXEMPT_FACTORIES,
     REBIND,
     VALUE_CALLS,
+    FunctionScanRule,
     Mutation,
     called_callee,
     is_cached_factory,
-    main_guard_statements,
-    scan,
 )
 
 
-class GlobalLazySingleton(FileRule):
+class GlobalLazySingleton(FunctionScanRule):
     """
     ## What it does
     Flags a function that declares `global X` and assigns `X = <call>` (or
@@ -144,28 +143,7 @@ class GlobalLazySingleton(FileRule):
         # Without a ``global`` statement there is nothing to find: skip the walk.
         return "global" in ctx.text and super().applies_to(ctx)
 
-    def begin_file(self, ctx: FileContext) -> None:
-        super().begin_file(ctx)
-        self._depth = 0
-        self._classes: list[str] = []
-        self._main_guards = main_guard_statements(ctx.tree)
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.append(node.name.value)
-
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._depth += 1
-        if self._depth == 1 and self.ctx.top_level not in self._main_guards:
-            owner = "".join(f"{name}." for name in self._classes)
-            self._check(scan(node, owner))
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._depth -= 1
-
-    def _check(self, mutations: list[Mutation]) -> None:
+    def check(self, mutations: list[Mutation]) -> None:
         reported: set[tuple[int, str]] = set()
         for mutation in mutations:
             call = self._lazy_creation(mutation)

@@ -25,6 +25,7 @@ import libcst as cst
 from backlint.engine.walker import iter_children, iter_descendants
 from backlint.index.facts import BindingFact
 from backlint.index.names import dotted_name
+from backlint.rules.base import FileRule
 
 if TYPE_CHECKING:
     from backlint.engine.context import FileContext
@@ -629,3 +630,33 @@ def called_callee(value: cst.BaseExpression | None) -> cst.Call | None:
     if isinstance(value, cst.Await):
         value = value.expression
     return value if isinstance(value, cst.Call) else None
+
+
+class FunctionScanRule(FileRule):
+    """What BL301 and BL302 share: each outermost function (or method) outside the
+    ``if __name__ == "__main__":`` block is scanned once, with everything nested in it,
+    and ``check`` judges the changes found there."""
+
+    def begin_file(self, ctx: FileContext) -> None:
+        super().begin_file(ctx)
+        self._depth = 0
+        self._classes: list[str] = []
+        self._main_guards = main_guard_statements(ctx.tree)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node.name.value)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._depth += 1
+        if self._depth == 1 and self.ctx.top_level not in self._main_guards:
+            owner = "".join(f"{name}." for name in self._classes)
+            self.check(scan(node, owner))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._depth -= 1
+
+    def check(self, mutations: list[Mutation]) -> None:
+        raise NotImplementedError

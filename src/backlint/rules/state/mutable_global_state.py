@@ -7,16 +7,15 @@ import libcst as cst
 
 from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
-from backlint.rules.base import Example, FileRule, Option
+from backlint.rules.base import Example, Option
 from backlint.rules.state.module_state import (
+    FunctionScanRule,
     IsModuleContainer,
     Mutation,
     Scope,
     container_kind,
     decorator_names,
     is_cached_factory,
-    main_guard_statements,
-    scan,
 )
 
 # Class-creation hooks run when a subclass is defined, i.e. at import time.
@@ -35,7 +34,7 @@ class _Target:
     condition: IsModuleContainer | None  # set when the container lives in another module
 
 
-class MutableGlobalState(FileRule):
+class MutableGlobalState(FunctionScanRule):
     """
     ## What it does
     Flags code that runs inside a function (or a method) and changes a module-level
@@ -241,28 +240,9 @@ class MutableGlobalState(FileRule):
 
     def begin_file(self, ctx: FileContext) -> None:
         super().begin_file(ctx)
-        self._depth = 0
-        self._classes: list[str] = []
         self._decorators = decorator_names(ctx.tree)
-        self._main_guards = main_guard_statements(ctx.tree)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.append(node.name.value)
-
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._depth += 1
-        # The outermost function is scanned with everything nested in it.
-        if self._depth == 1 and self.ctx.top_level not in self._main_guards:
-            owner = "".join(f"{name}." for name in self._classes)
-            self._check(scan(node, owner))
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._depth -= 1
-
-    def _check(self, mutations: list[Mutation]) -> None:
+    def check(self, mutations: list[Mutation]) -> None:
         # What each function stores into module-level names, for the decorator shape.
         stored: dict[int, set[str]] = {}
         for mutation in mutations:
