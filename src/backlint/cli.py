@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from backlint import __version__
+from backlint import baseline as baselines
 from backlint.application import CheckRequest, CheckResult, run_check
 from backlint.config import OUTPUT_FORMATS, ConfigError
 from backlint.output import render, render_statistics
@@ -69,6 +71,16 @@ def main() -> None:
     is_flag=True,
     help="Also report findings that rest on a heuristic (e.g. an unresolved router).",
 )
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="Report only findings that are not in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(path_type=Path),
+    help="Record the current findings in this baseline file and exit 0.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
@@ -84,6 +96,8 @@ def check(
     stdin_filename: str | None,
     force_exclude: bool,
     include_low_confidence: bool,
+    baseline: Path | None,
+    write_baseline: Path | None,
     exit_zero: bool,
     statistics: bool,
     quiet: bool,
@@ -123,11 +137,23 @@ def check(
         snippets=result.snippets,
         quiet=quiet,
     )
+    try:
+        if write_baseline is not None:
+            count = baselines.write_baseline(write_baseline, report)
+            click.echo(f"backlint: recorded {count} findings in {write_baseline}", err=True)
+            sys.exit(EXIT_CLEAN)
+        baseline = baseline or result.settings.baseline
+        if baseline is not None:
+            known = baselines.read_baseline(baseline)
+            report = replace(report, diagnostics=baselines.new_findings(report, known))
+    except ConfigError as error:
+        click.echo(f"backlint: error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
     text = render_statistics(report) if statistics else render(fmt, report)
     _write(text, output_file)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if result.diagnostics and not exit_zero else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if report.diagnostics and not exit_zero else EXIT_CLEAN)
 
 
 def _print_problems(result: CheckResult, quiet: bool) -> None:

@@ -113,6 +113,7 @@ class Settings:
     respect_gitignore: bool = True
     force_exclude: bool = False
     include_low_confidence: bool = False
+    baseline: Path | None = None  # report only findings that are not in this file
     # Codes whose ``# backlint: allow CODE <reason>`` waivers must give a reason.
     require_reason_for: tuple[str, ...] = ("BL721", "BL801", "BL901")
     output_format: str | None = None
@@ -215,6 +216,7 @@ _KNOWN_KEYS = frozenset(
         "force-exclude",
         "include-low-confidence",
         "require-reason-for",
+        "baseline",
         "output-format",
         "roles",
         "options",
@@ -261,6 +263,11 @@ def _build(
             selectors = reader.str_list(table, key)
             check_selectors(selectors, rules, f"{config_file}: `{prefix}{key}`")
             values[attribute] = selectors
+    if "baseline" in table:
+        value = table["baseline"]
+        if not isinstance(value, str) or not value:
+            raise reader.fail("baseline", "a path (a string)")
+        values["baseline"] = root / value
     if "require-reason-for" in table:
         codes = reader.str_list(table, "require-reason-for")
         check_selectors(codes, rules, f"{config_file}: `{prefix}require-reason-for`")

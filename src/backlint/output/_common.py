@@ -5,6 +5,7 @@ Kept private to the ``output`` package: the formats are the public surface.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -114,3 +115,10 @@ def bounds(span: Span) -> tuple[int, int, int, int]:
     start = (max(1, span.start.line), max(1, span.start.column))
     end = max(start, (span.end.line, span.end.column))
     return (*start, *end)
+
+
+def fingerprints(report: Report) -> Iterator[tuple[Diagnostic, str]]:
+    """Each diagnostic with its line-independent fingerprint (SARIF's
+    ``partialFingerprints`` and the baseline file use the same one)."""
+    for diagnostic, data in fingerprint_inputs(report):
+        yield diagnostic, hashlib.sha256(data).hexdigest()[:32]

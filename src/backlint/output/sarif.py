@@ -8,7 +8,6 @@ and byte-stable output (no timestamps, no absolute root).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from backlint.diagnostics import Diagnostic, Fix, Related, Severity, Span
-from backlint.output._common import absolute_path, bounds, fingerprint_inputs, root_relative
+from backlint.output._common import absolute_path, bounds, fingerprints, root_relative
 from backlint.output.base import Report
 from backlint.rules.base import Rule
 
@@ -70,8 +69,8 @@ def render_sarif(report: Report) -> str:
     rules = _fired_rules(report)
     index = {rule["id"]: position for position, rule in enumerate(rules)}
     results = [
-        _result(report, diagnostic, index[diagnostic.code], _fingerprint(data))
-        for diagnostic, data in fingerprint_inputs(report)
+        _result(report, diagnostic, index[diagnostic.code], fingerprint)
+        for diagnostic, fingerprint in fingerprints(report)
     ]
     log = {
         "$schema": SCHEMA_URI,
@@ -214,10 +213,6 @@ def truncate(text: str, limit: int = MAX_DESCRIPTION) -> str:
 
 
 # --- results -----------------------------------------------------------------------------
-
-
-def _fingerprint(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:32]
 
 
 def _result(
