@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from backlint import __version__
+from backlint import add_noqa as noqa_writer
 from backlint import baseline as baselines
 from backlint.application import CheckRequest, CheckResult, run_check
 from backlint.config import OUTPUT_FORMATS, ConfigError
@@ -81,6 +82,11 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="Record the current findings in this baseline file and exit 0.",
 )
+@click.option(
+    "--add-noqa",
+    is_flag=True,
+    help="Add `# noqa: CODE` comments on the lines with findings, then exit 0.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
@@ -98,6 +104,7 @@ def check(
     include_low_confidence: bool,
     baseline: Path | None,
     write_baseline: Path | None,
+    add_noqa: bool,
     exit_zero: bool,
     statistics: bool,
     quiet: bool,
@@ -149,6 +156,14 @@ def check(
     except ConfigError as error:
         click.echo(f"backlint: error: {error}", err=True)
         sys.exit(EXIT_ERROR)
+    if add_noqa:
+        written = noqa_writer.add_noqa(report.diagnostics, request.cwd)
+        lines = "line" if written.skipped == 1 else "lines"
+        skipped = (
+            f" ({written.skipped} {lines} could not take a comment)" if written.skipped else ""
+        )
+        click.echo(f"Added {written.added} noqa directives.{skipped}", err=True)
+        sys.exit(EXIT_CLEAN)
     text = render_statistics(report) if statistics else render(fmt, report)
     _write(text, output_file)
     if result.internal_errors:

@@ -1,0 +1,98 @@
+"""``--add-noqa``: write ``# noqa: CODES`` on every line that has a finding.
+
+Codes are merged into a ``# noqa: ...`` comment already on the line (ruff's behaviour);
+otherwise a comment is appended. A line ending in a ``\\`` continuation cannot take a
+comment and is left alone, as are formats without comments (JSON) and files that do not
+parse (BL001). A Python file is written only if it still parses afterwards, and every
+file is replaced atomically.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from backlint.diagnostics import Diagnostic
+
+_NOQA_CODES = re.compile(r"#\s*(?i:noqa)\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)")
+_PYTHON = (".py", ".pyi")
+_NO_COMMENTS = (".json",)
+
+
+@dataclass
+class NoqaResult:
+    added: int = 0  # codes written
+    skipped: int = 0  # lines that could not take a comment
+
+
+def add_noqa(diagnostics: Iterable[Diagnostic], cwd: Path) -> NoqaResult:
+    """Add the codes of ``diagnostics`` to the lines they are silenced on. A Python file
+    that does not parse (before or after) is left as it is."""
+    wanted: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for diagnostic in diagnostics:
+        if diagnostic.path == "-":
+            continue
+        codes = wanted[diagnostic.path][diagnostic.suppression_line]
+        if diagnostic.code not in codes:
+            codes.append(diagnostic.code)
+    result = NoqaResult()
+    for display, lines in sorted(wanted.items()):
+        path = Path(display) if Path(display).is_absolute() else cwd / display
+        _rewrite(path, lines, result)
+    return result
+
+
+def _rewrite(path: Path, wanted: Mapping[int, list[str]], result: NoqaResult) -> None:
+    if path.suffix in _NO_COMMENTS:
+        result.skipped += len(wanted)
+        return
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        result.skipped += len(wanted)
+        return
+    lines = text.splitlines(keepends=True)
+    added = 0
+    for number, codes in sorted(wanted.items()):
+        if not 0 < number <= len(lines):
+            continue
+        line = lines[number - 1]
+        body = line.rstrip("\r\n")
+        if body.rstrip().endswith("\\"):
+            result.skipped += 1
+            continue
+        lines[number - 1] = _with_codes(body, codes) + line[len(body) :]
+        added += len(codes)
+    new_text = "".join(lines)
+    if new_text == text or (path.suffix in _PYTHON and not _parses(new_text)):
+        result.skipped += len(wanted)
+        return
+    temporary = path.with_name(path.name + ".backlint-tmp")
+    temporary.write_text(new_text, encoding="utf-8")
+    os.replace(temporary, path)
+    result.added += added
+
+
+def _with_codes(line: str, codes: list[str]) -> str:
+    match = _NOQA_CODES.search(line)
+    if match is None:
+        return f"{line.rstrip()}  # noqa: {', '.join(codes)}"
+    existing = re.findall(r"[A-Z]+[0-9]+", match.group("codes"))
+    merged = existing + [code for code in codes if code not in existing]
+    return line[: match.start("codes")] + ", ".join(merged) + line[match.end("codes") :]
+
+
+def _parses(text: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True

@@ -1,0 +1,67 @@
+"""``--add-noqa`` through the CLI: comments added, merged, and the result quiet."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ENV = {**os.environ, "NO_COLOR": "1", "PYTHONSAFEPATH": "1"}
+
+
+def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "backlint", "check", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in completed.stderr, completed.stderr
+    return completed
+
+
+def test_add_noqa_appends_and_merges_then_the_run_is_clean(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.backlint]\n", encoding="utf-8")
+    app = tmp_path / "app"
+    app.mkdir()
+    source = (
+        "import time\n\n\n"
+        "async def poll(jobs):  # noqa: E501\n"
+        "    try:\n"
+        "        time.sleep(1)\n"
+        "    except:\n"
+        "        pass\n"
+        "    total = 1 + \\\n"
+        "        2\n"
+        "    return total\n"
+    )
+    (app / "jobs.py").write_text(source, encoding="utf-8")
+    (app / "broken.py").write_text("def f(:\n    pass\n", encoding="utf-8")
+    selection = ("--select", "BL201,BL501")
+    completed = run(tmp_path, *selection, "--add-noqa")
+    assert completed.returncode == 0
+    assert "Added 2 noqa directives." in completed.stderr
+    assert (app / "jobs.py").read_text(encoding="utf-8") == source.replace(
+        "        time.sleep(1)\n", "        time.sleep(1)  # noqa: BL501\n"
+    ).replace("    except:\n", "    except:  # noqa: BL201\n")
+    assert (app / "broken.py").read_text(encoding="utf-8") == "def f(:\n    pass\n"
+    # What is left is the file that cannot take comments because it does not parse.
+    assert run(tmp_path, *selection, "--output-format", "concise").stdout == (
+        "app/broken.py:1:7: BL001 Cannot analyze this file: syntax error\nFound 1 finding.\n"
+    )
+
+
+def test_add_noqa_merges_into_an_existing_noqa_comment(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.backlint]\n", encoding="utf-8")
+    (tmp_path / "svc.py").write_text(
+        "import time\n\n\nasync def wait():\n    time.sleep(1)  # noqa: E731\n",
+        encoding="utf-8",
+    )
+    assert run(tmp_path, "--select", "BL501", "--add-noqa").returncode == 0
+    assert "time.sleep(1)  # noqa: E731, BL501\n" in (tmp_path / "svc.py").read_text()
+    assert run(tmp_path, "--select", "BL501").returncode == 0
