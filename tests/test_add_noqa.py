@@ -65,3 +65,24 @@ def test_add_noqa_merges_into_an_existing_noqa_comment(tmp_path: Path) -> None:
     assert run(tmp_path, "--select", "BL501", "--add-noqa").returncode == 0
     assert "time.sleep(1)  # noqa: E731, BL501\n" in (tmp_path / "svc.py").read_text()
     assert run(tmp_path, "--select", "BL501").returncode == 0
+
+
+def test_add_noqa_in_a_yaml_fixture_and_a_toml_configuration(tmp_path: Path) -> None:
+    token = ".".join(
+        [
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+            "eyJzdWIiOiJjYXJyaWVyLTQ0NzEiLCJpYXQiOjE3MzIwMDAwMDB9",
+            "jS2ZtkK4HkN7Vd9qW1xR" + "3yLmT8pA5cE0uB6sF2gH4iO",
+        ]
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.backlint]\n\n[tool.pytest.ini_options]\naddopts = "--reruns 2"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "login.yaml").write_text(f"token: {token}\n", encoding="utf-8")
+    selection = ("--select", "BL721,BL802")
+    assert run(tmp_path, *selection, "--add-noqa").returncode == 0
+    assert (tmp_path / "tests" / "login.yaml").read_text().endswith("  # noqa: BL802\n")
+    assert 'addopts = "--reruns 2"  # noqa: BL721\n' in (tmp_path / "pyproject.toml").read_text()
+    assert run(tmp_path, *selection).returncode == 0
