@@ -216,14 +216,8 @@ class FilePass:
         for rule in self._failure_rules:
             position = Position(max(line, 1), max(column, 1))
             diagnostics.append(
-                Diagnostic(
-                    path=task.display,
-                    span=Span(position, position),
-                    code=rule.code,
-                    name=rule.name,
-                    message=rule.describe_failure(message),
-                    severity=rule.severity,
-                    help=rule.fix_text,
+                rule.diagnostic(
+                    task.display, Span(position, position), rule.describe_failure(message)
                 )
             )
         lines = text.splitlines()
@@ -282,17 +276,7 @@ class FilePass:
                 )
                 continue
             for finding in found:
-                diagnostics.append(
-                    Diagnostic(
-                        path=task.display,
-                        span=finding.span,
-                        code=rule.code,
-                        name=rule.name,
-                        message=finding.message,
-                        severity=rule.severity,
-                        help=rule.fix_text,
-                    )
-                )
+                diagnostics.append(rule.diagnostic(task.display, finding.span, finding.message))
                 if finding.secret:
                     secrets.append(finding.span)
         directives = find_directives(text, python=False)
@@ -524,14 +508,10 @@ class FilePass:
                 noqa_line = span.end.line
         else:  # pragma: no cover - report() always sets one of them
             span = Span(Position(1, 1), Position(1, 1))
-        return Diagnostic(
-            path=task.display,
-            span=span,
-            code=rule.code,
-            name=rule.name,
-            message=report.message,
-            severity=rule.severity,
-            help=rule.fix_text,
+        return rule.diagnostic(
+            task.display,
+            span,
+            report.message,
             fix=report.fix,
             related=report.related,
             noqa_line=noqa_line,

@@ -154,6 +154,31 @@ class Rule:
         values.update(settings or {})
         self._settings = values
 
+    def diagnostic(
+        self,
+        path: str,
+        span: Span,
+        message: str,
+        *,
+        help: str | None = None,
+        fix: Fix | None = None,
+        related: Iterable[Related] = (),
+        noqa_line: int = 0,
+    ) -> Diagnostic:
+        """A finding of this rule: its code, name, severity and fix text filled in."""
+        return Diagnostic(
+            path=path,
+            span=span,
+            code=self.code,
+            name=self.name,
+            message=message,
+            severity=self.severity,
+            help=self.fix_text if help is None else help,
+            fix=fix,
+            related=tuple(related),
+            noqa_line=noqa_line,
+        )
+
     def option(self, name: str) -> OptionValue:
         return self._settings[name]
 

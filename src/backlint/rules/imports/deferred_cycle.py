@@ -139,18 +139,12 @@ class CycleMaskedByDeferredImport(ProjectRule):
         back: list[str],
     ) -> Diagnostic:
         chain = " -> ".join(back)
-        return Diagnostic(
-            path=project.modules[source].path,
-            span=fact.span,
-            code=self.code,
-            name=self.name,
-            message=(
-                f"{_MASKING_KINDS[fact.kind]} of `{target}` hides an import cycle with "
-                f"`{source}`: at runtime {chain}"
-            ),
-            severity=self.severity,
-            help=self.fix_text,
-            related=tuple(_related(project, runtime, back)),
+        return self.diagnostic(
+            project.modules[source].path,
+            fact.span,
+            f"{_MASKING_KINDS[fact.kind]} of `{target}` hides an import cycle with "
+            f"`{source}`: at runtime {chain}",
+            related=_related(project, runtime, back),
         )
 
 

@@ -238,15 +238,11 @@ class ImportCycle(ProjectRule):
         )
         chain = " -> ".join(cycle)
         extra = f" ({size} modules are tangled in this cycle)" if size > len(cycle) - 1 else ""
-        return Diagnostic(
-            path=first.path,
-            span=first.fact.span,
-            code=self.code,
-            name=self.name,
-            message=f"Import cycle: {chain}{extra}",
-            severity=self.severity,
-            help=self.fix_text,
-            related=tuple(self._related(sub, cycle)),
+        return self.diagnostic(
+            first.path,
+            first.fact.span,
+            f"Import cycle: {chain}{extra}",
+            related=self._related(sub, cycle),
         )
 
     @staticmethod

@@ -229,14 +229,8 @@ class LayerBoundaryViolation(ProjectRule):
     def check_project(self, project: ProjectIndex) -> Iterable[Diagnostic]:
         found = [*self._layer_violations(project), *self._package_violations(project)]
         for violation in sorted(found, key=lambda v: (v.path, v.fact.span, v.message)):
-            yield Diagnostic(
-                path=violation.path,
-                span=violation.fact.span,
-                code=self.code,
-                name=self.name,
-                message=violation.message,
-                severity=self.severity,
-                help=violation.help,
+            yield self.diagnostic(
+                violation.path, violation.fact.span, violation.message, help=violation.help
             )
 
     def _counts(self, fact: ImportFact) -> bool:

@@ -283,17 +283,11 @@ class LayerModuleNaming(ProjectRule):
     def _diagnostic(self, facts: FileFacts, directory: str, layers: list[str]) -> Diagnostic:
         name = PurePosixPath(facts.path).name
         package = PurePosixPath(directory).name or directory
-        return Diagnostic(
-            path=facts.path,
-            span=Span.at_line_start(1),
-            code=self.code,
-            name=self.name,
-            message=(
-                f"Module `{name}` has no layer in the feature package `{package}` "
-                f"({', '.join(layers)}): name it after its layer or move its code"
-            ),
-            severity=self.severity,
-            help=self.fix_text,
+        return self.diagnostic(
+            facts.path,
+            Span.at_line_start(1),
+            f"Module `{name}` has no layer in the feature package `{package}` "
+            f"({', '.join(layers)}): name it after its layer or move its code",
         )
 
 

@@ -57,12 +57,4 @@ class UnusedSuppression(SuppressionAuditRule):
 
     def check_unused(self, path: str, code: str, known: bool, span: Span) -> Diagnostic | None:
         reason = "suppressed nothing" if known else "is not a backlint rule"
-        return Diagnostic(
-            path=path,
-            span=span,
-            code=self.code,
-            name=self.name,
-            message=f"Unused suppression: `{code}` {reason}",
-            severity=self.severity,
-            help=self.fix_text,
-        )
+        return self.diagnostic(path, span, f"Unused suppression: `{code}` {reason}")
