@@ -148,16 +148,19 @@ class ProjectIndex:
             self._memo[key] = compute()
         return self._memo[key]  # type: ignore[return-value]
 
+    def _bindings_of(self, module: str) -> dict[str, BindingFact]:
+        """A module's bindings by name, indexed once per run."""
+        if module not in self._bindings:
+            facts = self.facts_of(module) if module else None
+            self._bindings[module] = {b.name: b for b in facts.bindings} if facts else {}
+        return self._bindings[module]
+
     def binding(self, qualified: str, _depth: int = 0) -> BindingFact | None:
         """The module-level binding ``qualified`` names, following re-exports across modules."""
         module, _, name = qualified.rpartition(".")
-        if module not in self._bindings and module:
-            loaded = self.facts_of(module)
-            self._bindings[module] = {b.name: b for b in loaded.bindings} if loaded else {}
-        bindings = self._bindings.get(module)
-        if bindings is None or name not in bindings:
+        binding = self._bindings_of(module).get(name)
+        if binding is None:
             return None
-        binding = bindings[name]
         if binding.shape in ("import", "alias") and _depth < 10:
             further = self.binding(binding.target, _depth + 1)
             if further is not None:
@@ -188,7 +191,7 @@ class ProjectIndex:
         facts = self.facts_of(module) if module and depth < 10 else None
         if facts is None or any(c.name == name for c in facts.classes):
             return qualified
-        binding = {b.name: b for b in facts.bindings}.get(name)
+        binding = self._bindings_of(module).get(name)
         if binding is not None:
             if binding.shape in ("import", "alias") and binding.target:
                 return self._canonical(binding.target, depth + 1)
@@ -203,8 +206,7 @@ class ProjectIndex:
     def _defines(self, module: str, name: str) -> bool:
         facts = self.facts_of(module)
         return facts is not None and (
-            any(c.name == name for c in facts.classes)
-            or any(b.name == name for b in facts.bindings)
+            any(c.name == name for c in facts.classes) or name in self._bindings_of(module)
         )
 
     def class_fact(self, qualified: str) -> tuple[str, ClassFact, FileFacts] | None:
