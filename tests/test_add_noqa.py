@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-ENV = {**os.environ, "NO_COLOR": "1", "PYTHONSAFEPATH": "1"}
+from cli_helpers import backlint
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        [sys.executable, "-m", "backlint", "check", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=ENV,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
-    assert "Traceback" not in completed.stderr, completed.stderr
-    return completed
+    return backlint(root, "check", *args)
 
 
 def test_add_noqa_appends_and_merges_then_the_run_is_clean(tmp_path: Path) -> None:

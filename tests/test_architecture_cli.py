@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import backlint
+from cli_helpers import write_files as write
 
 from backlint.rules.registry import all_rules
 
@@ -25,23 +25,10 @@ REPO = HERE.parent
 FIXTURES = REPO / "fixtures"
 GOLDEN = HERE / "golden" / "projects"
 UPDATE_GOLDEN = os.environ.get("BACKLINT_UPDATE_GOLDEN") == "1"
-ENV = {**os.environ, "NO_COLOR": "1", "PYTHONSAFEPATH": "1"}
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        [sys.executable, "-m", "backlint", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=ENV,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
-    assert "Traceback" not in completed.stderr, completed.stderr
-    return completed
+    return backlint(cwd, *args)
 
 
 def findings(*args: str, cwd: Path) -> list[dict[str, Any]]:
@@ -57,14 +44,6 @@ def keys(items: list[dict[str, Any]], root: Path) -> list[tuple[str, int, str]]:
         (Path(i["filename"]).relative_to(root).as_posix(), i["location"]["row"], i["code"])
         for i in items
     )
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for relative, source in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
-    return root
 
 
 @pytest.mark.parametrize("project", ["flask_shop", "django_shop"])

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-ENV = {**os.environ, "NO_COLOR": "1", "PYTHONSAFEPATH": "1"}
+from cli_helpers import backlint
+
 SOURCE = (
     "def sync(jobs):\n"
     "    for job in jobs:\n"
@@ -27,18 +26,7 @@ SOURCE = (
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        [sys.executable, "-m", "backlint", "check", "--select", "BL201", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=ENV,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
-    assert "Traceback" not in completed.stderr, completed.stderr
-    return completed
+    return backlint(root, "check", "--select", "BL201", *args)
 
 
 def rows(completed: subprocess.CompletedProcess[str]) -> list[int]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-ENV = {**os.environ, "NO_COLOR": "1", "PYTHONSAFEPATH": "1"}
+from cli_helpers import backlint
+from cli_helpers import write_files as write
+
 # A signed JWT (header.payload.signature), built here so no literal token is committed.
 JWT = ".".join(
     [
@@ -21,26 +20,8 @@ JWT = ".".join(
 
 
 def check(root: Path, *args: str) -> tuple[int, list[dict[str, Any]], str]:
-    completed = subprocess.run(
-        [sys.executable, "-m", "backlint", "check", "--output-format", "json", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=ENV,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-        check=False,
-    )
-    assert "Traceback" not in completed.stderr, completed.stderr
+    completed = backlint(root, "check", "--output-format", "json", *args)
     return completed.returncode, json.loads(completed.stdout or "[]"), completed.stderr
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def found(items: list[dict[str, Any]], root: Path) -> list[tuple[str, int, str]]:

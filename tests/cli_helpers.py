@@ -1,0 +1,39 @@
+"""What the subprocess tests share: running the real CLI and writing small projects."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+
+ENV = {**os.environ, "NO_COLOR": "1", "PYTHONSAFEPATH": "1"}
+
+
+def backlint(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m backlint ARGS`` in ``root``, stdin empty; no stream may hold a traceback."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "backlint", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=ENV,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+    for stream in (completed.stdout, completed.stderr):
+        assert "Traceback" not in stream, stream
+    return completed
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> Path:
+    """Write ``files`` (relative path → text, dedented) under ``root``."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
