@@ -1,4 +1,4 @@
-"""What the subprocess tests share: running the real CLI and writing small projects."""
+"""What the tests share: running the real CLI or the engine on small projects they write."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import sys
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
+
+from backlint.application import CheckRequest, run_check
+from backlint.diagnostics import Diagnostic
 
 ENV = {**os.environ, "NO_COLOR": "1", "PYTHONSAFEPATH": "1"}
 
@@ -37,3 +40,12 @@ def write_files(root: Path, files: Mapping[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
     return root
+
+
+def rule_findings(root: Path, code: str, *paths: Path) -> list[Diagnostic]:
+    """The findings of one rule (enabled on top of the defaults) in ``root``, in-process."""
+    result = run_check(
+        CheckRequest(paths=paths or (root,), cwd=root, extend_select=(code,), jobs=1)
+    )
+    assert not result.internal_errors, result.internal_errors
+    return [d for d in result.diagnostics if d.code == code]

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import pickle
-import textwrap
 from pathlib import Path
 
 import pytest
+from cli_helpers import rule_findings
+from cli_helpers import write_files as _write
 
-from backlint.application import CheckRequest, run_check
 from backlint.diagnostics import Diagnostic
 from backlint.engine.loader import ModulesOnDisk
 from backlint.rules.asyncio_rules.indirect_blocking_call import ReachesBlockingCall
 
 
-def _write(root: Path, files: dict[str, str]) -> None:
-    for relative, source in files.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
-
-
 def _check(root: Path, *paths: Path) -> list[Diagnostic]:
-    result = run_check(
-        CheckRequest(paths=paths or (root,), cwd=root, extend_select=("BL503",), jobs=1)
-    )
-    assert not result.internal_errors, result.internal_errors
-    return [d for d in result.diagnostics if d.code == "BL503"]
+    return rule_findings(root, "BL503", *paths)
 
 
 _REPO = """

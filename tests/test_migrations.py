@@ -6,6 +6,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from cli_helpers import write_files as _write
+
 from backlint.application import CheckRequest, run_check
 from backlint.diagnostics import Diagnostic
 from backlint.rules.migrations.alembic_upgrade import Change, sql_change
@@ -54,13 +56,6 @@ BACKFILL = """
     def downgrade():
         pass
 """
-
-
-def _write(root: Path, files: dict[str, str]) -> None:
-    for relative, source in files.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
 
 
 def _check(root: Path, code: str) -> list[Diagnostic]:

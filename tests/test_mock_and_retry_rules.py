@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from cli_helpers import write_files as _write
 
 from backlint.application import CheckRequest, run_check
 from backlint.diagnostics import Diagnostic
@@ -33,13 +34,6 @@ _APP = {
         def audit(): ...
     """,
 }
-
-
-def _write(root: Path, files: dict[str, str]) -> None:
-    for relative, source in files.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
 
 
 def _check(

@@ -3,12 +3,12 @@ options, and what only the project pass can decide (imported loggers, model fiel
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from cli_helpers import rule_findings
+from cli_helpers import write_files as _write
 
-from backlint.application import CheckRequest, run_check
 from backlint.diagnostics import Diagnostic
 from backlint.rules.identifiers import split_identifier
 from backlint.rules.logging_rules.words import PERSONAL, SECRET, Vocabulary
@@ -16,19 +16,8 @@ from backlint.rules.logging_rules.words import PERSONAL, SECRET, Vocabulary
 VOCABULARY = Vocabulary.build()
 
 
-def _write(root: Path, files: dict[str, str]) -> None:
-    for relative, source in files.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
-
-
 def _check(root: Path, *paths: Path) -> list[Diagnostic]:
-    result = run_check(
-        CheckRequest(paths=paths or (root,), cwd=root, extend_select=("BL811",), jobs=1)
-    )
-    assert not result.internal_errors, result.internal_errors
-    return [d for d in result.diagnostics if d.code == "BL811"]
+    return rule_findings(root, "BL811", *paths)
 
 
 def _messages(root: Path, source: str, path: str = "app/services/example.py") -> list[str]:

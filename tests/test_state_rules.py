@@ -3,26 +3,10 @@ messages, positions, options, and cross-module findings when only one file is ch
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from backlint.application import CheckRequest, run_check
-from backlint.diagnostics import Diagnostic
-
-
-def _write(root: Path, files: dict[str, str]) -> None:
-    for relative, source in files.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
-
-
-def _check(root: Path, code: str, *paths: Path) -> list[Diagnostic]:
-    result = run_check(
-        CheckRequest(paths=paths or (root,), cwd=root, extend_select=(code,), jobs=1)
-    )
-    assert not result.internal_errors, result.internal_errors
-    return [d for d in result.diagnostics if d.code == code]
+from cli_helpers import rule_findings as _check
+from cli_helpers import write_files as _write
 
 
 def test_bl301_message_names_variable_mutation_and_declaration(tmp_path: Path) -> None:
