@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -395,7 +396,15 @@ def test_full_pads_carets_for_tabs_and_wide_characters() -> None:
 
 def test_full_and_concise_summary_lines() -> None:
     for name in ("full", "concise"):
-        assert FORMATS[name](build_report()).endswith("\nFound 7 findings.\n")
+        assert FORMATS[name](build_report()).endswith(
+            "\nFound 7 findings.\n"
+            "No fixes available (1 hidden fix can be enabled with the `--unsafe-fixes` option).\n"
+        )
+        assert FORMATS[name](replace(build_report(), unsafe_fixes=True)).endswith(
+            "\nFound 7 findings.\n[*] 1 fixable with the `--fix` option.\n"
+        )
+        fixed = replace(report_of(simple()), fixed=3)
+        assert FORMATS[name](fixed).endswith("\nFound 4 findings (3 fixed, 1 remaining).\n")
         assert FORMATS[name](report_of(simple())).endswith("\nFound 1 finding.\n")
         assert FORMATS[name](report_of()) == "All checks passed!\n"
         assert "Found" not in FORMATS[name](build_report(quiet=True))
@@ -421,7 +430,7 @@ VIM_ERRORFORMAT = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): (?P<me
 def test_concise_lines_parse_with_editor_patterns() -> None:
     report = build_report()
     lines = FORMATS["concise"](report).splitlines()
-    assert len(lines) == len(report.diagnostics) + 1
+    assert len(lines) == len(report.diagnostics) + 2  # the count and the fix hint
     for line, diagnostic in zip(lines, report.diagnostics, strict=False):
         match = FLYMAKE_RUFF.match(line)
         assert match is not None, line
@@ -731,7 +740,10 @@ def test_sarif_fingerprints_are_own_unique_and_survive_inserted_lines() -> None:
 
 
 def test_sarif_fixes_only_on_fixable_results_and_they_apply() -> None:
+    # An unsafe fix is only offered when --unsafe-fixes would apply it.
     results = sarif_of(build_report())["runs"][0]["results"]
+    assert [result["ruleId"] for result in results if "fixes" in result] == []
+    results = sarif_of(replace(build_report(), unsafe_fixes=True))["runs"][0]["results"]
     assert [result["ruleId"] for result in results if "fixes" in result] == ["BL501"]
     (sleep,) = by_code(results, "ruleId", "BL501")
     (fix,) = sleep["fixes"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from backlint.application import CheckRequest, run_check
-from backlint.diagnostics import Diagnostic
-from backlint.rules.base import Example, Rule
+from backlint.diagnostics import Applicability, Diagnostic
+from backlint.fixes.run import FixOutcome, fix_until_stable, write_fixed
+from backlint.rules.base import Example, Rule, SuppressionAuditRule
 from backlint.rules.registry import all_rules
 
 RULES = list(all_rules().values())
@@ -68,3 +70,47 @@ def test_rule_is_documented(rule: type[Rule]) -> None:
     assert rule.summary and rule.fix_text and rule.name
     assert list(rule.examples("invalid")), f"{rule.code} has no invalid example"
     assert list(rule.examples("valid")), f"{rule.code} has no valid example"
+
+
+def _fixed_cases() -> list[tuple[type[Rule], int, Example]]:
+    return [case for case in _cases("invalid") if case[2].fixed is not None]
+
+
+def _fix_run(tmp_path: Path, rule: type[Rule], unsafe: bool) -> FixOutcome:
+    # Only this rule's fixes, except for BL002, which needs the rules its noqa names.
+    audit = issubclass(rule, SuppressionAuditRule)
+    request = CheckRequest(
+        paths=(tmp_path,),
+        cwd=tmp_path,
+        select=None if audit else (rule.code,),
+        extend_select=(rule.code,),
+        jobs=1,
+    )
+    outcome = fix_until_stable(request, run_check(request), unsafe)
+    write_fixed(outcome)
+    return outcome
+
+
+@pytest.mark.parametrize(
+    ("rule", "index", "example"),
+    _fixed_cases(),
+    ids=[f"{r.code}-invalid-{i}" for r, i, _ in _fixed_cases()],
+)
+def test_fix_gives_the_fixed_example(
+    tmp_path: Path, rule: type[Rule], index: int, example: Example
+) -> None:
+    found = _run(tmp_path, rule, example)
+    target = tmp_path / example.path
+    unsafe = any(d.fix is not None and d.fix.applicability is Applicability.UNSAFE for d in found)
+    if unsafe:
+        # Without --unsafe-fixes an unsafe fix is not applied.
+        _fix_run(tmp_path, rule, unsafe=False)
+        assert target.read_text(encoding="utf-8") == example.source
+    _fix_run(tmp_path, rule, unsafe=True)
+    fixed = target.read_text(encoding="utf-8")
+    assert fixed == example.fixed_source
+    ast.parse(fixed)
+    # A second run finds nothing more to fix.
+    again = _fix_run(tmp_path, rule, unsafe=True)
+    assert again.fixed_count == 0
+    assert target.read_text(encoding="utf-8") == fixed

@@ -20,7 +20,7 @@ from backlint.discovery import (
     relative_to_root,
     resolve_lenient,
 )
-from backlint.engine.filepass import PYTHON, FileTask
+from backlint.engine.filepass import PYTHON, FileResult, FileTask
 from backlint.engine.loader import ModulesOnDisk
 from backlint.engine.projectpass import run_project_pass
 from backlint.engine.runner import Progress, run_file_pass
@@ -45,6 +45,12 @@ class CheckRequest:
     force_exclude: bool = False
     include_low_confidence: bool = False
     jobs: int = 1
+    # Text to check instead of what is on disk, by path as discovered (the fix loop's
+    # fixed files; ``--diff`` writes nothing).
+    overrides: Mapping[Path, bytes] = field(default_factory=dict)
+    # Per-file results of a previous run to reuse, by display path: files the fix loop
+    # did not change need no second look.
+    reuse: Mapping[str, FileResult] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,6 +65,9 @@ class CheckResult:
     lines: int = 0
     # The project index of the run: the route registry and class index, for tools and tests.
     project: ProjectIndex | None = None
+    # Each checked file by display path: where it is, and its per-file result.
+    sources: dict[str, Path] = field(default_factory=dict)
+    file_results: dict[str, FileResult] = field(default_factory=dict)
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -190,11 +199,12 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
                     display_path(path, request.cwd),
                     relative,
                     kind=kind,
+                    data=request.overrides.get(path),
                 )
             )
 
     jobs = request.jobs if request.jobs > 0 else (os.cpu_count() or 1)
-    file_results = run_file_pass(tasks, settings, tuple(enabled.values()), jobs, progress)
+    file_results = _file_pass(request, tasks, settings, tuple(enabled.values()), jobs, progress)
     modules = ModulesOnDisk(settings)
     outcome = run_project_pass(
         file_results,
@@ -208,6 +218,8 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
     result.diagnostics = outcome.diagnostics
     result.internal_errors = outcome.internal_errors
     result.project = outcome.project
+    result.sources = {task.display: task.path for task in tasks}
+    result.file_results = {r.path: r for r in file_results}
     for file_result in file_results:
         result.problems.extend(file_result.problems)
         result.lines += file_result.lines
@@ -215,6 +227,20 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
             result.snippets[file_result.path] = file_result.snippets
     result.files = len(tasks)
     return result
+
+
+def _file_pass(
+    request: CheckRequest,
+    tasks: list[FileTask],
+    settings: Settings,
+    rules: tuple[type[Rule], ...],
+    jobs: int,
+    progress: Progress | None,
+) -> list[FileResult]:
+    """The per-file results of ``tasks``, reusing ``request.reuse`` where it has them."""
+    fresh = [task for task in tasks if task.display not in request.reuse]
+    checked = iter(run_file_pass(fresh, settings, rules, jobs, progress))
+    return [request.reuse.get(task.display) or next(checked) for task in tasks]
 
 
 _NESTED_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")

@@ -18,6 +18,14 @@ from backlint import add_noqa as noqa_writer
 from backlint import baseline as baselines
 from backlint.application import CheckRequest, CheckResult, run_check
 from backlint.config import OUTPUT_FORMATS, ConfigError
+from backlint.fixes.run import (
+    MAX_ROUNDS,
+    FixOutcome,
+    fix_until_stable,
+    fixes_by_file,
+    unified_diffs,
+    write_fixed,
+)
 from backlint.output import render, render_statistics
 from backlint.output.base import Report
 from backlint.ruledocs import rule_text, rules_json, rules_list, rules_table
@@ -87,6 +95,15 @@ def main() -> None:
     is_flag=True,
     help="Add `# noqa: CODE` comments on the lines with findings, then exit 0.",
 )
+@click.option("--fix/--no-fix", default=None, help="Apply safe automatic fixes.")
+@click.option(
+    "--unsafe-fixes/--no-unsafe-fixes",
+    default=None,
+    help="Also apply (and offer) fixes that may change behaviour.",
+)
+@click.option("--fix-only", is_flag=True, help="Apply fixes, do not report what remains.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--show-fixes", is_flag=True, help="List the fixes applied, per file.")
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
@@ -105,6 +122,11 @@ def check(
     baseline: Path | None,
     write_baseline: Path | None,
     add_noqa: bool,
+    fix: bool | None,
+    unsafe_fixes: bool | None,
+    fix_only: bool,
+    diff: bool,
+    show_fixes: bool,
     exit_zero: bool,
     statistics: bool,
     quiet: bool,
@@ -126,14 +148,29 @@ def check(
         jobs=jobs,
     )
     progress = _ProgressLine(not quiet and sys.stderr.isatty())
+    fixed: FixOutcome | None = None
     try:
         result = run_check(request, progress)
+        unsafe = result.settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
+        fixing = diff or fix_only or (result.settings.fix if fix is None else fix)
+        if fixing:
+            if add_noqa or write_baseline is not None:
+                other = "--add-noqa" if add_noqa else "--write-baseline"
+                raise click.UsageError(f"{other} cannot be combined with fixing")
+            fixed = fix_until_stable(request, result, unsafe)
+            result = fixed.result
     except ConfigError as error:
         click.echo(f"backlint: error: {error}", err=True)
         sys.exit(EXIT_ERROR)
     finally:
         progress.clear()
     _print_problems(result, quiet)
+    if fixed is not None:
+        _finish_fixing(fixed, diff=diff, show=show_fixes, quiet=quiet)
+        if diff:
+            sys.exit(EXIT_FINDINGS if fixed.changed or fixed.stdin_changed else EXIT_CLEAN)
+        if fix_only:
+            sys.exit(EXIT_CLEAN)
     fmt = output_format or result.settings.output_format or "full"
     report = Report(
         diagnostics=result.diagnostics,
@@ -143,6 +180,8 @@ def check(
         version=__version__,
         snippets=result.snippets,
         quiet=quiet,
+        unsafe_fixes=unsafe,
+        fixed=None if fixed is None else fixed.fixed_count,
     )
     try:
         if write_baseline is not None:
@@ -165,10 +204,45 @@ def check(
         click.echo(f"Added {written.added} noqa directives.{skipped}", err=True)
         sys.exit(EXIT_CLEAN)
     text = render_statistics(report) if statistics else render(fmt, report)
-    _write(text, output_file)
+    if fixed is not None and fixed.stdin_text is not None:
+        # The fixed source was the output, as ruff does with stdin: findings go to stderr.
+        click.echo(text, nl=False, err=True)
+    else:
+        _write(text, output_file)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if report.diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+def _finish_fixing(fixed: FixOutcome, *, diff: bool, show: bool, quiet: bool) -> None:
+    """Write the fixes (or print them as a diff) and say what was done, on stderr."""
+    for problem in fixed.problems:
+        click.echo(f"backlint: warning: {problem.path}: {problem.message}", err=True)
+    if not fixed.converged:
+        click.echo(
+            f"backlint: warning: fixes still changed files after {MAX_ROUNDS} rounds; "
+            "what was fixed so far is kept; run again to continue",
+            err=True,
+        )
+    count = fixed.fixed_count
+    findings = f"{count} finding{'' if count == 1 else 's'}"
+    if diff:
+        click.echo(unified_diffs(fixed.changed) + fixed.stdin_diff(), nl=False)
+        if not quiet:
+            click.echo(f"Would fix {findings}.", err=True)
+        return
+    if fixed.stdin_text is not None:
+        click.echo(fixed.stdin_text, nl=False)
+    for problem in write_fixed(fixed):
+        click.echo(f"backlint: error: {problem.path}: {problem.message}", err=True)
+    if show and count:
+        click.echo(f"Fixed {findings}:", err=True)
+        for path, lines in fixes_by_file(fixed).items():
+            click.echo(f"- {path}:", err=True)
+            for line in lines:
+                click.echo(f"    {line}", err=True)
+    elif show and not quiet:
+        click.echo("No findings were fixed.", err=True)
 
 
 def _print_problems(result: CheckResult, quiet: bool) -> None:

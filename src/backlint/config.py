@@ -113,6 +113,8 @@ class Settings:
     respect_gitignore: bool = True
     force_exclude: bool = False
     include_low_confidence: bool = False
+    fix: bool = False  # apply safe fixes (``--fix``)
+    unsafe_fixes: bool = False  # also apply, and show, unsafe fixes (``--unsafe-fixes``)
     baseline: Path | None = None  # report only findings that are not in this file
     # Codes whose ``# backlint: allow CODE <reason>`` waivers must give a reason.
     require_reason_for: tuple[str, ...] = ("BL721", "BL801", "BL901")
@@ -215,6 +217,8 @@ _KNOWN_KEYS = frozenset(
         "respect-gitignore",
         "force-exclude",
         "include-low-confidence",
+        "fix",
+        "unsafe-fixes",
         "require-reason-for",
         "baseline",
         "output-format",
@@ -290,6 +294,8 @@ def _build(
         ("respect-gitignore", "respect_gitignore"),
         ("force-exclude", "force_exclude"),
         ("include-low-confidence", "include_low_confidence"),
+        ("fix", "fix"),
+        ("unsafe-fixes", "unsafe_fixes"),
     ):
         if key in table:
             values[attribute] = reader.boolean(table, key)

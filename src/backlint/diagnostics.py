@@ -63,6 +63,14 @@ class Fix:
     edits: tuple[Edit, ...]
     applicability: Applicability
 
+    def applies(self, unsafe: bool) -> bool:
+        """Whether ``--fix`` applies it: safe fixes always, unsafe ones with ``unsafe``."""
+        if not self.edits:
+            return False
+        return self.applicability is Applicability.SAFE or (
+            unsafe and self.applicability is Applicability.UNSAFE
+        )
+
 
 @dataclass(frozen=True)
 class Related:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
+import stat
 import tokenize
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class SourceError(Exception):
@@ -19,8 +22,14 @@ class SourceError(Exception):
 
 @dataclass(frozen=True)
 class Source:
+    """A file's text (line breaks kept as they are) and the encoding to write it back in."""
+
     text: str
-    encoding: str
+    encoding: str  # ``utf-8-sig`` when the file starts with a byte-order mark
+
+    def encode(self, text: str) -> bytes:
+        """``text`` in this file's encoding (with its byte-order mark, if it had one)."""
+        return text.encode(self.encoding)
 
 
 def decode(data: bytes) -> Source:
@@ -62,3 +71,28 @@ def decode(data: bytes) -> Source:
 def utf8_to_codepoint_column(line_text: str, byte_offset: int) -> int:
     """Convert a 0-based UTF-8 byte offset on ``line_text`` to a 0-based code-point offset."""
     return len(line_text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def read_source(path: Path) -> Source:
+    """Read ``path`` as Python would, keeping ``\\r\\n`` line breaks as they are.
+
+    Raises ``OSError`` or ``SourceError``.
+    """
+    return decode(path.read_bytes())
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in one step, keeping its permission bits.
+
+    A temporary file next to it is renamed over it, so a reader (an editor, a crash
+    half-way) sees either the old or the new content, never a mix. Raises ``OSError``.
+    """
+    mode = stat.S_IMODE(path.stat().st_mode)
+    temporary = path.with_name(f".{path.name}.backlint-tmp")
+    try:
+        temporary.write_bytes(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -46,6 +46,11 @@ class Directive:
     file_level: bool = False
     waiver: bool = False  # ``# backlint: allow CODES reason``
     reason: str = ""  # the text after the codes of a waiver
+    # Where the line's code ends (1-based column: the whitespace before the comment
+    # starts there) and where the line itself ends: what removing the comment removes.
+    code_end: int = 1
+    line_end: int = 1
+    rest: str = ""  # what follows the directive on its line (another comment, prose)
 
     @property
     def is_bare(self) -> bool:
@@ -110,20 +115,32 @@ def _mentions(number: int, line: str, match: re.Match[str]) -> tuple[CodeMention
 
 
 def _parse_line(number: int, line: str) -> Directive | None:
+    line_end = len(line) + 1
     file_match = _FILE_NOQA.match(line)
     if file_match:
-        span = Span(Position(number, line.index("#") + 1), Position(number, len(line) + 1))
-        return Directive(number, span, _mentions(number, line, file_match), file_level=True)
+        span = Span(Position(number, line.index("#") + 1), Position(number, line_end))
+        mentions = _mentions(number, line, file_match)
+        return Directive(number, span, mentions, file_level=True, line_end=line_end)
     allow = _ALLOW.search(line)
+    match = allow or _LINE_NOQA.search(line)
+    if match is None:
+        return None
+    span = Span(Position(number, match.start() + 1), Position(number, match.end() + 1))
+    code_end = len(line[: match.start()].rstrip()) + 1
+    mentions = _mentions(number, line, match)
+    rest = line[match.end() :]
     if allow:
-        span = Span(Position(number, allow.start() + 1), Position(number, allow.end() + 1))
         reason = line[allow.end() :].strip()
-        return Directive(number, span, _mentions(number, line, allow), waiver=True, reason=reason)
-    match = _LINE_NOQA.search(line)
-    if match:
-        span = Span(Position(number, match.start() + 1), Position(number, match.end() + 1))
-        return Directive(number, span, _mentions(number, line, match))
-    return None
+        return Directive(
+            number,
+            span,
+            mentions,
+            waiver=True,
+            reason=reason,
+            code_end=code_end,
+            line_end=line_end,
+        )
+    return Directive(number, span, mentions, code_end=code_end, line_end=line_end, rest=rest)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from pathlib import Path
 import libcst as cst
 
 from backlint.config import Settings
-from backlint.diagnostics import Diagnostic, Position, RunProblem, Span
+from backlint.diagnostics import Diagnostic, Edit, Fix, Position, RunProblem, Span
 from backlint.engine.context import FileContext, TextContext
 from backlint.engine.positions import PositionIndex, import_spans
 from backlint.engine.redaction import mask_snippets
@@ -40,6 +40,7 @@ from backlint.rules.base import (
     TextRule,
     node_hooks,
 )
+from backlint.rules.fixes import NodeFix
 from backlint.source import SourceError, decode
 from backlint.suppression import Directive, find_directives
 
@@ -356,6 +357,12 @@ class FilePass:
             for node in (report.node, report.end_node)
             if node is not None
         )
+        positions.locate(
+            (edit.node, edit.top_level)
+            for report in reports
+            if isinstance(report.fix, NodeFix)
+            for edit in report.fix.edits
+        )
         diagnostics: list[Diagnostic] = []
         conditional: list[ConditionalDiagnostic] = []
         secrets: list[Span] = []
@@ -508,11 +515,27 @@ class FilePass:
                 noqa_line = span.end.line
         else:  # pragma: no cover - report() always sets one of them
             span = Span(Position(1, 1), Position(1, 1))
+        fix = report.fix
+        if isinstance(fix, NodeFix):
+            fix = _positioned_fix(fix, positions)
         return rule.diagnostic(
             task.display,
             span,
             report.message,
-            fix=report.fix,
+            fix=fix,
             related=report.related,
             noqa_line=noqa_line,
         )
+
+
+def _positioned_fix(fix: NodeFix, positions: PositionIndex) -> Fix:
+    """The fix with each node-anchored edit turned into a range of the source."""
+    edits = []
+    for edit in fix.edits:
+        span = positions.span(edit.node, edit.top_level)
+        if edit.mode == "before":
+            span = Span(span.start, span.start)
+        elif edit.mode == "after":
+            span = Span(span.end, span.end)
+        edits.append(Edit(span, edit.content))
+    return Fix(fix.message, tuple(edits), fix.applicability)

@@ -17,7 +17,7 @@ from backlint.engine.filepass import FileResult
 from backlint.index.project import ModuleLoader, ModuleParser, ProjectIndex
 from backlint.rules.base import ProjectRule, Rule, SuppressionAuditRule
 from backlint.selection import matches_any
-from backlint.suppression import FileSuppressions
+from backlint.suppression import CodeMention, Directive, FileSuppressions
 
 
 @dataclass
@@ -162,7 +162,9 @@ def _unused_suppressions(
     for auditor in auditors:
         assert isinstance(auditor, SuppressionAuditRule)
         for path, table in sorted(suppressions.items()):
-            for _directive, mention in table.unused():
+            reported: dict[int, list[tuple[CodeMention, Diagnostic]]] = {}
+            directives: dict[int, Directive] = {}
+            for directive, mention in table.unused():
                 # Codes of other tools may serve ruff or flake8; codes of rules this run
                 # did not enable may serve another configuration.
                 if not mention.code.startswith("BL"):
@@ -177,5 +179,11 @@ def _unused_suppressions(
                     continue
                 if table.suppresses(diagnostic):
                     continue
-                found.append(diagnostic)
+                directives[directive.line] = directive
+                reported.setdefault(directive.line, []).append((mention, diagnostic))
+            # Every finding on one comment carries the same fix (the comment without all
+            # of its unused codes), so ``--fix`` applies it once whichever it takes.
+            for line, items in reported.items():
+                fix = auditor.removal_fix(directives[line], [mention for mention, _ in items])
+                found.extend(replace(diagnostic, fix=fix) for _, diagnostic in items)
     return found

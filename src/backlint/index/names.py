@@ -66,6 +66,17 @@ class ImportTable:
     def __contains__(self, name: str) -> bool:
         return name in self._bindings
 
+    def is_bound(self, name: str) -> bool:
+        """Whether a module-level import or definition binds ``name``."""
+        return name in self._bindings or name in self._local
+
+    def imports_from(self, package: str) -> bool:
+        """Whether anything is imported from ``package`` or its submodules."""
+        return any(
+            target == package or target.startswith(package + ".")
+            for target in self._bindings.values()
+        )
+
     def imported(self, name: str) -> str | None:
         """The qualified name an imported local name stands for."""
         return self._bindings.get(name)

@@ -18,11 +18,38 @@ from backlint.output.base import Report
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 
 
-def summary_line(count: int) -> str:
-    """The last line of the human formats."""
-    if count == 0:
-        return "All checks passed!"
-    return f"Found {count} finding{'' if count == 1 else 's'}."
+def summary_lines(report: Report) -> list[str]:
+    """The closing lines of the human formats: the count, then what ``--fix`` could do
+    (ruff's wording, which its users already read)."""
+    count = len(report.diagnostics)
+    if report.fixed:
+        total = count + report.fixed
+        lines = [f"Found {_findings(total)} ({report.fixed} fixed, {count} remaining)."]
+    elif count == 0:
+        lines = ["All checks passed!"]
+    else:
+        lines = [f"Found {_findings(count)}."]
+    fixable = sum(1 for d in report.diagnostics if report.fixable(d))
+    hidden = sum(
+        1
+        for d in report.diagnostics
+        if d.fix is not None and not report.fixable(d) and d.fix.applies(unsafe=True)
+    )
+    hint = ""
+    if hidden:
+        fixes = "fix" if hidden == 1 else "fixes"
+        hint = f"{hidden} hidden {fixes} can be enabled with the `--unsafe-fixes` option"
+    if fixable:
+        lines.append(
+            f"[*] {fixable} fixable with the `--fix` option" + (f" ({hint})." if hint else ".")
+        )
+    elif hint:
+        lines.append(f"No fixes available ({hint}).")
+    return lines
+
+
+def _findings(count: int) -> str:
+    return f"{count} finding{'' if count == 1 else 's'}"
 
 
 def one_line(text: str) -> str:

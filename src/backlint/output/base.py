@@ -29,6 +29,15 @@ class Report:
     # stdin input and files changed since the run are handled alike.
     snippets: Mapping[str, Mapping[int, str]]
     quiet: bool = False
+    # Whether unsafe fixes are enabled (``--unsafe-fixes``): they then count as fixable,
+    # are marked ``[*]`` and go into SARIF ``fixes`` like safe ones.
+    unsafe_fixes: bool = False
+    # How many findings ``--fix`` fixed in this run (None: no fixing was asked for).
+    fixed: int | None = None
+
+    def fixable(self, diagnostic: Diagnostic) -> bool:
+        """Whether ``--fix`` (with this run's ``--unsafe-fixes``) would fix it."""
+        return diagnostic.fix is not None and diagnostic.fix.applies(self.unsafe_fixes)
 
     def absolute(self, diagnostic: Diagnostic) -> Path:
         path = Path(diagnostic.path)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from backlint.diagnostics import Diagnostic
-from backlint.output._common import one_line, source_line, summary_line
+from backlint.diagnostics import Applicability, Diagnostic, Fix
+from backlint.output._common import one_line, source_line, summary_lines
 from backlint.output.base import Report
 from backlint.output.concise import concise_line
 
@@ -13,13 +13,13 @@ from backlint.output.concise import concise_line
 def render_full(report: Report) -> str:
     blocks = [_block(report, diagnostic) for diagnostic in report.diagnostics]
     if not report.quiet:
-        blocks.append(summary_line(len(report.diagnostics)) + "\n")
+        blocks.append("".join(f"{line}\n" for line in summary_lines(report)))
     return "\n".join(blocks)
 
 
 def _block(report: Report, diagnostic: Diagnostic) -> str:
     start = diagnostic.span.start
-    lines = [concise_line(diagnostic)]
+    lines = [concise_line(diagnostic, report.fixable(diagnostic))]
     text = source_line(report, diagnostic)
     if text is not None:
         gutter = str(start.line)
@@ -27,12 +27,23 @@ def _block(report: Report, diagnostic: Diagnostic) -> str:
         lines.append(f"{' ' * len(gutter)} | {_underline(text, diagnostic)}".rstrip())
     if diagnostic.help:
         lines.append(f"  = help: {one_line(diagnostic.help)}")
+    if diagnostic.fix is not None:
+        lines.append(f"  = fix: {_fix_line(diagnostic.fix, report.fixable(diagnostic))}")
     for related in diagnostic.related:
         where = related.span.start
         lines.append(
             f"  = note: {related.path}:{where.line}:{where.column}: {one_line(related.message)}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _fix_line(fix: Fix, fixable: bool) -> str:
+    text = one_line(fix.message)
+    if fixable:
+        return text
+    if fix.applicability is Applicability.UNSAFE:
+        return f"{text} (unsafe: applied with `--fix --unsafe-fixes`)"
+    return f"{text} (suggestion only: not applied automatically)"
 
 
 def _underline(text: str, diagnostic: Diagnostic) -> str:

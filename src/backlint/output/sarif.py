@@ -12,11 +12,12 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from backlint.diagnostics import Diagnostic, Fix, Related, Severity, Span
+from backlint.diagnostics import Diagnostic, Edit, Fix, Related, Severity, Span
 from backlint.output._common import absolute_path, bounds, fingerprints, root_relative
 from backlint.output.base import Report
 from backlint.rules.base import Rule
@@ -68,8 +69,9 @@ _FAMILY_DIGIT = re.compile(r"^BL(\d)")
 def render_sarif(report: Report) -> str:
     rules = _fired_rules(report)
     index = {rule["id"]: position for position, rule in enumerate(rules)}
+    offered: set[tuple[str, Edit]] = set()
     results = [
-        _result(report, diagnostic, index[diagnostic.code], fingerprint)
+        _result(report, diagnostic, index[diagnostic.code], fingerprint, offered)
         for diagnostic, fingerprint in fingerprints(report)
     ]
     log = {
@@ -216,7 +218,11 @@ def truncate(text: str, limit: int = MAX_DESCRIPTION) -> str:
 
 
 def _result(
-    report: Report, diagnostic: Diagnostic, rule_index: int, fingerprint: str
+    report: Report,
+    diagnostic: Diagnostic,
+    rule_index: int,
+    fingerprint: str,
+    offered: set[tuple[str, Edit]],
 ) -> JsonObject:
     artifact = _artifact(report, diagnostic.path)
     result: JsonObject = {
@@ -236,8 +242,14 @@ def _result(
     result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint}
     if diagnostic.confidence != "high":
         result["properties"] = {"confidence": diagnostic.confidence}
-    if diagnostic.fix is not None and diagnostic.fix.edits:
-        result["fixes"] = [_fix(diagnostic.fix, artifact)]
+    # Only fixes ``--fix`` would apply (with this run's ``--unsafe-fixes``), so that
+    # applying every replacement gives what ``--fix`` writes. An edit another result
+    # already carries (the same import added twice) is listed once.
+    if diagnostic.fix is not None and report.fixable(diagnostic):
+        edits = tuple(e for e in diagnostic.fix.edits if (diagnostic.path, e) not in offered)
+        offered.update((diagnostic.path, edit) for edit in edits)
+        if edits:
+            result["fixes"] = [_fix(replace(diagnostic.fix, edits=edits), artifact)]
     return result
 
 

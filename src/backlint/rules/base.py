@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import libcst as cst
 
-from backlint.diagnostics import Diagnostic, Fix, Related, Severity, Span
+from backlint.diagnostics import Applicability, Diagnostic, Fix, Related, Severity, Span
+from backlint.rules.fixes import EditMode, NodeEdit, NodeFix
 
 if TYPE_CHECKING:
     from backlint.engine.context import FileContext, TextContext
     from backlint.index.project import ProjectIndex
+    from backlint.suppression import CodeMention, Directive
 
 
 OptionValue = bool | int | str | tuple[str, ...]
@@ -72,17 +74,24 @@ class Example:
     """A snippet a rule must flag (``invalid``) or leave alone (``valid``).
 
     ``path`` places the snippet in a project, which decides its role and whether it is
-    test code. ``files`` adds other modules for rules that look across files.
+    test code. ``files`` adds other modules for rules that look across files. ``fixed``
+    is what ``--fix --unsafe-fixes`` makes of an invalid example (Fixit's
+    ``expected_replacement``); the example tests apply the rule's fixes and compare.
     """
 
     code: str
     path: str = "app/services/example.py"
     files: tuple[tuple[str, str], ...] = ()
     expect: int | None = None  # for invalid examples: exact number of findings, if given
+    fixed: str | None = None
 
     @property
     def source(self) -> str:
         return textwrap.dedent(self.code).lstrip("\n")
+
+    @property
+    def fixed_source(self) -> str | None:
+        return None if self.fixed is None else textwrap.dedent(self.fixed).lstrip("\n")
 
 
 ExampleLike = Example | str
@@ -112,7 +121,7 @@ class PendingReport:
     node: cst.CSTNode | None
     span: Span | None
     message: str
-    fix: Fix | None
+    fix: Fix | NodeFix | None
     related: tuple[Related, ...]
     conditions: tuple[Condition, ...]
     code: str
@@ -238,7 +247,7 @@ class FileRule(Rule):
         node: cst.CSTNode,
         message: str,
         *,
-        fix: Fix | None = None,
+        fix: Fix | NodeFix | None = None,
         related: Iterable[Related] = (),
         conditions: Iterable[Condition] = (),
         end_node: cst.CSTNode | None = None,
@@ -251,7 +260,8 @@ class FileRule(Rule):
         it at the end of the first line (for a compound statement's header). ``secret``
         says the range holds a secret value: the engine masks it (all but its first four
         characters) in the source lines any output shows. The message must not hold more
-        than ``engine.redaction.shown(value)`` either.
+        than ``engine.redaction.shown(value)`` either. ``fix`` is an automatic fix, built
+        with ``self.fix(...)`` from ``self.replace``/``insert_before``/``insert_after``.
         """
         self._reports.append(
             PendingReport(
@@ -268,6 +278,28 @@ class FileRule(Rule):
                 secret,
             )
         )
+
+    def fix(
+        self, message: str, *edits: NodeEdit | None, applicability: Applicability
+    ) -> NodeFix | None:
+        """An automatic fix made of ``edits``; None if any edit could not be built."""
+        present = tuple(edit for edit in edits if edit is not None)
+        if not present or len(present) != len(edits):
+            return None
+        return NodeFix(message, present, applicability)
+
+    def replace(self, node: cst.CSTNode, content: str) -> NodeEdit:
+        """Replace ``node`` (in the statement being walked) with ``content``."""
+        return self._edit(node, content, "replace")
+
+    def insert_before(self, node: cst.CSTNode, content: str) -> NodeEdit:
+        return self._edit(node, content, "before")
+
+    def insert_after(self, node: cst.CSTNode, content: str) -> NodeEdit:
+        return self._edit(node, content, "after")
+
+    def _edit(self, node: cst.CSTNode, content: str, mode: EditMode) -> NodeEdit:
+        return NodeEdit(node, content, mode, self.ctx.top_level)
 
     def report_span(
         self, span: Span, message: str, *, fix: Fix | None = None, secret: bool = False
@@ -315,6 +347,10 @@ class SuppressionAuditRule(Rule):
 
     def check_unused(self, path: str, code: str, known: bool, span: Span) -> Diagnostic | None:
         raise NotImplementedError
+
+    def removal_fix(self, directive: Directive, unused: Sequence[CodeMention]) -> Fix | None:
+        """The fix of the findings on ``directive``: remove its ``unused`` codes."""
+        return None
 
 
 class ProjectRule(Rule):

@@ -4,6 +4,7 @@ import libcst as cst
 
 from backlint.diagnostics import Severity
 from backlint.rules.annotations.public_api import PublicApiRule, PublicFunction
+from backlint.rules.annotations.return_inference import return_fix
 from backlint.rules.base import Example
 
 # Route decorators that declare what a handler returns: FastAPI's ``response_model=`` and
@@ -58,6 +59,15 @@ class MissingReturnAnnotation(PublicApiRule):
     Add the return type; `-> None` for functions that return nothing. Adding it can
     surface new mypy errors, because mypy starts checking the body of an annotated
     function; runtime behaviour does not change.
+
+    The automatic fix adds `-> None` and is **safe** when nothing else can come back:
+    no `return <value>`, no `yield`, not a `...` stub, a body that does not just raise,
+    and no decorator that might read annotations at run time (only `staticmethod`,
+    `classmethod`, `property` and its setters, `functools` caches and `override` are
+    known not to). With any other decorator, or on a route handler (FastAPI reads the
+    return annotation as the response model), `-> None` is offered as an **unsafe** fix.
+    A function that only returns literals of one type (`return True` / `return False`)
+    is offered that type, unsafe too. Anything else gets no automatic fix.
     """
 
     code = "BL602"
@@ -71,8 +81,20 @@ class MissingReturnAnnotation(PublicApiRule):
             "class UserRepository:\n    def get(self, uid: int): ...\n",
             path="app/users/repository.py",
         ),
-        "def notify(user: User):\n    mailer.send(user.email)\n",
-        "class Service:\n    def __init__(self, repo):\n        self.repo = repo\n",
+        Example(
+            "def notify(user: User):\n    mailer.send(user.email)\n",
+            fixed="def notify(user: User) -> None:\n    mailer.send(user.email)\n",
+        ),
+        Example(
+            "class Service:\n    def __init__(self, repo):\n        self.repo = repo\n",
+            fixed="class Service:\n    def __init__(self, repo) -> None:\n        self.repo = repo\n",
+        ),
+        Example(
+            "def is_open(order: Order):\n    if order.closed:\n        return False\n"
+            "    return True\n",
+            fixed="def is_open(order: Order) -> bool:\n    if order.closed:\n        return False\n"
+            "    return True\n",
+        ),
     )
     valid = (
         "def _helper(x): ...\n",
@@ -103,4 +125,15 @@ class MissingReturnAnnotation(PublicApiRule):
             params = (*node.params.params, *node.params.kwonly_params, *node.params.posonly_params)
             if any(param.annotation is not None for param in params):
                 return
-        self.report(node.name, f"Public function `{node.name.value}` has no return annotation")
+        offered = return_fix(node, self.ctx.names, id(node) in self.ctx.handlers)
+        fix = None
+        if offered is not None:
+            annotation = f" -> {offered.annotation}"
+            fix = self.fix(
+                f"Add `{annotation.strip()}`",
+                self.replace(node.whitespace_before_colon, annotation),
+                applicability=offered.applicability,
+            )
+        self.report(
+            node.name, f"Public function `{node.name.value}` has no return annotation", fix=fix
+        )

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from backlint.diagnostics import Severity
+from backlint.diagnostics import Applicability, Severity
 from backlint.engine.context import FileContext
 from backlint.rules.asyncio_rules.blocking_match import (
     bind,
@@ -12,7 +12,10 @@ from backlint.rules.asyncio_rules.blocking_match import (
     parameter_types,
     qualify,
 )
-from backlint.rules.base import FileRule, Option
+from backlint.rules.base import Example, FileRule, Option
+from backlint.rules.fixes import NodeFix, add_import
+
+AWAIT_SLEEP = "Use `await asyncio.sleep(...)`"
 
 
 @dataclass
@@ -84,11 +87,46 @@ class BlockingCallInAsync(FileRule):
         ),
     )
     invalid = (
-        """
-        import time
-        async def h():
-            time.sleep(1)
-        """,
+        Example(
+            """
+            import time
+            async def h():
+                time.sleep(1)
+            """,
+            fixed="""
+            import asyncio
+            import time
+            async def h():
+                await asyncio.sleep(1)
+            """,
+        ),
+        Example(
+            """
+            \"""Polling.\"""
+            from __future__ import annotations
+
+            import asyncio
+            from time import sleep
+
+            async def h(delay: float):
+                sleep(delay)  # wait
+                sleep(delay)
+                x = sleep(delay)
+            """,
+            expect=3,
+            fixed="""
+            \"""Polling.\"""
+            from __future__ import annotations
+
+            import asyncio
+            from time import sleep
+
+            async def h(delay: float):
+                await asyncio.sleep(delay)  # wait
+                await asyncio.sleep(delay)
+                x = sleep(delay)
+            """,
+        ),
         """
         import requests
         async def h(u):
@@ -155,6 +193,7 @@ class BlockingCallInAsync(FileRule):
         super().begin_file(ctx)
         self.scopes: list[_Scope] = [_Scope(False, "<module>")]
         self.awaited: set[int] = set()
+        self.statement_values: set[int] = set()  # expressions that are a whole statement
         self.patterns = self.str_list_option("blocking-calls")
 
     def applies_to(self, ctx: FileContext) -> bool:
@@ -180,6 +219,9 @@ class BlockingCallInAsync(FileRule):
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self.scopes.pop()
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        self.statement_values.add(id(node.value))
 
     def visit_Await(self, node: cst.Await) -> None:
         self.awaited.add(id(node.expression))
@@ -214,4 +256,24 @@ class BlockingCallInAsync(FileRule):
             node,
             f"Blocking call `{shown}` inside `async def {scope.name}` stalls the event loop; "
             f"use {suggestion}",
+            fix=self._sleep_fix(node) if qualified == "time.sleep" else None,
         )
+
+    def _sleep_fix(self, node: cst.Call) -> NodeFix | None:
+        """``time.sleep(x)`` → ``await asyncio.sleep(x)`` (unsafe), for a call that is a
+        statement of its own, so ``await`` cannot change how the expression groups."""
+        names = self.ctx.names
+        if id(node) not in self.statement_values or len(node.args) != 1:
+            return None
+        if node.args[0].keyword is not None or node.args[0].star:
+            return None
+        # trio and anyio code sleeps with its own library's ``sleep``.
+        if names.imports_from("trio") or names.imports_from("anyio"):
+            return None
+        call = self.replace(node.func, "await asyncio.sleep")
+        if names.imported("asyncio") == "asyncio":
+            return self.fix(AWAIT_SLEEP, call, applicability=Applicability.UNSAFE)
+        if names.is_bound("asyncio"):
+            return None  # ``asyncio`` names something else here
+        add = add_import(self.ctx.tree, "import asyncio")
+        return self.fix(AWAIT_SLEEP, call, add, applicability=Applicability.UNSAFE)

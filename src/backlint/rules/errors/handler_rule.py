@@ -9,6 +9,7 @@ import libcst as cst
 from backlint.engine.context import FileContext
 from backlint.rules.base import FileRule
 from backlint.rules.errors.swallow import SWALLOW_OPTIONS, HandlerScope, Swallow, pure_swallow
+from backlint.rules.fixes import NodeFix
 
 
 def _raises_next(body: Sequence[cst.BaseStatement], index: int) -> bool:
@@ -97,8 +98,16 @@ class SwallowRule(FileRule):
         if verdict.logs_traceback and self.scope.in_loop and self.option("allow-logged-in-loop"):
             return
         self.report(
-            node, self.message(caught, verdict), conditions=verdict.conditions, first_line=True
+            node,
+            self.message(caught, verdict),
+            conditions=verdict.conditions,
+            first_line=True,
+            fix=self.automatic_fix(node),
         )
+
+    def automatic_fix(self, node: cst.ExceptHandler) -> NodeFix | None:
+        """The automatic fix offered with a finding on ``node``, if any."""
+        return None
 
     def caught(self, node: cst.ExceptHandler) -> str | None:
         """How the handler's type reads in the message, or None if this rule ignores it."""

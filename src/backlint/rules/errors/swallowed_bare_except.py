@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from backlint.diagnostics import Severity
+from backlint.diagnostics import Applicability, Severity
+from backlint.rules.base import Example
 from backlint.rules.errors.handler_rule import SwallowRule
 from backlint.rules.errors.swallow import Swallow
+from backlint.rules.fixes import NodeFix
 
 
 class SwallowedBareExcept(SwallowRule):
@@ -43,9 +45,13 @@ class SwallowedBareExcept(SwallowRule):
 
     ## How to fix
     Catch the specific exception you expect and re-raise it as a domain error, or return
-    an explicit error result. Changing `except:` to `except Exception:` is not a fix on
-    its own (BL202 then applies), and it changes behaviour: `KeyboardInterrupt` and
-    `CancelledError` would propagate.
+    an explicit error result.
+
+    An **unsafe** automatic fix (`--fix --unsafe-fixes`) changes `except:` to
+    `except Exception:`. It is a first step, not the whole fix: it changes behaviour
+    (`KeyboardInterrupt`, `SystemExit` and `CancelledError` then propagate, which is
+    usually what you want), and the handler is then reported by BL202 until it handles
+    the error.
     """
 
     code = "BL201"
@@ -55,12 +61,20 @@ class SwallowedBareExcept(SwallowRule):
     severity = Severity.ERROR
     tags = ("reliability", "AP-PY03")
     invalid = (
-        """
-        try:
-            send()
-        except:
-            pass
-        """,
+        Example(
+            """
+            try:
+                send()
+            except:
+                pass
+            """,
+            fixed="""
+            try:
+                send()
+            except Exception:
+                pass
+            """,
+        ),
         """
         import logging
         log = logging.getLogger(__name__)
@@ -71,12 +85,20 @@ class SwallowedBareExcept(SwallowRule):
                 log.error("failed")
                 return None
         """,
-        """
-        for item in items:
-            try:
-                handle(item)
-            except: continue
-        """,
+        Example(
+            """
+            for item in items:
+                try:
+                    handle(item)
+                except: continue
+            """,
+            fixed="""
+            for item in items:
+                try:
+                    handle(item)
+                except Exception: continue
+            """,
+        ),
     )
     valid = (
         """
@@ -107,6 +129,15 @@ class SwallowedBareExcept(SwallowRule):
             pass
         """,
     )
+
+    def automatic_fix(self, node: cst.ExceptHandler) -> NodeFix | None:
+        # Only the gap after ``except`` changes, so the fix never overlaps a fix inside
+        # the handler's body.
+        return self.fix(
+            "Catch `Exception` instead of everything",
+            self.replace(node.whitespace_after_except, " Exception"),
+            applicability=Applicability.UNSAFE,
+        )
 
     def caught(self, node: cst.ExceptHandler) -> str | None:
         return "except:" if node.type is None else None

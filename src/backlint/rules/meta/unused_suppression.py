@@ -1,7 +1,10 @@
 from __future__ import annotations
 
-from backlint.diagnostics import Diagnostic, Severity, Span
+from collections.abc import Sequence
+
+from backlint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position, Severity, Span
 from backlint.rules.base import Example, SuppressionAuditRule
+from backlint.suppression import CodeMention, Directive
 
 
 class UnusedSuppression(SuppressionAuditRule):
@@ -25,7 +28,9 @@ class UnusedSuppression(SuppressionAuditRule):
     ```
 
     ## How to fix
-    Remove the unused code, or the whole comment when no code is left.
+    Remove the unused code, or the whole comment when no code is left. The automatic fix
+    (safe) does this; a comment after the `noqa` (`# noqa: BL602  # type: ignore`) is
+    kept.
 
     Note: `noqa: BL411` on an import counts as used when that import is part of an import
     cycle. Checking only some files of a project (as pre-commit does) can make such a
@@ -42,6 +47,24 @@ class UnusedSuppression(SuppressionAuditRule):
         Example(
             "def total(items: list[int]) -> int:  # noqa: BL602\n    return sum(items)\n",
             path="app/services/totals.py",
+            fixed="def total(items: list[int]) -> int:\n    return sum(items)\n",
+        ),
+        Example(
+            "def total(items) -> int:  # noqa: BL601, E501, BL602, BL999\n    return sum(items)\n",
+            path="app/services/totals.py",
+            expect=2,
+            fixed="def total(items) -> int:  # noqa: BL601, E501\n    return sum(items)\n",
+        ),
+        Example(
+            "def total(items: list[int]) -> int:  # noqa: BL602  # type: ignore\n"
+            "    return sum(items)\n",
+            path="app/services/totals.py",
+            fixed="def total(items: list[int]) -> int:  # type: ignore\n    return sum(items)\n",
+        ),
+        Example(
+            "# backlint: noqa: BL411\nimport os\n",
+            path="app/services/totals.py",
+            fixed="import os\n",
         ),
     )
     valid = (
@@ -58,3 +81,32 @@ class UnusedSuppression(SuppressionAuditRule):
     def check_unused(self, path: str, code: str, known: bool, span: Span) -> Diagnostic | None:
         reason = "suppressed nothing" if known else "is not a backlint rule"
         return self.diagnostic(path, span, f"Unused suppression: `{code}` {reason}")
+
+    def removal_fix(self, directive: Directive, unused: Sequence[CodeMention]) -> Fix | None:
+        kept = [mention for mention in directive.codes if mention not in unused]
+        codes = ", ".join(f"`{mention.code}`" for mention in unused)
+        if kept:
+            # Rewrite the list of codes, keeping the comment's own spelling around it.
+            span = Span(directive.codes[0].span.start, directive.codes[-1].span.end)
+            edit = Edit(span, ", ".join(mention.code for mention in kept))
+            return Fix(f"Remove unused {codes}", (edit,), Applicability.SAFE)
+        return Fix(
+            "Remove the unused suppression", (_comment_removal(directive),), Applicability.SAFE
+        )
+
+
+def _comment_removal(directive: Directive) -> Edit:
+    line = directive.line
+    if directive.file_level or directive.code_end == 1:
+        # A comment on a line of its own: the line goes.
+        return Edit(Span(Position(line, 1), Position(line + 1, 1)), "")
+    if directive.waiver or not directive.rest.strip():
+        # A waiver's reason belongs to it: it goes with the codes.
+        return Edit(
+            Span(Position(line, directive.code_end), Position(line, directive.line_end)), ""
+        )
+    if directive.rest.lstrip().startswith("#"):
+        # Another comment follows (``# type: ignore``): it stays, with its own spacing.
+        return Edit(Span(Position(line, directive.code_end), directive.span.end), "")
+    # Prose follows the codes: keep it as a comment.
+    return Edit(directive.span, "#")
