@@ -85,7 +85,7 @@ def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
 
 
 def test_noqa_directives_follow_ruffs_grammar() -> None:
-    from backlint.suppression import find_directives
+    from backlint.directives import find_directives
 
     text = (
         "a = 1  # noqa\n"

@@ -20,6 +20,7 @@ import libcst as cst
 
 from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, Edit, Fix, Position, RunProblem, Span
+from backlint.directives import Directive, find_directives
 from backlint.engine.context import FileContext, TextContext
 from backlint.engine.positions import PositionIndex, import_spans
 from backlint.engine.redaction import mask_snippets
@@ -42,7 +43,6 @@ from backlint.rules.base import (
 )
 from backlint.rules.fixes import NodeFix
 from backlint.source import SourceError, decode
-from backlint.suppression import Directive, find_directives
 
 # Files above this size are skipped with a message: they are generated data, not code a
 # person reviews, and parsing them would dominate the run.

@@ -13,11 +13,12 @@ import pathspec
 
 from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, RunProblem
+from backlint.directives import CodeMention, Directive
 from backlint.engine.filepass import FileResult
 from backlint.index.project import ModuleLoader, ModuleParser, ProjectIndex
 from backlint.rules.base import ProjectRule, Rule, SuppressionAuditRule
 from backlint.selection import matches_any
-from backlint.suppression import CodeMention, Directive, FileSuppressions
+from backlint.suppression import FileSuppressions
 
 
 @dataclass

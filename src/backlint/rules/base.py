@@ -28,9 +28,9 @@ from backlint.diagnostics import Applicability, Diagnostic, Fix, Related, Severi
 from backlint.rules.fixes import EditMode, NodeEdit, NodeFix
 
 if TYPE_CHECKING:
+    from backlint.directives import CodeMention, Directive
     from backlint.engine.context import FileContext, TextContext
     from backlint.index.project import ProjectIndex
-    from backlint.suppression import CodeMention, Directive
 
 
 OptionValue = bool | int | str | tuple[str, ...]

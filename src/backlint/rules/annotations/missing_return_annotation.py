@@ -87,7 +87,9 @@ class MissingReturnAnnotation(PublicApiRule):
         ),
         Example(
             "class Service:\n    def __init__(self, repo):\n        self.repo = repo\n",
-            fixed="class Service:\n    def __init__(self, repo) -> None:\n        self.repo = repo\n",
+            fixed=(
+                "class Service:\n    def __init__(self, repo) -> None:\n        self.repo = repo\n"
+            ),
         ),
         Example(
             "def is_open(order: Order):\n    if order.closed:\n        return False\n"

@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from backlint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position, Severity, Span
+from backlint.directives import CodeMention, Directive
 from backlint.rules.base import Example, SuppressionAuditRule
-from backlint.suppression import CodeMention, Directive
 
 
 class UnusedSuppression(SuppressionAuditRule):
