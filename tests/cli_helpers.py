@@ -15,8 +15,9 @@ from backlint.diagnostics import Diagnostic
 ENV = {**os.environ, "NO_COLOR": "1", "PYTHONSAFEPATH": "1"}
 
 
-def backlint(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m backlint ARGS`` in ``root``, stdin empty; no stream may hold a traceback."""
+def backlint(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m backlint ARGS`` in ``root`` (stdin empty unless given); no stream may
+    hold a traceback."""
     completed = subprocess.run(
         [sys.executable, "-m", "backlint", *args],
         cwd=root,
@@ -24,7 +25,8 @@ def backlint(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         encoding="utf-8",
         env=ENV,
-        stdin=subprocess.DEVNULL,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
         timeout=120,
         check=False,
     )

@@ -4,13 +4,12 @@ Codes are merged into a ``# noqa: ...`` comment already on the line (ruff's beha
 otherwise a comment is appended. A line ending in a ``\\`` continuation cannot take a
 comment and is left alone, as are formats without comments (JSON) and files that do not
 parse (BL001). A Python file is written only if it still parses afterwards, and every
-file is replaced atomically.
+file is replaced atomically, in its own encoding and with its own line breaks.
 """
 
 from __future__ import annotations
 
 import ast
-import os
 import re
 import warnings
 from collections import defaultdict
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backlint.diagnostics import Diagnostic
+from backlint.source import SourceError, read_source, write_atomically
 
 _NOQA_CODES = re.compile(r"#\s*(?i:noqa)\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)")
 _PYTHON = (".py", ".pyi")
@@ -53,10 +53,11 @@ def _rewrite(path: Path, wanted: Mapping[int, list[str]], result: NoqaResult) ->
         result.skipped += len(wanted)
         return
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        source = read_source(path)
+    except (OSError, SourceError):
         result.skipped += len(wanted)
         return
+    text = source.text
     lines = text.splitlines(keepends=True)
     added = 0
     for number, codes in sorted(wanted.items()):
@@ -73,9 +74,11 @@ def _rewrite(path: Path, wanted: Mapping[int, list[str]], result: NoqaResult) ->
     if new_text == text or (path.suffix in _PYTHON and not _parses(new_text)):
         result.skipped += len(wanted)
         return
-    temporary = path.with_name(path.name + ".backlint-tmp")
-    temporary.write_text(new_text, encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        write_atomically(path, source.encode(new_text))
+    except OSError:
+        result.skipped += len(wanted)
+        return
     result.added += added
 
 

@@ -250,9 +250,12 @@ class FilePass:
     def _check_text(self, task: FileTask) -> FileResult:
         """A configuration file or text fixture, read by the text rules of its kind."""
         try:
-            if task.path.stat().st_size > MAX_FILE_BYTES:
+            if task.data is not None:
+                text = task.data.decode("utf-8-sig")
+            elif task.path.stat().st_size > MAX_FILE_BYTES:
                 return FileResult(task.display)  # a recording too big to be a fixture
-            text = task.path.read_bytes().decode("utf-8-sig")
+            else:
+                text = task.path.read_bytes().decode("utf-8-sig")
         except OSError as error:
             problem = RunProblem(task.display, f"cannot read the file: {error.strerror}")
             return FileResult(task.display, problems=(problem,))
