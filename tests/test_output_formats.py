@@ -870,11 +870,14 @@ def test_gitlab_paths_follow_the_root_not_the_working_directory() -> None:
 
 def test_statistics_sorted_by_count_then_code() -> None:
     assert render_statistics(build_report()).splitlines() == [
-        "    2\tBL312\timplicit-clock-or-entropy",
-        "    1\tBL001\tsyntax-error",
-        "    1\tBL202\tswallowed-broad-except",
-        "    1\tBL411\timport-cycle",
-        "    1\tBL501\tblocking-call-in-async",
-        "    1\tBL801\thardcoded-secret-assignment",
+        "    2\tBL312\t[ ] implicit-clock-or-entropy",
+        "    1\tBL001\t[ ] syntax-error",
+        "    1\tBL202\t[ ] swallowed-broad-except",
+        "    1\tBL411\t[ ] import-cycle",
+        "    1\tBL501\t[ ] blocking-call-in-async",
+        "    1\tBL801\t[ ] hardcoded-secret-assignment",
     ]
     assert render_statistics(report_of()) == ""
+    # BL501's fix is unsafe: fixable only with --unsafe-fixes.
+    unsafe = render_statistics(replace(build_report(), unsafe_fixes=True))
+    assert "    1\tBL501\t[*] blocking-call-in-async" in unsafe.splitlines()

@@ -114,3 +114,11 @@ def test_fix_gives_the_fixed_example(
     again = _fix_run(tmp_path, rule, unsafe=True)
     assert again.fixed_count == 0
     assert target.read_text(encoding="utf-8") == fixed
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_rules_with_an_autofix_show_it_in_an_example(rule: type[Rule]) -> None:
+    fixed = [example for example in rule.examples("invalid") if example.fixed is not None]
+    assert bool(fixed) == bool(rule.autofix), (
+        f"{rule.code}: `autofix` and the examples with `fixed=` disagree"
+    )

@@ -30,6 +30,8 @@ def rule_text(rule: type[Rule]) -> str:
         rule.documentation(),
         "",
         f"Suggested fix: {rule.fix_text}",
+        "",
+        f"Automatic fix: {rule.autofix or 'none'}.",
     ]
     if rule.options:
         lines += ["", "## Options", ""]
@@ -61,6 +63,7 @@ def rule_record(rule: type[Rule]) -> dict[str, object]:
         "default_enabled": rule.default_enabled,
         "preview": rule.preview,
         "fix": rule.fix_text,
+        "autofix": rule.autofix or None,
         "options": {option.name: _jsonable(option.default) for option in rule.options},
         "explanation": rule.documentation(),
         "url": rule.url(),
@@ -78,13 +81,15 @@ def rules_json(rules: Iterable[type[Rule]]) -> str:
 def rules_table(rules: Iterable[type[Rule]]) -> str:
     """The Markdown table of every rule for the README."""
     rows = [
-        "| Code | Name | Default | Severity | What it finds |",
-        "|---|---|---|---|---|",
+        "| Code | Name | Default | Severity | Fix | What it finds |",
+        "|---|---|---|---|---|---|",
     ]
     for rule in rules:
         default = "preview" if rule.preview else ("on" if rule.default_enabled else "off")
+        fix = rule.autofix or "—"
         rows.append(
-            f"| {rule.code} | `{rule.name}` | {default} | {rule.severity.value} | {rule.summary} |"
+            f"| {rule.code} | `{rule.name}` | {default} | {rule.severity.value} | {fix} "
+            f"| {rule.summary} |"
         )
     return "\n".join(rows) + "\n"
 

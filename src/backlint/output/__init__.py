@@ -34,14 +34,17 @@ FORMATS: Mapping[str, Formatter] = MappingProxyType(
 
 
 def render_statistics(report: Report) -> str:
-    """One line per code, most frequent first (ties by code), like ``ruff --statistics``."""
+    """One line per code, most frequent first (ties by code), like ``ruff --statistics``:
+    ``[*]`` before the name when ``--fix`` can fix some of them, ``[ ]`` otherwise."""
     counts = Counter(diagnostic.code for diagnostic in report.diagnostics)
     names = {diagnostic.code: diagnostic.name for diagnostic in report.diagnostics}
+    fixable = {d.code for d in report.diagnostics if report.fixable(d)}
     lines = []
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         rule = report.rules.get(code)
         name = rule.name if rule is not None else names[code]
-        lines.append(f"{count:>5}\t{code}\t{name}\n")
+        marker = "[*]" if code in fixable else "[ ]"
+        lines.append(f"{count:>5}\t{code}\t{marker} {name}\n")
     return "".join(lines)
 
 

@@ -157,6 +157,9 @@ class Rule:
     roles: ClassVar[frozenset[str] | None] = None
     # Whether the rule also looks at test code.
     include_tests: ClassVar[bool] = True
+    # Which automatic fixes it offers, in words (``"safe"``, ``"unsafe"``, ``"safe or
+    # unsafe"``); empty when it only suggests. Shown in the docs and ``backlint rule``.
+    autofix: ClassVar[str] = ""
 
     def __init__(self, settings: Mapping[str, OptionValue] | None = None) -> None:
         values = {option.name: option.default for option in self.options}

@@ -75,6 +75,7 @@ class MissingReturnAnnotation(PublicApiRule):
     summary = "A public function in a layer module has no return annotation."
     fix_text = "Add the return type (`-> None` if the function returns nothing)."
     severity = Severity.WARNING
+    autofix = "safe or unsafe"
     tags = ("maintainability", "AP-PY08")
     invalid = (
         Example(

@@ -77,6 +77,7 @@ class BlockingCallInAsync(FileRule):
         "`anyio.open_file`) or `await asyncio.to_thread(fn, ...)`."
     )
     severity = Severity.ERROR
+    autofix = "unsafe (`time.sleep` only)"
     tags = ("performance", "AP-PY10")
     options = (
         Option(

@@ -59,6 +59,7 @@ class SwallowedBareExcept(SwallowRule):
     summary = "A bare `except:` swallows every exception without handling it."
     fix_text = "Catch the specific exception and re-raise or return an error."
     severity = Severity.ERROR
+    autofix = "unsafe"
     tags = ("reliability", "AP-PY03")
     invalid = (
         Example(

@@ -42,6 +42,7 @@ class UnusedSuppression(SuppressionAuditRule):
     summary = "A noqa comment names a backlint code that suppressed nothing."
     fix_text = "Remove the unused code from the noqa comment (or the whole comment)."
     severity = Severity.WARNING
+    autofix = "safe"
     tags = ("maintainability",)
     invalid = (
         Example(
