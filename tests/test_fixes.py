@@ -278,6 +278,15 @@ def test_fix_only_reports_nothing_and_show_fixes_lists_the_fixes(project: Path) 
     assert service_text(project) == ALL_FIXED
 
 
+def test_exit_non_zero_on_fix(project: Path) -> None:
+    assert backlint(project, "check", "--fix-only").returncode == 0
+    (project / "app/services/orders.py").write_text(SERVICE, encoding="utf-8")
+    assert backlint(project, "check", "--fix-only", "--exit-non-zero-on-fix").returncode == 1
+    # Nothing left to fix: the second run exits 0 again.
+    assert backlint(project, "check", "--fix-only", "--exit-non-zero-on-fix").returncode == 0
+    assert service_text(project) == SAFE_FIXED
+
+
 def test_stdin_fix_prints_the_fixed_source(project: Path) -> None:
     completed = backlint(
         project,

@@ -104,6 +104,11 @@ def main() -> None:
 @click.option("--fix-only", is_flag=True, help="Apply fixes, do not report what remains.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option("--show-fixes", is_flag=True, help="List the fixes applied, per file.")
+@click.option(
+    "--exit-non-zero-on-fix",
+    is_flag=True,
+    help="Exit with 1 when fixes were applied, even if no finding remains.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
@@ -127,6 +132,7 @@ def check(
     fix_only: bool,
     diff: bool,
     show_fixes: bool,
+    exit_non_zero_on_fix: bool,
     exit_zero: bool,
     statistics: bool,
     quiet: bool,
@@ -165,12 +171,13 @@ def check(
     finally:
         progress.clear()
     _print_problems(result, quiet)
+    fail_on_fix = exit_non_zero_on_fix and fixed is not None and fixed.fixed_count > 0
     if fixed is not None:
         _finish_fixing(fixed, diff=diff, show=show_fixes, quiet=quiet)
         if diff:
             sys.exit(EXIT_FINDINGS if fixed.changed or fixed.stdin_changed else EXIT_CLEAN)
         if fix_only:
-            sys.exit(EXIT_CLEAN)
+            sys.exit(EXIT_FINDINGS if fail_on_fix else EXIT_CLEAN)
     fmt = output_format or result.settings.output_format or "full"
     report = Report(
         diagnostics=result.diagnostics,
@@ -211,7 +218,8 @@ def check(
         _write(text, output_file)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if report.diagnostics and not exit_zero else EXIT_CLEAN)
+    findings = bool(report.diagnostics) and not exit_zero
+    sys.exit(EXIT_FINDINGS if findings or fail_on_fix else EXIT_CLEAN)
 
 
 def _finish_fixing(fixed: FixOutcome, *, diff: bool, show: bool, quiet: bool) -> None:

@@ -540,5 +540,9 @@ def _positioned_fix(fix: NodeFix, positions: PositionIndex) -> Fix:
             span = Span(span.start, span.start)
         elif edit.mode == "after":
             span = Span(span.end, span.end)
+        elif edit.mode == "lines":
+            # From the start of the first line to the start of the line after the last.
+            end = span.end if span.end.column == 1 else Position(span.end.line + 1, 1)
+            span = Span(Position(span.start.line, 1), end)
         edits.append(Edit(span, edit.content))
     return Fix(fix.message, tuple(edits), fix.applicability)

@@ -301,6 +301,11 @@ class FileRule(Rule):
     def insert_after(self, node: cst.CSTNode, content: str) -> NodeEdit:
         return self._edit(node, content, "after")
 
+    def remove_lines(self, node: cst.CSTNode) -> NodeEdit:
+        """Remove the lines ``node`` covers (it must start and end its lines: a
+        decorator, a statement of its own)."""
+        return self._edit(node, "", "lines")
+
     def _edit(self, node: cst.CSTNode, content: str, mode: EditMode) -> NodeEdit:
         return NodeEdit(node, content, mode, self.ctx.top_level)
 

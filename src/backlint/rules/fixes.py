@@ -22,12 +22,14 @@ import libcst as cst
 
 from backlint.diagnostics import Applicability
 
-EditMode = Literal["replace", "before", "after"]
+# ``lines`` removes the whole lines ``node`` covers, indentation and line break included
+# (a decorator, a statement on lines of its own); ``content`` is then empty.
+EditMode = Literal["replace", "before", "after", "lines"]
 
 
 @dataclass(frozen=True)
 class NodeEdit:
-    """Replace ``node``, or insert ``content`` before or after it.
+    """Replace ``node``, insert ``content`` before or after it, or remove its lines.
 
     ``top_level`` is the index in ``Module.body`` of the statement holding ``node``; it
     lets the engine render only that statement to find the node (None: the whole module).

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 import pathspec
 
-from backlint.diagnostics import Position, Severity, Span
+from backlint.diagnostics import Applicability, Position, Severity, Span
 from backlint.engine.context import FileContext, TextContext
 from backlint.engine.walker import iter_children
 from backlint.index.names import dotted_name
@@ -140,6 +140,11 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
     their paths in `allow-paths` (`tests/e2e/**`); a single retry kept on purpose takes a
     waiver with a ticket on its line: `# backlint: allow BL721 PROJ-123`.
 
+    An **unsafe** automatic fix removes a retry decorator (the line it is on). It does not
+    change the code, but a test that was being retried may then fail the build, so it
+    waits for `--unsafe-fixes`. Retries in `pytestmark`, `pytest.param` marks and
+    `addopts` are left to you.
+
     Calibration: `pytest.mark.flaky` is reported whatever its arguments, since every
     form of it reruns a failing test. Retry decorators (`tenacity`, `backoff`) are only
     reported on tests, because on a helper they usually implement polling, which is the
@@ -158,6 +163,7 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
     summary = "A test is retried until it passes instead of having its nondeterminism fixed."
     fix_text = "Remove the retry; fix the nondeterminism (see BL701/BL702)."
     severity = Severity.ERROR
+    autofix = "unsafe (retry decorators)"
     tags = ("testing", "reliability")
     include_tests = True
     options = (
@@ -178,6 +184,29 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
             """,
             path="tests/test_sync.py",
             expect=1,
+        ),
+        Example(
+            """
+            import pytest
+
+            class TestSync:
+                # the nightly job is slow
+                @pytest.mark.flaky(reruns=3)  # PROJ-7
+                @pytest.mark.slow
+                def test_sync_completes(self):
+                    ...
+            """,
+            path="tests/test_sync.py",
+            expect=1,
+            fixed="""
+            import pytest
+
+            class TestSync:
+                # the nightly job is slow
+                @pytest.mark.slow
+                def test_sync_completes(self):
+                    ...
+            """,
         ),
         Example(
             """
@@ -337,7 +366,7 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
         for decorator in node.decorators:
             retry = self._retry(decorator.decorator, f"`@{written(decorator.decorator)}`")
             if retry is not None:
-                self._report(decorator, retry, subject, [test], test.requires)
+                self._report(decorator, retry, subject, [test], test.requires, removable=True)
             for mark in _param_marks(decorator.decorator):
                 retry = self._retry(mark, f"`{written(mark)}`", marks_only=True)
                 if retry is not None:
@@ -353,7 +382,7 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
             retry = self._retry(decorator.decorator, f"`@{written(decorator.decorator)}`")
             if retry is not None:
                 subject = f"every test of `{node.name.value}`"
-                self._report(decorator, retry, subject, tests, tests[0].requires)
+                self._report(decorator, retry, subject, tests, tests[0].requires, removable=True)
 
     # -- pytestmark --
 
@@ -433,7 +462,9 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
         requires: Sequence[Condition],
         *,
         first_line: bool = False,
+        removable: bool = False,
     ) -> None:
+        """Report a retry; ``removable`` for a decorator, which the (unsafe) fix deletes."""
         message = f"{retry.shown} {retry.verb} {subject} until it passes"
         causes, culprit = self._causes(tests)
         if causes:
@@ -445,7 +476,15 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
         else:
             message += ": a retry hides intermittent failures instead of fixing their cause"
         conditions = (*requires, *retry.conditions)
-        self.report(node, message, conditions=conditions, first_line=first_line)
+        fix = None
+        if removable:
+            # Unsafe: the code is unchanged, but a test that was retried may now fail CI.
+            fix = self.fix(
+                f"Remove {retry.shown}",
+                self.remove_lines(node),
+                applicability=Applicability.UNSAFE,
+            )
+        self.report(node, message, conditions=conditions, first_line=first_line, fix=fix)
 
     def _causes(self, tests: Sequence[TestFunction]) -> tuple[list[str], str]:
         """The nondeterministic calls of the first test that has some, and its name."""
