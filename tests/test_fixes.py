@@ -304,6 +304,18 @@ def test_stdin_fix_prints_the_fixed_source(project: Path) -> None:
     assert service_text(project) == SERVICE  # stdin never writes the file it names
 
 
+def test_stdin_diff_names_the_stdin_filename(project: Path) -> None:
+    completed = backlint(
+        project, "check", "--diff", "--stdin-filename", "app/services/orders.py", stdin=SERVICE
+    )
+    assert completed.returncode == 1
+    assert completed.stdout.splitlines()[:2] == [
+        "--- a/app/services/orders.py",
+        "+++ b/app/services/orders.py",
+    ]
+    assert "+def notify(order_id: int) -> None:" in completed.stdout
+
+
 def test_fix_keeps_encoding_line_breaks_and_permissions(tmp_path: Path) -> None:
     path = tmp_path / "app/services/legacy.py"
     path.parent.mkdir(parents=True)

@@ -63,9 +63,10 @@ class FixOutcome:
     fixed: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (path, code, name)
     problems: list[RunProblem] = field(default_factory=list)
     converged: bool = True
-    # The stdin source before and after fixing, when stdin was checked.
+    # The stdin source before and after fixing, when stdin was checked, and its name.
     stdin_original: str | None = None
     stdin_text: str | None = None
+    stdin_name: str = "-"
 
     @property
     def fixed_count(self) -> int:
@@ -78,8 +79,7 @@ class FixOutcome:
     def stdin_diff(self) -> str:
         if self.stdin_original is None or self.stdin_text is None or not self.stdin_changed:
             return ""
-        name = self.result.diagnostics[0].path if self.result.diagnostics else "-"
-        return "".join(_diff(name, self.stdin_original, self.stdin_text))
+        return "".join(_diff(self.stdin_name, self.stdin_original, self.stdin_text))
 
 
 def fix_until_stable(request: CheckRequest, first: CheckResult, unsafe: bool) -> FixOutcome:
@@ -88,17 +88,12 @@ def fix_until_stable(request: CheckRequest, first: CheckResult, unsafe: bool) ->
     ``run_check``.
     """
     result = first
-    outcome = FixOutcome(result)
+    outcome = FixOutcome(result, stdin_name=request.stdin_filename or "-")
     frozen: set[str] = set()  # files whose fixes broke them: left alone from then on
     stdin_text = outcome.stdin_original = _stdin_text(request)
     for _round in range(MAX_ROUNDS):
-        by_file: dict[str, list[Diagnostic]] = {}
-        for diagnostic in result.diagnostics:
-            fix = diagnostic.fix
-            if fix is not None and fix.applies(unsafe) and diagnostic.path not in frozen:
-                by_file.setdefault(diagnostic.path, []).append(diagnostic)
         touched: set[str] = set()
-        for display, diagnostics in sorted(by_file.items()):
+        for display, diagnostics in sorted(_fixable(result, unsafe, frozen).items()):
             if request.stdin_data is not None:
                 if stdin_text is None:
                     continue
@@ -121,8 +116,8 @@ def fix_until_stable(request: CheckRequest, first: CheckResult, unsafe: bool) ->
         if not touched:
             break
         result = run_check(_next_request(request, outcome, result, touched, stdin_text))
-    else:
-        outcome.converged = False
+    # Cut short with fixes still on offer: a fix that keeps bringing its finding back.
+    outcome.converged = not _fixable(result, unsafe, frozen)
     outcome.result = result
     outcome.stdin_text = stdin_text
     # A file fixed back to what it was (one fix undoing another) is not changed.
@@ -132,6 +127,16 @@ def fix_until_stable(request: CheckRequest, first: CheckResult, unsafe: bool) ->
         if fixed.text != fixed.original.text
     }
     return outcome
+
+
+def _fixable(result: CheckResult, unsafe: bool, frozen: set[str]) -> dict[str, list[Diagnostic]]:
+    """The findings ``--fix`` applies, by display path, leaving out ``frozen`` files."""
+    by_file: dict[str, list[Diagnostic]] = {}
+    for diagnostic in result.diagnostics:
+        fix = diagnostic.fix
+        if fix is not None and fix.applies(unsafe) and diagnostic.path not in frozen:
+            by_file.setdefault(diagnostic.path, []).append(diagnostic)
+    return by_file
 
 
 def _stdin_text(request: CheckRequest) -> str | None:
