@@ -185,6 +185,13 @@ def _unused_suppressions(
             # Every finding on one comment carries the same fix (the comment without all
             # of its unused codes), so ``--fix`` applies it once whichever it takes.
             for line, items in reported.items():
-                fix = auditor.removal_fix(directives[line], [mention for mention, _ in items])
+                unused = [mention for mention, _ in items]
+                # Whether a project rule's noqa is used depends on which files the run
+                # saw (a cycle through a file pre-commit did not pass): its removal is
+                # only an unsafe fix.
+                partial = any(
+                    issubclass(known.get(mention.code, Rule), ProjectRule) for mention in unused
+                )
+                fix = auditor.removal_fix(directives[line], unused, run_dependent=partial)
                 found.extend(replace(diagnostic, fix=fix) for _, diagnostic in items)
     return found

@@ -356,8 +356,14 @@ class SuppressionAuditRule(Rule):
     def check_unused(self, path: str, code: str, known: bool, span: Span) -> Diagnostic | None:
         raise NotImplementedError
 
-    def removal_fix(self, directive: Directive, unused: Sequence[CodeMention]) -> Fix | None:
-        """The fix of the findings on ``directive``: remove its ``unused`` codes."""
+    def removal_fix(
+        self, directive: Directive, unused: Sequence[CodeMention], *, run_dependent: bool
+    ) -> Fix | None:
+        """The fix of the findings on ``directive``: remove its ``unused`` codes.
+
+        ``run_dependent`` says some of them belong to project rules, whose findings
+        depend on which files the run checked.
+        """
         return None
 
 

@@ -29,8 +29,9 @@ class UnusedSuppression(SuppressionAuditRule):
 
     ## How to fix
     Remove the unused code, or the whole comment when no code is left. The automatic fix
-    (safe) does this; a comment after the `noqa` (`# noqa: BL602  # type: ignore`) is
-    kept.
+    does this; a comment after the `noqa` (`# noqa: BL602  # type: ignore`) is kept. It
+    is safe, except for codes of project rules (BL411, BL412, BL421, BL611): whether
+    those are used depends on which files the run checked, so removing them is unsafe.
 
     Note: `noqa: BL411` on an import counts as used when that import is part of an import
     cycle. Checking only some files of a project (as pre-commit does) can make such a
@@ -42,7 +43,7 @@ class UnusedSuppression(SuppressionAuditRule):
     summary = "A noqa comment names a backlint code that suppressed nothing."
     fix_text = "Remove the unused code from the noqa comment (or the whole comment)."
     severity = Severity.WARNING
-    autofix = "safe"
+    autofix = "safe (unsafe for project rules' codes)"
     tags = ("maintainability",)
     invalid = (
         Example(
@@ -63,10 +64,12 @@ class UnusedSuppression(SuppressionAuditRule):
             fixed="def total(items: list[int]) -> int:  # type: ignore\n    return sum(items)\n",
         ),
         Example(
-            "# backlint: noqa: BL411\nimport os\n",
+            "# backlint: noqa: BL202\nimport os\n",
             path="app/services/totals.py",
             fixed="import os\n",
         ),
+        # An import-cycle code may be used in a run over the whole project: unsafe.
+        Example("import os  # noqa: BL411\n", path="app/services/totals.py", fixed="import os\n"),
     )
     valid = (
         Example(
@@ -83,17 +86,18 @@ class UnusedSuppression(SuppressionAuditRule):
         reason = "suppressed nothing" if known else "is not a backlint rule"
         return self.diagnostic(path, span, f"Unused suppression: `{code}` {reason}")
 
-    def removal_fix(self, directive: Directive, unused: Sequence[CodeMention]) -> Fix | None:
+    def removal_fix(
+        self, directive: Directive, unused: Sequence[CodeMention], *, run_dependent: bool
+    ) -> Fix | None:
+        applicability = Applicability.UNSAFE if run_dependent else Applicability.SAFE
         kept = [mention for mention in directive.codes if mention not in unused]
         codes = ", ".join(f"`{mention.code}`" for mention in unused)
         if kept:
             # Rewrite the list of codes, keeping the comment's own spelling around it.
             span = Span(directive.codes[0].span.start, directive.codes[-1].span.end)
             edit = Edit(span, ", ".join(mention.code for mention in kept))
-            return Fix(f"Remove unused {codes}", (edit,), Applicability.SAFE)
-        return Fix(
-            "Remove the unused suppression", (_comment_removal(directive),), Applicability.SAFE
-        )
+            return Fix(f"Remove unused {codes}", (edit,), applicability)
+        return Fix("Remove the unused suppression", (_comment_removal(directive),), applicability)
 
 
 def _comment_removal(directive: Directive) -> Edit:
