@@ -9,6 +9,7 @@ import pytest
 
 from backlint.application import CheckRequest, run_check
 from backlint.diagnostics import Applicability, Diagnostic
+from backlint.fixes.apply import apply_fixes
 from backlint.fixes.run import FixOutcome, fix_until_stable, write_fixed
 from backlint.rules.base import Example, Rule, SuppressionAuditRule
 from backlint.rules.registry import all_rules
@@ -101,8 +102,14 @@ def test_fix_gives_the_fixed_example(
 ) -> None:
     found = _run(tmp_path, rule, example)
     target = tmp_path / example.path
-    unsafe = any(d.fix is not None and d.fix.applicability is Applicability.UNSAFE for d in found)
-    if unsafe:
+    kinds = {d.fix.applicability for d in found if d.fix is not None}
+    if kinds == {Applicability.DISPLAY_ONLY}:
+        # Shown, never applied: the edit gives the fixed text, --fix leaves the file.
+        assert apply_fixes(example.source, found).text == example.fixed_source
+        assert _fix_run(tmp_path, rule, unsafe=True).fixed_count == 0
+        assert target.read_text(encoding="utf-8") == example.source
+        return
+    if Applicability.UNSAFE in kinds:
         # Without --unsafe-fixes an unsafe fix is not applied.
         _fix_run(tmp_path, rule, unsafe=False)
         assert target.read_text(encoding="utf-8") == example.source

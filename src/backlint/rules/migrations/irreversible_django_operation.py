@@ -4,10 +4,11 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 
-from backlint.diagnostics import Severity
+from backlint.diagnostics import Applicability, Severity
 from backlint.engine.context import FileContext
 from backlint.index.names import dotted_name
 from backlint.rules.base import Example, FileRule
+from backlint.rules.fixes import NodeFix
 from backlint.rules.migrations.common import find_waiver, string_value, waiver_note
 
 _DJANGO_MIGRATIONS = "django.db.migrations."
@@ -142,6 +143,11 @@ class IrreversibleDjangoOperation(FileRule):
     anyway). For `RunSQL` pass `reverse_sql=` (SQL, or `migrations.RunSQL.noop`). If
     the operation really cannot be undone, add `# backlint: irreversible <reason>`.
 
+    Each finding carries the `.noop` edit as a **display-only** fix: JSON output and
+    editors show it, but `--fix` never applies it, not even with `--unsafe-fixes`.
+    Declaring that a migration has nothing to undo is a decision about the data that a
+    person must take; writing it for every operation would only silence the rule.
+
     Defaults. The rule is a warning, not an error like BL901: a missing reverse makes
     Django refuse a rollback loudly, while a do-nothing Alembic downgrade rolls back
     silently and wrongly. Unlike BL901 it also reports data migrations, because Django
@@ -162,9 +168,39 @@ class IrreversibleDjangoOperation(FileRule):
         "there is nothing to undo), or add `# backlint: irreversible <reason>`."
     )
     severity = Severity.WARNING
+    autofix = "display-only"
     tags = ("migrations", "reliability", "PQG-5")
     include_tests = False
     invalid = (
+        # The display-only fix: `.noop` as the reverse, or in place of `None`.
+        Example(
+            """
+            from django.db import migrations
+
+            def fill(apps, schema_editor):
+                pass
+
+            class Migration(migrations.Migration):
+                operations = [
+                    migrations.RunPython(fill),
+                    migrations.RunSQL("ANALYZE t", reverse_sql=None),
+                ]
+            """,
+            path="orders/migrations/0006_fill.py",
+            expect=2,
+            fixed="""
+            from django.db import migrations
+
+            def fill(apps, schema_editor):
+                pass
+
+            class Migration(migrations.Migration):
+                operations = [
+                    migrations.RunPython(fill, reverse_code=migrations.RunPython.noop),
+                    migrations.RunSQL("ANALYZE t", reverse_sql=migrations.RunSQL.noop),
+                ]
+            """,
+        ),
         Example(
             """
             from django.db import migrations
@@ -319,6 +355,21 @@ class IrreversibleDjangoOperation(FileRule):
             node,
             f"`{operation}({label})` has no {missing}: "
             f"this migration cannot be unapplied{self._note}",
+            fix=self._noop_fix(node, keyword, reverse),
+        )
+
+    def _noop_fix(self, node: cst.Call, keyword: str, reverse: cst.Arg | None) -> NodeFix | None:
+        """The edit that declares "nothing to undo", shown but never applied: whether a
+        no-op reverse is right is a decision about the data, not a mechanical change."""
+        noop = f"{self.ctx.tree.code_for_node(node.func)}.noop"
+        if reverse is not None:
+            edit = self.replace(reverse.value, noop)  # ``reverse_sql=None``
+        elif node.args:
+            edit = self.insert_after(node.args[-1].value, f", {keyword}={noop}")
+        else:
+            return None
+        return self.fix(
+            f"Pass `{noop}` as the reverse", edit, applicability=Applicability.DISPLAY_ONLY
         )
 
 
