@@ -459,3 +459,26 @@ def test_fix_with_unsafe_fixes_over_every_fixture_keeps_every_file_parsing(
             ast.parse(text)
             cst.parse_module(text.decode("utf-8"))
     assert changed >= 3
+
+
+def test_safe_decorators_keep_the_return_annotation_fix_safe(tmp_path: Path) -> None:
+    service = """
+        from app.metrics import timed
+
+        @timed
+        def notify(order_id: int):
+            print(order_id)
+    """
+    write_files(tmp_path, {"app/services/orders.py": service, "pyproject.toml": ""})
+    target = tmp_path / "app/services/orders.py"
+    before = target.read_text(encoding="utf-8")
+    # Any decorator could read annotations: by default the fix waits for --unsafe-fixes.
+    backlint(tmp_path, "check", "--fix")
+    assert target.read_text(encoding="utf-8") == before
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.backlint.options.missing-return-annotation]\n"
+        'safe-decorators = ["app.metrics.timed"]\n',
+        encoding="utf-8",
+    )
+    backlint(tmp_path, "check", "--fix")
+    assert "def notify(order_id: int) -> None:" in target.read_text(encoding="utf-8")

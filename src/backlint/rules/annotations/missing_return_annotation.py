@@ -5,7 +5,7 @@ import libcst as cst
 from backlint.diagnostics import Severity
 from backlint.rules.annotations.public_api import PublicApiRule, PublicFunction
 from backlint.rules.annotations.return_inference import return_fix
-from backlint.rules.base import Example
+from backlint.rules.base import Example, Option
 
 # Route decorators that declare what a handler returns: FastAPI's ``response_model=`` and
 # Django Ninja's ``response=``. Such a handler's return type is written down already (and
@@ -64,7 +64,8 @@ class MissingReturnAnnotation(PublicApiRule):
     no `return <value>`, no `yield`, not a `...` stub, a body that does not just raise,
     and no decorator that might read annotations at run time (only `staticmethod`,
     `classmethod`, `property` and its setters, `functools` caches and `override` are
-    known not to). With any other decorator, or on a route handler (FastAPI reads the
+    known not to; add yours with the `safe-decorators` option). With any other decorator,
+    or on a route handler (FastAPI reads the
     return annotation as the response model), `-> None` is offered as an **unsafe** fix.
     A function that only returns literals of one type (`return True` / `return False`)
     is offered that type, unsafe too. Anything else gets no automatic fix.
@@ -76,6 +77,15 @@ class MissingReturnAnnotation(PublicApiRule):
     fix_text = "Add the return type (`-> None` if the function returns nothing)."
     severity = Severity.WARNING
     autofix = "safe or unsafe"
+    options = (
+        *PublicApiRule.options,
+        Option(
+            "safe-decorators",
+            (),
+            "Decorators known not to read annotations at run time (qualified names such "
+            "as `app.metrics.timed`): under them `-> None` stays a safe fix.",
+        ),
+    )
     tags = ("maintainability", "AP-PY08")
     invalid = (
         Example(
@@ -128,7 +138,12 @@ class MissingReturnAnnotation(PublicApiRule):
             params = (*node.params.params, *node.params.kwonly_params, *node.params.posonly_params)
             if any(param.annotation is not None for param in params):
                 return
-        offered = return_fix(node, self.ctx.names, id(node) in self.ctx.handlers)
+        offered = return_fix(
+            node,
+            self.ctx.names,
+            routed=id(node) in self.ctx.handlers,
+            safe_decorators=frozenset(self.str_list_option("safe-decorators")),
+        )
         fix = None
         if offered is not None:
             annotation = f" -> {offered.annotation}"

@@ -51,8 +51,15 @@ class ReturnFix:
     applicability: Applicability
 
 
-def return_fix(node: cst.FunctionDef, names: ImportTable, routed: bool) -> ReturnFix | None:
-    """The annotation BL602 offers for ``node``; ``routed`` if a router calls it."""
+def return_fix(
+    node: cst.FunctionDef,
+    names: ImportTable,
+    *,
+    routed: bool,
+    safe_decorators: frozenset[str] = frozenset(),
+) -> ReturnFix | None:
+    """The annotation BL602 offers for ``node``; ``routed`` if a router calls it;
+    ``safe_decorators`` are qualified names the project knows ignore annotations."""
     simple = _simple_statements(node.body)
     if _is_stub(node.body) or any(isinstance(small, cst.Raise) for small in simple):
         return None  # a stub, or a body that always raises (``NoReturn``)
@@ -65,7 +72,8 @@ def return_fix(node: cst.FunctionDef, names: ImportTable, routed: bool) -> Retur
     if values:
         inferred = _literal_type(values)
         return None if inferred is None else ReturnFix(inferred, Applicability.UNSAFE)
-    safe = not routed and all(_is_neutral(d.decorator, names) for d in node.decorators)
+    neutral = _NEUTRAL_DECORATORS | safe_decorators
+    safe = not routed and all(_is_neutral(d.decorator, names, neutral) for d in node.decorators)
     return ReturnFix("None", Applicability.SAFE if safe else Applicability.UNSAFE)
 
 
@@ -115,8 +123,8 @@ def _literal_type(values: list[cst.BaseExpression]) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def _is_neutral(decorator: cst.BaseExpression, names: ImportTable) -> bool:
+def _is_neutral(decorator: cst.BaseExpression, names: ImportTable, neutral: frozenset[str]) -> bool:
     target = decorator.func if isinstance(decorator, cst.Call) else decorator
     if isinstance(target, cst.Attribute) and target.attr.value in _PROPERTY_PARTS:
         return isinstance(target.value, cst.Name)
-    return names.qualified_name(target) in _NEUTRAL_DECORATORS
+    return names.qualified_name(target) in neutral
