@@ -361,10 +361,12 @@ class FilePass:
             if node is not None
         )
         positions.locate(
-            (edit.node, edit.top_level)
+            (node, edit.top_level)
             for report in reports
             if isinstance(report.fix, NodeFix)
             for edit in report.fix.edits
+            for node in (edit.node, edit.through)
+            if node is not None
         )
         diagnostics: list[Diagnostic] = []
         conditional: list[ConditionalDiagnostic] = []
@@ -536,6 +538,8 @@ def _positioned_fix(fix: NodeFix, positions: PositionIndex) -> Fix:
     edits = []
     for edit in fix.edits:
         span = positions.span(edit.node, edit.top_level)
+        if edit.through is not None:
+            span = Span(span.start, positions.span(edit.through, edit.top_level).end)
         if edit.mode == "before":
             span = Span(span.start, span.start)
         elif edit.mode == "after":

@@ -39,6 +39,8 @@ class NodeEdit:
     content: str
     mode: EditMode
     top_level: int | None
+    # For ``replace``: the range ends where this later node ends (several statements).
+    through: cst.CSTNode | None = None
 
 
 @dataclass(frozen=True)

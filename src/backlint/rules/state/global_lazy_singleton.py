@@ -6,6 +6,7 @@ from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
 from backlint.index.names import dotted_name
 from backlint.rules.base import Example
+from backlint.rules.state.cache_factory import cache_factory_fix
 from backlint.rules.state.module_state import (
     EXEMPT_FACTORIES,
     REBIND,
@@ -67,6 +68,13 @@ class GlobalLazySingleton(FunctionScanRule):
     `get_db.cache_clear()`), or with an object whose lifetime the application manages:
     created at start-up, closed at shutdown, injected where it is needed.
 
+    An **unsafe** automatic fix does the first for the plainest shape: a module-level
+    `def` without parameters, decorators or `async`, whose body is `global X`, then
+    `if X is None: X = call()` (or `X = X or call()`), then `return X`, with `X = None`
+    on its own line and `X` used nowhere else in the module. The global goes, and the
+    function gains `@functools.cache` and returns the call. It is unsafe because other
+    modules or tests may still read or reset `module.X`.
+
     ## What is not flagged
     - assigning something that is not a call: `_client = None` in a shutdown function, or
       `_client = client` in a setter that tests use;
@@ -91,11 +99,46 @@ class GlobalLazySingleton(FunctionScanRule):
     summary = "A function lazily creates a module-level singleton through `global`."
     fix_text = "Use a `@functools.cache` factory or a lifespan-managed dependency."
     severity = Severity.WARNING
+    autofix = "unsafe (the plainest shape)"
     tags = ("design", "AP-PY05")
     include_tests = False
     invalid = (
-        "_db = None\ndef get_db():\n    global _db\n    if _db is None:\n"
-        "        _db = connect()\n    return _db\n",
+        Example(
+            """
+            \"""Database access.\"""
+            import os
+
+            _db = None
+
+
+            def get_db():
+                \"""The shared connection.\"""
+                global _db
+                if _db is None:
+                    _db = connect(
+                        os.environ["DATABASE_URL"],
+                    )
+                return _db
+            """,
+            fixed="""
+            \"""Database access.\"""
+            import functools
+            import os
+
+
+            @functools.cache
+            def get_db():
+                \"""The shared connection.\"""
+                return connect(
+                    os.environ["DATABASE_URL"],
+                )
+            """,
+        ),
+        Example(
+            "from functools import cache\n_client = None\ndef client():\n    global _client\n"
+            "    _client = _client or Client()\n    return _client\n",
+            fixed="from functools import cache\n@cache\ndef client():\n    return Client()\n",
+        ),
         "import redis\n_client: redis.Redis | None = None\ndef init_cache(url):\n"
         "    global _client\n    _client = redis.Redis.from_url(url)\n",
         "_pool = None\nasync def pool():\n    global _pool\n    if not _pool:\n"
@@ -160,11 +203,15 @@ class GlobalLazySingleton(FunctionScanRule):
             else:
                 callee += "`"
             module = self.ctx.module or self.ctx.relative
+            fix = None
+            if isinstance(function.node, cst.FunctionDef):
+                fix = cache_factory_fix(self.ctx.tree, self.ctx.names, function.node, mutation.root)
             self.report(
                 mutation.node,
                 f"`{function.display_name()}()` creates the module-level singleton "
                 f"`{mutation.root}` (declared `None` in `{module}`) with "
                 f"`global {mutation.root}; {mutation.root} = {callee}",
+                fix=fix,
             )
 
     def _lazy_creation(self, mutation: Mutation) -> cst.Call | None:
