@@ -15,7 +15,8 @@ class MissingParamAnnotation(PublicApiRule):
     The first `self`/`cls` of a method is exempt, and so are private names
     (`_helper`, `_Private.method`, `_internal/` modules), functions not in a module's
     `__all__` when it has one, nested functions, `@overload`, `@abstractmethod` and
-    `@override` methods, stubs (`.pyi`) and test code.
+    `@override` methods, functions typed with a PEP 484 signature comment
+    (`# type: (int) -> None`), stubs (`.pyi`) and test code.
 
     ## Why is this bad?
     The boundaries between layers are where a type checker helps most: an unannotated

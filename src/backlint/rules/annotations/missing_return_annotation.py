@@ -121,6 +121,7 @@ class MissingReturnAnnotation(PublicApiRule):
             "def list_items(q: str):\n    return repo.all(q)\n",
             path="app/routes/items.py",
         ),
+        "def notify(user):  # type: (User) -> None\n    mailer.send(user.email)\n",
         Example(
             "from django.test import TestCase\nclass ViewTests(TestCase):\n"
             "    def test_list(self): ...\n",

@@ -71,6 +71,14 @@ def _is_test_case(node: cst.ClassDef) -> bool:
     return any((dotted_name(base.value) or "").endswith("TestCase") for base in node.bases)
 
 
+def _has_type_comment(node: cst.FunctionDef) -> bool:
+    """``def f(a):  # type: (int) -> None``: the signature is annotated, PEP 484 style
+    (and adding ``-> None`` would give mypy two signatures)."""
+    header = node.body.header if isinstance(node.body, cst.IndentedBlock) else None
+    comment = header.comment if header is not None else None
+    return comment is not None and comment.value.lstrip("# ").startswith("type:")
+
+
 class PublicApiRule(FileRule):
     """Base of BL601/BL602: calls ``check_function`` for each public function."""
 
@@ -127,6 +135,8 @@ class PublicApiRule(FileRule):
         decorators = decorator_names(node)
         if decorators & _STUB_DECORATORS or decorators & self.ignored:
             return
+        if _has_type_comment(node):
+            return  # annotated the PEP 484 way
         self.check_function(PublicFunction(node, decorators, bool(parents)))
 
     def check_function(self, function: PublicFunction) -> None:
