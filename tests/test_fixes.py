@@ -18,10 +18,12 @@ import pytest
 from cli_helpers import backlint, write_files
 
 from backlint.application import CheckRequest, CheckResult, run_check
+from backlint.config import Settings
 from backlint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position, Severity, Span
 from backlint.fixes import run as fix_run
 from backlint.fixes.apply import apply_fixes
 from backlint.fixes.run import fix_until_stable
+from backlint.source import Source
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -279,7 +281,9 @@ def test_fix_only_reports_nothing_and_show_fixes_lists_the_fixes(project: Path) 
 
 
 def test_exit_non_zero_on_fix(project: Path) -> None:
-    assert backlint(project, "check", "--fix-only").returncode == 0
+    completed = backlint(project, "check", "--fix-only")
+    assert (completed.returncode, completed.stdout) == (0, "")
+    assert completed.stderr == "Fixed 2 findings.\n"
     (project / "app/services/orders.py").write_text(SERVICE, encoding="utf-8")
     assert backlint(project, "check", "--fix-only", "--exit-non-zero-on-fix").returncode == 1
     # Nothing left to fix: the second run exits 0 again.
@@ -358,6 +362,15 @@ def test_fix_removes_unused_codes_in_text_files(tmp_path: Path) -> None:
     assert (tmp_path / "pyproject.toml").read_text(encoding="utf-8") == (
         '[tool.pytest.ini_options]\naddopts = "-q"\n'
     )
+
+
+def test_a_file_that_cannot_be_written_is_an_error(tmp_path: Path) -> None:
+    gone = tmp_path / "gone" / "x.py"  # its folder was removed after the check
+    outcome = fix_run.FixOutcome(CheckResult(Settings(root=tmp_path), tmp_path))
+    outcome.changed["gone/x.py"] = fix_run.FixedFile(gone, "gone/x.py", Source("a", "utf-8"), "b")
+    (problem,) = fix_run.write_fixed(outcome)
+    assert problem.path == "gone/x.py"
+    assert problem.message.startswith("cannot write the fixes")
 
 
 # --- machine output ------------------------------------------------------------------------

@@ -172,12 +172,15 @@ def check(
         progress.clear()
     _print_problems(result, quiet)
     fail_on_fix = exit_non_zero_on_fix and fixed is not None and fixed.fixed_count > 0
+    write_failed = False
     if fixed is not None:
-        _finish_fixing(fixed, diff=diff, show=show_fixes, quiet=quiet)
+        write_failed = _finish_fixing(
+            fixed, diff=diff, show=show_fixes, fix_only=fix_only, quiet=quiet
+        )
         if diff:
             sys.exit(EXIT_FINDINGS if fixed.changed or fixed.stdin_changed else EXIT_CLEAN)
         if fix_only:
-            sys.exit(EXIT_FINDINGS if fail_on_fix else EXIT_CLEAN)
+            sys.exit(EXIT_ERROR if write_failed else EXIT_FINDINGS if fail_on_fix else EXIT_CLEAN)
     fmt = output_format or result.settings.output_format or "full"
     report = Report(
         diagnostics=result.diagnostics,
@@ -216,14 +219,21 @@ def check(
         click.echo(text, nl=False, err=True)
     else:
         _write(text, output_file)
-    if result.internal_errors:
+    if result.internal_errors or write_failed:
         sys.exit(EXIT_ERROR)
     findings = bool(report.diagnostics) and not exit_zero
     sys.exit(EXIT_FINDINGS if findings or fail_on_fix else EXIT_CLEAN)
 
 
-def _finish_fixing(fixed: FixOutcome, *, diff: bool, show: bool, quiet: bool) -> None:
-    """Write the fixes (or print them as a diff) and say what was done, on stderr."""
+def _finish_fixing(
+    fixed: FixOutcome, *, diff: bool, show: bool, fix_only: bool, quiet: bool
+) -> bool:
+    """Write the fixes (or print them as a diff) and say what was done, on stderr:
+    the list with ``--show-fixes``, a count with ``--diff`` and ``--fix-only`` (which
+    report nothing else) unless ``--quiet``.
+
+    Returns whether a fixed file could not be written.
+    """
     for problem in fixed.problems:
         click.echo(f"backlint: warning: {problem.path}: {problem.message}", err=True)
     if not fixed.converged:
@@ -238,10 +248,11 @@ def _finish_fixing(fixed: FixOutcome, *, diff: bool, show: bool, quiet: bool) ->
         click.echo(unified_diffs(fixed.changed) + fixed.stdin_diff(), nl=False)
         if not quiet:
             click.echo(f"Would fix {findings}.", err=True)
-        return
+        return False
     if fixed.stdin_text is not None:
         click.echo(fixed.stdin_text, nl=False)
-    for problem in write_fixed(fixed):
+    failures = write_fixed(fixed)
+    for problem in failures:
         click.echo(f"backlint: error: {problem.path}: {problem.message}", err=True)
     if show and count:
         click.echo(f"Fixed {findings}:", err=True)
@@ -249,8 +260,9 @@ def _finish_fixing(fixed: FixOutcome, *, diff: bool, show: bool, quiet: bool) ->
             click.echo(f"- {path}:", err=True)
             for line in lines:
                 click.echo(f"    {line}", err=True)
-    elif show and not quiet:
-        click.echo("No findings were fixed.", err=True)
+    elif show or (fix_only and not quiet):
+        click.echo(f"Fixed {findings}." if count else "No findings were fixed.", err=True)
+    return bool(failures)
 
 
 def _print_problems(result: CheckResult, quiet: bool) -> None:
