@@ -9,19 +9,17 @@ file is replaced atomically, in its own encoding and with its own line breaks.
 
 from __future__ import annotations
 
-import ast
 import re
-import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from backlint.diagnostics import Diagnostic
-from backlint.source import SourceError, read_source, write_atomically
+from backlint.discovery import PYTHON_SUFFIXES
+from backlint.source import SourceError, parses_as_python, read_source, write_atomically
 
 _NOQA_CODES = re.compile(r"#\s*(?i:noqa)\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)")
-_PYTHON = (".py", ".pyi")
 _NO_COMMENTS = (".json",)
 
 
@@ -71,7 +69,7 @@ def _rewrite(path: Path, wanted: Mapping[int, list[str]], result: NoqaResult) ->
         lines[number - 1] = _with_codes(body, codes) + line[len(body) :]
         added += len(codes)
     new_text = "".join(lines)
-    if new_text == text or (path.suffix in _PYTHON and not _parses(new_text)):
+    if new_text == text or (path.suffix in PYTHON_SUFFIXES and not parses_as_python(new_text)):
         result.skipped += len(wanted)
         return
     try:
@@ -89,13 +87,3 @@ def _with_codes(line: str, codes: list[str]) -> str:
     existing = re.findall(r"[A-Z]+[0-9]+", match.group("codes"))
     merged = existing + [code for code in codes if code not in existing]
     return line[: match.start("codes")] + ", ".join(merged) + line[match.end("codes") :]
-
-
-def _parses(text: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(text)
-    except (SyntaxError, ValueError):
-        return False
-    return True

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import codecs
 import io
 import os
 import stat
 import tokenize
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+import libcst as cst
 
 
 class SourceError(Exception):
@@ -66,6 +70,19 @@ def decode(data: bytes) -> Source:
         column = nul - (text.rfind("\n", 0, nul) + 1) + 1
         raise SourceError("the file contains a NUL byte, which Python does not allow", line, column)
     return Source(text, encoding)
+
+
+def parses_as_python(text: str) -> bool:
+    """Whether ``text`` parses with both ``ast`` and libcst, as the checker needs it to:
+    what a fix or a new comment must not break."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences and the like
+            ast.parse(text)
+        cst.parse_module(text)
+    except (SyntaxError, ValueError, cst.ParserSyntaxError):
+        return False
+    return True
 
 
 def utf8_to_codepoint_column(line_text: str, byte_offset: int) -> int:

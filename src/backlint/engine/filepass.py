@@ -12,7 +12,7 @@ import ast
 import io
 import tokenize
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -354,20 +354,7 @@ class FilePass:
         positions = PositionIndex(module, tree)
         internal_errors: list[RunProblem] = []
         reports = self._run_rules(context, internal_errors)
-        positions.locate(
-            (node, report.top_level)
-            for report in reports
-            for node in (report.node, report.end_node)
-            if node is not None
-        )
-        positions.locate(
-            (node, edit.top_level)
-            for report in reports
-            if isinstance(report.fix, NodeFix)
-            for edit in report.fix.edits
-            for node in (edit.node, edit.through)
-            if node is not None
-        )
+        positions.locate(_wanted_nodes(reports))
         diagnostics: list[Diagnostic] = []
         conditional: list[ConditionalDiagnostic] = []
         secrets: list[Span] = []
@@ -531,6 +518,22 @@ class FilePass:
             related=report.related,
             noqa_line=noqa_line,
         )
+
+
+def _wanted_nodes(
+    reports: Sequence[PendingReport],
+) -> Iterator[tuple[cst.CSTNode, int | None]]:
+    """Every node a finding or its fix needs the range of, with its top-level statement:
+    located together, so no statement is rendered twice."""
+    for report in reports:
+        for node in (report.node, report.end_node):
+            if node is not None:
+                yield node, report.top_level
+        if isinstance(report.fix, NodeFix):
+            for edit in report.fix.edits:
+                for node in (edit.node, edit.through):
+                    if node is not None:
+                        yield node, edit.top_level
 
 
 def _positioned_fix(fix: NodeFix, positions: PositionIndex) -> Fix:

@@ -163,8 +163,7 @@ def _unused_suppressions(
     for auditor in auditors:
         assert isinstance(auditor, SuppressionAuditRule)
         for path, table in sorted(suppressions.items()):
-            reported: dict[int, list[tuple[CodeMention, Diagnostic]]] = {}
-            directives: dict[int, Directive] = {}
+            reported: dict[Directive, list[tuple[CodeMention, Diagnostic]]] = {}
             for directive, mention in table.unused():
                 # Codes of other tools may serve ruff or flake8; codes of rules this run
                 # did not enable may serve another configuration.
@@ -180,11 +179,10 @@ def _unused_suppressions(
                     continue
                 if table.suppresses(diagnostic):
                     continue
-                directives[directive.line] = directive
-                reported.setdefault(directive.line, []).append((mention, diagnostic))
+                reported.setdefault(directive, []).append((mention, diagnostic))
             # Every finding on one comment carries the same fix (the comment without all
             # of its unused codes), so ``--fix`` applies it once whichever it takes.
-            for line, items in reported.items():
+            for directive, items in reported.items():
                 unused = [mention for mention, _ in items]
                 # Whether a project rule's noqa is used depends on which files the run
                 # saw (a cycle through a file pre-commit did not pass): its removal is
@@ -192,6 +190,6 @@ def _unused_suppressions(
                 partial = any(
                     issubclass(known.get(mention.code, Rule), ProjectRule) for mention in unused
                 )
-                fix = auditor.removal_fix(directives[line], unused, run_dependent=partial)
+                fix = auditor.removal_fix(directive, unused, run_dependent=partial)
                 found.extend(replace(diagnostic, fix=fix) for _, diagnostic in items)
     return found

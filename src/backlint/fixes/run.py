@@ -16,21 +16,25 @@ diff (``--diff``).
 
 from __future__ import annotations
 
-import ast
 import difflib
 import sys
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import libcst as cst
-
 from backlint.application import CheckRequest, CheckResult, run_check
 from backlint.diagnostics import Diagnostic, RunProblem
+from backlint.discovery import PYTHON_SUFFIXES
 from backlint.fixes.apply import apply_fixes
-from backlint.source import Source, SourceError, decode, read_source, write_atomically
+from backlint.source import (
+    Source,
+    SourceError,
+    decode,
+    parses_as_python,
+    read_source,
+    write_atomically,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,11 +43,11 @@ else:  # pragma: no cover - Python 3.10
 
 MAX_ROUNDS = 10
 
-_PYTHON_SUFFIXES = (".py", ".pyi")
-
 
 @dataclass
 class FixedFile:
+    """A file (or the stdin source) being fixed: as read, and as fixed so far."""
+
     path: Path
     display: str
     original: Source
@@ -63,23 +67,24 @@ class FixOutcome:
     fixed: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (path, code, name)
     problems: list[RunProblem] = field(default_factory=list)
     converged: bool = True
-    # The stdin source before and after fixing, when stdin was checked, and its name.
-    stdin_original: str | None = None
-    stdin_text: str | None = None
-    stdin_name: str = "-"
+    stdin: FixedFile | None = None  # the source read from stdin, when it was checked
 
     @property
     def fixed_count(self) -> int:
         return sum(self.fixed.values())
 
     @property
+    def stdin_text(self) -> str | None:
+        return None if self.stdin is None else self.stdin.text
+
+    @property
     def stdin_changed(self) -> bool:
-        return self.stdin_text != self.stdin_original
+        return self.stdin is not None and self.stdin.text != self.stdin.original.text
 
     def stdin_diff(self) -> str:
-        if self.stdin_original is None or self.stdin_text is None or not self.stdin_changed:
+        if self.stdin is None or not self.stdin_changed:
             return ""
-        return "".join(_diff(self.stdin_name, self.stdin_original, self.stdin_text))
+        return "".join(_diff(self.stdin.display, self.stdin.original.text, self.stdin.text))
 
 
 def fix_until_stable(request: CheckRequest, first: CheckResult, unsafe: bool) -> FixOutcome:
@@ -88,38 +93,27 @@ def fix_until_stable(request: CheckRequest, first: CheckResult, unsafe: bool) ->
     ``run_check``.
     """
     result = first
-    outcome = FixOutcome(result, stdin_name=request.stdin_filename or "-")
+    outcome = FixOutcome(result, stdin=_stdin_file(request))
     frozen: set[str] = set()  # files whose fixes broke them: left alone from then on
-    stdin_text = outcome.stdin_original = _stdin_text(request)
     for _round in range(MAX_ROUNDS):
         touched: set[str] = set()
         for display, diagnostics in sorted(_fixable(result, unsafe, frozen).items()):
-            if request.stdin_data is not None:
-                if stdin_text is None:
-                    continue
-                new = _fix_text(display, stdin_text, diagnostics, outcome, frozen)
-                if new is not None:
-                    stdin_text = new
-                    touched.add(display)
-                continue
-            if display not in result.sources:
-                continue
-            fixed = outcome.changed.get(display) or _load(display, result.sources[display])
+            fixed = _being_fixed(display, outcome, result)
             if fixed is None:
-                frozen.add(display)
+                frozen.add(display)  # unreadable, or not a file of this run
                 continue
             new = _fix_text(display, fixed.text, diagnostics, outcome, frozen)
             if new is not None:
                 fixed.text = new
-                outcome.changed[display] = fixed
                 touched.add(display)
+                if fixed is not outcome.stdin:
+                    outcome.changed[display] = fixed
         if not touched:
             break
-        result = run_check(_next_request(request, outcome, result, touched, stdin_text))
+        result = run_check(_next_request(request, outcome, result, touched))
     # Cut short with fixes still on offer: a fix that keeps bringing its finding back.
     outcome.converged = not _fixable(result, unsafe, frozen)
     outcome.result = result
-    outcome.stdin_text = stdin_text
     # A file fixed back to what it was (one fix undoing another) is not changed.
     outcome.changed = {
         display: fixed
@@ -139,13 +133,25 @@ def _fixable(result: CheckResult, unsafe: bool, frozen: set[str]) -> dict[str, l
     return by_file
 
 
-def _stdin_text(request: CheckRequest) -> str | None:
+def _stdin_file(request: CheckRequest) -> FixedFile | None:
     if request.stdin_data is None:
         return None
     try:
-        return decode(request.stdin_data).text
+        source = decode(request.stdin_data)
     except SourceError:
-        return None
+        return None  # reported as BL001; nothing to fix
+    name = request.stdin_filename or "-"
+    return FixedFile(request.cwd / name, name, source, source.text)
+
+
+def _being_fixed(display: str, outcome: FixOutcome, result: CheckResult) -> FixedFile | None:
+    """The text a finding of ``display`` is fixed in: stdin's, or the file's so far."""
+    if outcome.stdin is not None:
+        return outcome.stdin  # a stdin run checks nothing else
+    if display in outcome.changed:
+        return outcome.changed[display]
+    path = result.sources.get(display)
+    return None if path is None else _load(display, path)
 
 
 def _load(display: str, path: Path) -> FixedFile | None:
@@ -188,20 +194,9 @@ def _still_valid(display: str, before: str, after: str) -> bool:
     libcst, as the checker itself does; TOML with ``tomllib``)."""
     if display.endswith(".toml"):
         return not _toml_parses(before) or _toml_parses(after)
-    if not display.endswith(_PYTHON_SUFFIXES) and display != "-":
+    if not display.endswith(PYTHON_SUFFIXES) and display != "-":
         return True
-    return not _python_parses(before) or _python_parses(after)
-
-
-def _python_parses(text: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(text)
-        cst.parse_module(text)
-    except (SyntaxError, ValueError, cst.ParserSyntaxError):
-        return False
-    return True
+    return not parses_as_python(before) or parses_as_python(after)
 
 
 def _toml_parses(text: str) -> bool:
@@ -217,7 +212,6 @@ def _next_request(
     outcome: FixOutcome,
     previous: CheckResult,
     touched: set[str],
-    stdin_text: str | None,
 ) -> CheckRequest:
     overrides = {fixed.path: fixed.data for fixed in outcome.changed.values()}
     reuse = {
@@ -225,9 +219,7 @@ def _next_request(
         for display, result in previous.file_results.items()
         if display not in touched
     }
-    stdin_data = request.stdin_data
-    if stdin_data is not None and stdin_text is not None:
-        stdin_data = decode(stdin_data).encode(stdin_text)
+    stdin_data = request.stdin_data if outcome.stdin is None else outcome.stdin.data
     return replace(request, overrides=overrides, reuse=reuse, stdin_data=stdin_data)
 
 

@@ -21,6 +21,7 @@ from typing import Literal
 import libcst as cst
 
 from backlint.diagnostics import Applicability
+from backlint.rules.syntax import is_docstring
 
 # ``lines`` removes the whole lines ``node`` covers, indentation and line break included
 # (a decorator, a statement on lines of its own); ``content`` is then empty.
@@ -60,15 +61,6 @@ def top_level_index(module: cst.Module, statement: cst.CSTNode) -> int | None:
     return None
 
 
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
-
-
 def _is_future_import(statement: cst.BaseStatement) -> bool:
     if not isinstance(statement, cst.SimpleStatementLine):
         return False
@@ -97,7 +89,7 @@ def add_import(module: cst.Module, line: str) -> NodeEdit | None:
     body: Sequence[cst.BaseStatement] = module.body
     first_code: int | None = None
     for index, statement in enumerate(body):
-        if (index == 0 and _is_docstring(statement)) or _is_future_import(statement):
+        if (index == 0 and is_docstring(statement)) or _is_future_import(statement):
             continue
         if first_code is None:
             first_code = index

@@ -14,6 +14,22 @@ from collections.abc import Iterable
 
 Phrase = tuple[str, ...]
 
+# Words that name a secret (rules.md's ``secret_words``, plus two common spellings):
+# the default of BL801's and, extended, of BL811's ``secret-words`` option.
+SECRET_WORDS: tuple[str, ...] = (
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "private_key",
+    "client_secret",
+    "access_key",
+)
+
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 

@@ -19,6 +19,12 @@ import libcst as cst
 from backlint.diagnostics import Applicability
 from backlint.engine.walker import iter_descendants
 from backlint.index.names import ImportTable
+from backlint.rules.syntax import (
+    has_compound_statement,
+    is_none,
+    is_string_expression,
+    simple_statements,
+)
 
 # Decorators that never read the function's annotations.
 _NEUTRAL_DECORATORS = frozenset(
@@ -60,14 +66,14 @@ def return_fix(
 ) -> ReturnFix | None:
     """The annotation BL602 offers for ``node``; ``routed`` if a router calls it;
     ``safe_decorators`` are qualified names the project knows ignore annotations."""
-    simple = _simple_statements(node.body)
+    simple = simple_statements(node.body)
     if _is_stub(node.body) or any(isinstance(small, cst.Raise) for small in simple):
         return None  # a stub, or a body that always raises (``NoReturn``)
     values: list[cst.BaseExpression] = []
     for child in iter_descendants(node.body, into_functions=False):
         if isinstance(child, cst.Yield):
             return None  # a generator: its type names what it yields
-        if isinstance(child, cst.Return) and child.value is not None and not _is_none(child.value):
+        if isinstance(child, cst.Return) and child.value is not None and not is_none(child.value):
             values.append(child.value)
     if values:
         inferred = _literal_type(values)
@@ -77,38 +83,15 @@ def return_fix(
     return ReturnFix("None", Applicability.SAFE if safe else Applicability.UNSAFE)
 
 
-def _simple_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement]:
-    """The small statements directly in ``body`` (not in its ``if``/``for``/... blocks)."""
-    if isinstance(body, cst.SimpleStatementSuite):
-        return list(body.body)
-    found: list[cst.BaseSmallStatement] = []
-    for statement in body.body:
-        if isinstance(statement, cst.SimpleStatementLine):
-            found.extend(statement.body)
-    return found
-
-
 def _is_stub(body: cst.BaseSuite) -> bool:
     """A body of ``...`` (after a docstring): a protocol or interface method."""
-    if isinstance(body, cst.IndentedBlock) and not all(
-        isinstance(statement, cst.SimpleStatementLine) for statement in body.body
-    ):
+    if has_compound_statement(body):
         return False
-    simple = _simple_statements(body)
+    simple = simple_statements(body)
     ellipses = [s for s in simple if isinstance(s, cst.Expr) and isinstance(s.value, cst.Ellipsis)]
     return bool(ellipses) and all(
-        small in ellipses or _is_string_expression(small) for small in simple
+        small in ellipses or is_string_expression(small) for small in simple
     )
-
-
-def _is_string_expression(small: cst.BaseSmallStatement) -> bool:
-    return isinstance(small, cst.Expr) and isinstance(
-        small.value, (cst.SimpleString, cst.ConcatenatedString)
-    )
-
-
-def _is_none(value: cst.BaseExpression) -> bool:
-    return isinstance(value, cst.Name) and value.value == "None"
 
 
 def _literal_type(values: list[cst.BaseExpression]) -> str | None:

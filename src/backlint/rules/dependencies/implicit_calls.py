@@ -37,6 +37,12 @@ from backlint.engine.walker import iter_children, iter_descendants
 from backlint.index.names import dotted_name
 from backlint.rules.base import Condition, FileRule
 from backlint.rules.conditions import FinalRoleIn
+from backlint.rules.syntax import (
+    has_compound_statement,
+    is_none,
+    is_string_expression,
+    simple_statements,
+)
 
 SCOPE_ROLES = frozenset({"service", "domain"})
 EXCLUDED_ROLES = frozenset({"composition_root", "repository"})
@@ -242,17 +248,13 @@ def _is_input(node: cst.BaseExpression, params: frozenset[str]) -> bool:
     return isinstance(node, cst.Name) and node.value in params
 
 
-def _is_none(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value == "None"
-
-
 def _absent_subject(test: cst.BaseExpression) -> cst.BaseExpression | None:
     """What ``p is None``, ``p == None`` or ``not p`` tests: ``p``."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         return test.expression
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
-        if isinstance(target.operator, (cst.Is, cst.Equal)) and _is_none(target.comparator):
+        if isinstance(target.operator, (cst.Is, cst.Equal)) and is_none(target.comparator):
             return test.left
     return None
 
@@ -264,7 +266,7 @@ def _tested_subject(test: cst.BaseExpression) -> cst.BaseExpression:
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
         none_test = (cst.Is, cst.IsNot, cst.Equal, cst.NotEqual)
-        if isinstance(target.operator, none_test) and _is_none(target.comparator):
+        if isinstance(target.operator, none_test) and is_none(target.comparator):
             return test.left
     return test
 
@@ -298,33 +300,13 @@ def _or_operands(node: cst.BaseExpression) -> list[cst.BaseExpression]:
     return [node]
 
 
-def _statements(block: cst.BaseSuite) -> list[cst.BaseSmallStatement]:
-    """The simple statements directly in a block (not in nested compound statements)."""
-    lines: list[cst.BaseSmallStatement] = []
-    if isinstance(block, cst.SimpleStatementSuite):
-        return list(block.body)
-    if isinstance(block, cst.IndentedBlock):
-        for statement in block.body:
-            if isinstance(statement, cst.SimpleStatementLine):
-                lines.extend(statement.body)
-    return lines
-
-
-def _is_docstring(statement: cst.BaseSmallStatement) -> bool:
-    return isinstance(statement, cst.Expr) and isinstance(
-        statement.value, (cst.SimpleString, cst.ConcatenatedString)
-    )
-
-
 def _only_return(function: cst.FunctionDef) -> cst.BaseExpression | None:
     """The value of a body that is just ``return <value>`` (after a docstring), else None."""
     body = function.body
-    if isinstance(body, cst.IndentedBlock) and not all(
-        isinstance(statement, cst.SimpleStatementLine) for statement in body.body
-    ):
-        return None  # a compound statement in the body
-    statements = _statements(body)
-    if len(statements) == 2 and _is_docstring(statements[0]):
+    if has_compound_statement(body):
+        return None
+    statements = simple_statements(body)
+    if len(statements) == 2 and is_string_expression(statements[0]):
         statements = statements[1:]
     if len(statements) == 1 and isinstance(statements[0], cst.Return):
         return statements[0].value
@@ -437,7 +419,7 @@ class ImplicitCallRule(FileRule):
         subject = _absent_subject(node.test)
         if subject is None or not _is_input(subject, self._params()):
             return
-        for statement in _statements(node.body):
+        for statement in simple_statements(node.body):
             value = _fills_in(statement, subject)
             if value is not None:
                 self._exempt_all((value,))

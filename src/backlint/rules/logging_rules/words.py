@@ -20,27 +20,13 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from backlint.rules.identifiers import Phrase, phrases, split_identifier
+from backlint.rules.identifiers import SECRET_WORDS, Phrase, phrases, split_identifier
 
 SECRET = "a secret"
 PERSONAL = "personal data"
 
-DEFAULT_SECRET_WORDS = (
-    "password",
-    "passwd",
-    "pwd",
-    "passphrase",
-    "secret",
-    "token",
-    "api_key",
-    "apikey",
-    "private_key",
-    "secret_key",
-    "client_secret",
-    "access_key",
-    "credential",
-    "authorization",
-)
+# A log line also leaks signing keys, credentials and ``Authorization`` headers.
+DEFAULT_SECRET_WORDS = (*SECRET_WORDS, "secret_key", "credential", "authorization")
 DEFAULT_PII_WORDS = (
     "email",
     "phone",

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from backlint.rules.syntax import is_docstring
+
 # A regex over comment tokens only (never over code): ``# backlint: irreversible <reason>``.
 _WAIVER = re.compile(r"#\s*backlint:\s*irreversible\b[\s:\-\u2013\u2014]*(?P<reason>.*)$")
 
@@ -55,16 +57,6 @@ def waiver_note(waiver: Waiver | None) -> str:
     )
 
 
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    if not isinstance(statement, cst.SimpleStatementLine):
-        return False
-    return all(
-        isinstance(small, cst.Expr)
-        and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
-        for small in statement.body
-    )
-
-
 def body_statements(function: cst.FunctionDef) -> list[cst.BaseStatement]:
     """The statements of a function's body (a one-line ``def f(): pass`` included)."""
     body = function.body
@@ -80,7 +72,7 @@ def is_noop(function: cst.FunctionDef) -> bool:
     ``# ### commands auto generated ...`` markers around ``pass`` do not count.
     """
     for statement in body_statements(function):
-        if _is_docstring(statement):
+        if is_docstring(statement):
             continue
         if not isinstance(statement, cst.SimpleStatementLine):
             return False

@@ -10,6 +10,7 @@ from backlint.index.names import dotted_name
 from backlint.rules.base import Example, FileRule
 from backlint.rules.fixes import NodeFix
 from backlint.rules.migrations.common import find_waiver, string_value, waiver_note
+from backlint.rules.syntax import is_none
 
 _DJANGO_MIGRATIONS = "django.db.migrations."
 # Operation -> (keyword of its reverse argument, how the message names what is missing).
@@ -347,7 +348,7 @@ class IrreversibleDjangoOperation(FileRule):
             return
         keyword, missing = _REVERSE[operation]
         reverse = _argument(node, 1, keyword)
-        if reverse is not None and not _is_none(reverse.value):
+        if reverse is not None and not is_none(reverse.value):
             return
         forward = _argument(node, 0, _FORWARD[operation])
         label = _forward_label(forward.value if forward is not None else None)
@@ -371,7 +372,3 @@ class IrreversibleDjangoOperation(FileRule):
         return self.fix(
             f"Pass `{noop}` as the reverse", edit, applicability=Applicability.DISPLAY_ONLY
         )
-
-
-def _is_none(value: cst.BaseExpression) -> bool:
-    return isinstance(value, cst.Name) and value.value == "None"

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from backlint.rules.identifiers import Phrase
+from backlint.rules.identifiers import SECRET_WORDS, Phrase
 
 # --------------------------------------------------------------------------------------
 # Token formats (BL802)
@@ -287,19 +287,7 @@ def is_sequential(value: str) -> bool:
 # --------------------------------------------------------------------------------------
 # Secret-looking names and label-like values (BL801)
 
-DEFAULT_SECRET_WORDS: tuple[str, ...] = (
-    "password",
-    "passwd",
-    "pwd",
-    "passphrase",
-    "secret",
-    "token",
-    "api_key",
-    "apikey",
-    "private_key",
-    "client_secret",
-    "access_key",
-)
+DEFAULT_SECRET_WORDS = SECRET_WORDS
 # The spec's suffixes, then (calibrated on real projects) other words that make a name
 # metadata about a secret: ``*_TEMPLATE = "password_reset.html"``,
 # ``TOKEN_GENERATOR_CLASS = "django…"``, ``password_error``, ``api_key_id``.

@@ -26,6 +26,7 @@ from backlint.diagnostics import Applicability
 from backlint.engine.walker import iter_descendants
 from backlint.index.names import ImportTable
 from backlint.rules.fixes import NodeEdit, NodeFix, add_import, top_level_index
+from backlint.rules.syntax import is_docstring, is_named, is_none
 
 
 def cache_factory_fix(
@@ -107,13 +108,9 @@ def _none_binding(module: cst.Module, name: str) -> int | None:
             target, value = small.target, small.value
         else:
             continue
-        if _is_name(target, name) and _is_name(value, "None"):
+        if is_named(target, name) and is_none(value):
             return index
     return None
-
-
-def _is_name(node: cst.CSTNode, name: str) -> bool:
-    return isinstance(node, cst.Name) and node.value == name
 
 
 def _body(
@@ -124,7 +121,7 @@ def _body(
     if not isinstance(function.body, cst.IndentedBlock):
         return None
     body = list(function.body.body)
-    docstring = tuple(body[:1]) if body and _is_docstring(body[0]) else ()
+    docstring = tuple(body[:1]) if body and is_docstring(body[0]) else ()
     body = body[len(docstring) :]
     if len(body) != 3:
         return None
@@ -136,14 +133,6 @@ def _body(
     if len(first.body) != 1 or len(last.body) != 1:
         return None
     return docstring, created
-
-
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
 
 
 def _created_call(statement: cst.BaseStatement, name: str) -> cst.Call | None:
@@ -160,13 +149,13 @@ def _created_call(statement: cst.BaseStatement, name: str) -> cst.Call | None:
 
 def _tests_unset(test: cst.BaseExpression, name: str) -> bool:
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        return _is_name(test.expression, name)
+        return is_named(test.expression, name)
     return (
         isinstance(test, cst.Comparison)
-        and _is_name(test.left, name)
+        and is_named(test.left, name)
         and len(test.comparisons) == 1
         and isinstance(test.comparisons[0].operator, cst.Is)
-        and _is_name(test.comparisons[0].comparator, "None")
+        and is_none(test.comparisons[0].comparator)
     )
 
 
@@ -178,7 +167,7 @@ def _assigned_call(
     small = statement.body[0]
     if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
         return None
-    if not _is_name(small.targets[0].target, name):
+    if not is_named(small.targets[0].target, name):
         return None
     value = small.value
     if lazy_or:
@@ -186,7 +175,7 @@ def _assigned_call(
         if not (
             isinstance(value, cst.BooleanOperation)
             and isinstance(value.operator, cst.Or)
-            and _is_name(value.left, name)
+            and is_named(value.left, name)
         ):
             return None
         value = value.right
@@ -195,8 +184,8 @@ def _assigned_call(
 
 def _used_only_here(module: cst.Module, function: cst.FunctionDef, name: str) -> bool:
     """Whether ``name`` appears only in ``function`` and in its one module-level binding."""
-    inside = sum(1 for node in iter_descendants(function) if _is_name(node, name))
-    everywhere = sum(1 for node in iter_descendants(module) if _is_name(node, name))
+    inside = sum(1 for node in iter_descendants(function) if is_named(node, name))
+    everywhere = sum(1 for node in iter_descendants(module) if is_named(node, name))
     return everywhere - inside == 1
 
 
