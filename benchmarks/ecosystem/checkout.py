@@ -43,7 +43,9 @@ def checkout(project: Project, root: Path, source: str) -> str:
         url = Path(url).resolve().as_uri()
     fetched = _git("fetch", "--quiet", "--depth", "1", url, project.commit, cwd=dest)
     if fetched.returncode != 0:
-        return "FAILED: " + fetched.stderr.strip().splitlines()[-1:][0] if fetched.stderr else "FAILED"
+        return (
+            "FAILED: " + fetched.stderr.strip().splitlines()[-1:][0] if fetched.stderr else "FAILED"
+        )
     moved = _git("checkout", "--quiet", "--force", "--detach", "FETCH_HEAD", cwd=dest)
     if moved.returncode != 0:
         return "FAILED: " + moved.stderr.strip()

@@ -67,8 +67,14 @@ def compare(old: Path, new: Path, rules: set[str] | None) -> dict[str, Any]:
 def render(diff: dict[str, Any], details: int) -> str:
     out = [f"# Ecosystem diff: {diff['old']} -> {diff['new']}", ""]
     out.append(f"Wall time: {diff['wall'][0]} s -> {diff['wall'][1]} s.")
-    out.append(f"Crashes: old {diff['crashes']['old'] or 'none'}, new {diff['crashes']['new'] or 'none'}.")
-    out += ["", "| rule | old | new | added | removed | projects (net change) |", "|---|---|---|---|---|---|"]
+    out.append(
+        f"Crashes: old {diff['crashes']['old'] or 'none'}, new {diff['crashes']['new'] or 'none'}."
+    )
+    out += [
+        "",
+        "| rule | old | new | added | removed | projects (net change) |",
+        "|---|---|---|---|---|---|",
+    ]
     codes = sorted(diff["totals_old"].keys() | diff["totals_new"].keys())
     for code in codes:
         projects = diff["changed_projects"][code].most_common()
@@ -79,7 +85,10 @@ def render(diff: dict[str, Any], details: int) -> str:
         )
     if details:
         for code in codes:
-            for label, items in (("added", diff["added"][code]), ("removed", diff["removed"][code])):
+            for label, items in (
+                ("added", diff["added"][code]),
+                ("removed", diff["removed"][code]),
+            ):
                 if not items:
                     continue
                 out += ["", f"## {code} {label} ({len(items)})", ""]

@@ -143,11 +143,15 @@ def render(backlint: str, intro: str) -> str:
         rounds = verdicts.get(rule["code"], {})
         ordered = [r for r in round_order if r in rounds]
         if not ordered:
-            out.append(f"| {rule['code']} | `{rule['name']}` | {_status(rule)} | — | 0 | | | | — | no | |")
+            out.append(
+                f"| {rule['code']} | `{rule['name']}` | {_status(rule)} | — | 0 | | | | — | no | |"
+            )
             continue
         latest = rounds[ordered[-1]]
         counts, precision = _precision(latest)
-        earlier = ", ".join(f"{r}: {_precision(rounds[r])[1]} of {len(rounds[r])}" for r in ordered[:-1])
+        earlier = ", ".join(
+            f"{r}: {_precision(rounds[r])[1]} of {len(rounds[r])}" for r in ordered[:-1]
+        )
         out.append(
             f"| {rule['code']} | `{rule['name']}` | {_status(rule)} | {ordered[-1]} | {len(latest)}"
             f" | {counts['TP']} | {counts['FP']} | {counts['debatable']} | {precision}"
@@ -162,13 +166,17 @@ def render(backlint: str, intro: str) -> str:
         out += ["", f"### {rule['code']} `{rule['name']}`"]
         for label in reversed([r for r in round_order if r in rounds]):
             counts, precision = _precision(rounds[label])
-            out += ["", f"Round `{label}`: {precision} strict ({counts['TP']} TP, {counts['FP']} FP, "
-                    f"{counts['debatable']} debatable).", ""]
+            out += [
+                "",
+                f"Round `{label}`: {precision} strict ({counts['TP']} TP, {counts['FP']} FP, "
+                f"{counts['debatable']} debatable).",
+                "",
+            ]
             out += ["| project | location | verdict | reason |", "|---|---|---|---|"]
             for v in sorted(rounds[label], key=lambda v: (v["project"], v["path"], v["row"])):
-                out.append(
-                    f"| {v['project']} | `{v['path']}:{v['row']}` | {v['verdict']} | {_escape(v['reason'])} |"
-                )
+                where = f"`{v['path']}:{v['row']}`"
+                reason = _escape(v["reason"])
+                out.append(f"| {v['project']} | {where} | {v['verdict']} | {reason} |")
     return "\n".join(out) + "\n"
 
 

@@ -3,7 +3,8 @@
 
     python benchmarks/ecosystem/run.py ~/eco --output /tmp/eco-new
     python benchmarks/ecosystem/run.py ~/eco --set check --output /tmp/eco-check
-    python benchmarks/ecosystem/run.py ~/eco --output /tmp/eco-old --backlint '/old/venv/bin/backlint'
+    python benchmarks/ecosystem/run.py ~/eco --output /tmp/eco-old \
+        --backlint /old/venv/bin/backlint
 
 For each project it runs, in the project's folder (as its developers would)::
 
@@ -111,7 +112,12 @@ def _normalise(project: Project, raw: list[dict[str, Any]], checkout: Path) -> l
 
 
 def run_project(
-    project: Project, root: Path, backlint: list[str], codes: list[str] | None, jobs: int, extra: list[str]
+    project: Project,
+    root: Path,
+    backlint: list[str],
+    codes: list[str] | None,
+    jobs: int,
+    extra: list[str],
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     folder = project.run_dir(root)
     if not folder.is_dir():

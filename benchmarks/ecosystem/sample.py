@@ -35,7 +35,9 @@ from typing import Any
 from projects import iter_verdicts, load_manifest, read_findings, select, source_lines
 
 
-def _draw(by_project: dict[str, list[dict[str, Any]]], count: int, rng: random.Random) -> list[dict[str, Any]]:
+def _draw(
+    by_project: dict[str, list[dict[str, Any]]], count: int, rng: random.Random
+) -> list[dict[str, Any]]:
     pools = {name: rng.sample(items, len(items)) for name, items in sorted(by_project.items())}
     order = sorted(pools)
     rng.shuffle(order)
@@ -60,7 +62,9 @@ def _excerpt(checkouts: Path, finding: dict[str, Any], context: int) -> str:
     return "\n".join(out) if out else "(source not found)"
 
 
-def render(sample: dict[str, list[dict[str, Any]]], checkouts: Path, context: int, title: str) -> str:
+def render(
+    sample: dict[str, list[dict[str, Any]]], checkouts: Path, context: int, title: str
+) -> str:
     parts = [f"# Review sheet: {title}", ""]
     parts.append(
         "For each finding write `verdict: TP`, `FP` or `debatable` and a one-line `reason:`. "
@@ -77,7 +81,9 @@ def render(sample: dict[str, list[dict[str, Any]]], checkouts: Path, context: in
                 f"message: {finding['message']}",
             ]
             for rel in finding.get("related", [])[:6]:
-                parts.append(f"related: {rel['filename']}:{rel['location']['row']}: {rel['message']}")
+                parts.append(
+                    f"related: {rel['filename']}:{rel['location']['row']}: {rel['message']}"
+                )
             parts += ["", "```python", _excerpt(checkouts, finding, context), "```", ""]
             parts += ["verdict: ", "reason: "]
     return "\n".join(parts) + "\n"
@@ -109,9 +115,13 @@ def main(argv: list[str] | None = None) -> int:
             by_rule[finding["code"]][project.name].append(finding)
     rng = random.Random(args.seed)
     sample = {code: _draw(by_rule[code], args.per_rule, rng) for code in sorted(by_rule)}
-    args.output.write_text(render(sample, args.checkouts, args.context, args.round), encoding="utf-8")
+    args.output.write_text(
+        render(sample, args.checkouts, args.context, args.round), encoding="utf-8"
+    )
     sidecar = {"round": args.round, "results": str(args.results), "findings": sample}
-    args.output.with_suffix(".json").write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")
+    args.output.with_suffix(".json").write_text(
+        json.dumps(sidecar, indent=1) + "\n", encoding="utf-8"
+    )
     for code, findings in sample.items():
         available = sum(len(items) for items in by_rule[code].values())
         print(f"{code}: {len(findings)} drawn of {available} unreviewed", file=sys.stderr)
