@@ -320,3 +320,26 @@ def test_ports_are_found_through_project_bases(tmp_path: Path) -> None:
         },
     )
     assert [(line, code) for line, code, _ in found] == [(8, "BL311")]
+
+
+def test_durations_that_are_only_reported_are_not_decisions(tmp_path: Path) -> None:
+    found = _check(
+        tmp_path,
+        {
+            "app/services/jobs.py": """
+            import logging
+            import time
+            from datetime import datetime
+            log = logging.getLogger(__name__)
+            def finish(job, span):
+                log.info("took %s", time.time() - job.started)
+                elapsed = datetime.now() - job.started_at
+                log.info(f"done in {elapsed}")
+                span.set_attribute("seconds", (datetime.now() - job.started_at).total_seconds())
+                job.duration = datetime.now() - job.started_at
+                if datetime.now() - job.started_at > job.timeout:
+                    job.fail()
+            """
+        },
+    )
+    assert [(line, code) for line, code, _ in found] == [(10, "BL312"), (11, "BL312")]

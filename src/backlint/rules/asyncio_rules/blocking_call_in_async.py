@@ -21,6 +21,21 @@ from backlint.rules.base import Example, FileRule, Option
 from backlint.rules.fixes import NodeFix, add_import
 
 AWAIT_SLEEP = "Use `await asyncio.sleep(...)`"
+# In test code the loop serves the test alone: sleeping, files and subprocesses only make
+# it slower. Calls to a server (HTTP, sockets, mail, databases) can deadlock against an
+# app served on the same loop, so they are still reported there.
+_LOCAL_IN_TESTS = (
+    "time.sleep",
+    "builtins.open",
+    "builtins.input",
+    "io.open",
+    "os.",
+    "shutil.",
+    "subprocess.",
+    "pathlib.",
+    "zipfile.",
+    "tarfile.",
+)
 
 
 @dataclass
@@ -79,7 +94,10 @@ class BlockingCallInAsync(FileRule):
       without route handlers that run as a program (`if __name__ == "__main__":`), start
       their own loop (`asyncio.run(...)`, `run_until_complete`) or define click/typer
       commands;
-    - `time.sleep` in test code, which is `sleep-in-test` (BL702)'s.
+    - in test code, sleeps (`sleep-in-test`, BL702, owns them), file I/O and
+      subprocesses: a test's loop serves the test alone, and they only slow it down.
+      Calls to a server (HTTP, sockets, mail, databases) are still reported there, as
+      they can deadlock against an app served on the same loop.
 
     ## Why is this bad?
     An event loop runs one thing at a time. A blocking call stops every other request
@@ -363,13 +381,15 @@ class BlockingCallInAsync(FileRule):
             """,
             path="app/tools/cleanup.py",
         ),
-        # A sleep in a test is BL702's.
+        # A sleep in a test is BL702's; files only slow a test down.
         Example(
             """
             import time
-            async def test_worker_drains_queue(worker):
+            from pathlib import Path
+            async def test_worker_drains_queue(worker, tmp_path: Path):
                 worker.start()
                 time.sleep(0.1)
+                assert (tmp_path / "out.json").read_text() == open("expected.json").read()
             """,
             path="tests/test_worker.py",
         ),
@@ -455,8 +475,8 @@ class BlockingCallInAsync(FileRule):
         qualified = qualify(node.func, scope.locals, self.ctx.names)
         if qualified is None:
             return
-        if qualified == "time.sleep" and self.ctx.is_test:
-            return  # a sleep in a test is BL702's
+        if self.ctx.is_test and qualified.startswith(_LOCAL_IN_TESTS):
+            return  # it only slows the test down; a sleep in a test is BL702's
         suggestion = self._suggestion(node, qualified, scope)
         if suggestion is None or self._receiver_blocks(node, scope):
             return

@@ -8,7 +8,8 @@ the HTTP API *is* that dependency, seen from the other side. The rules leave alo
 * **port implementations:** methods of a class that derives from a ``Protocol`` or an
   ``ABC`` (through project base classes too, checked in the project pass), or that
   defines every method of a ``Protocol`` declared in the same file (structural typing:
-  ``class WebhookPublisher`` next to ``class PublisherLike(Protocol)``);
+  ``class WebhookPublisher`` next to ``class PublisherLike(Protocol)``), and classes
+  named as adapters (``*Client``, ``*Adapter``, ``*Gateway``, ``*Backend``, ...);
 * **factories:** a function whose result is the client it builds
   (``def get_client(): return httpx.Client(...)``, a ``@cached_property`` or
   ``@classmethod`` returning it, an ``@asynccontextmanager`` yielding it, a lazy getter
@@ -32,6 +33,17 @@ if TYPE_CHECKING:
 PORT_BASES = frozenset({"typing.Protocol", "typing_extensions.Protocol", "abc.ABC"})
 _PROTOCOLS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
 _ABC_META = frozenset({"abc.ABCMeta"})
+# How projects name their adapters: a class whose job is to wrap an external system.
+ADAPTER_CLASS_SUFFIXES = (
+    "Client",
+    "Adapter",
+    "Gateway",
+    "Backend",
+    "Transport",
+    "Connector",
+    "Driver",
+    "Repository",
+)
 # How projects name their ports.
 _PORT_SUFFIXES = ("Protocol", "Port", "Interface", "ABC")
 # Bases that say nothing about a port: no project pass needed for them.
@@ -137,7 +149,7 @@ class PortLookup:
 
         ``qualified`` is the class's name for the project pass (top-level classes only).
         """
-        if self._declares_port(node):
+        if self._declares_port(node) or node.name.value.endswith(ADAPTER_CLASS_SUFFIXES):
             return True, ()
         methods = _method_names(node)
         if any(protocol <= methods for protocol in self._file_protocols()):

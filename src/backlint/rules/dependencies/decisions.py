@@ -19,11 +19,13 @@ Formatting it (``strftime``, ``isoformat``, ``str()``, an f-string) makes it a l
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 
 import libcst as cst
 
 from backlint.engine.walker import iter_children
+from backlint.index.names import dotted_name
 
 _ARITHMETIC = (
     cst.Add,
@@ -60,6 +62,28 @@ _CONVERSIONS = frozenset(
 )
 # Calls that compare their arguments.
 _COMPARISONS = frozenset({"builtins.max", "builtins.min"})
+# Calls that turn their arguments into text.
+_FORMATTERS = frozenset({"builtins.str", "builtins.repr", "builtins.format", "builtins.print"})
+# Methods of loggers, spans and metrics: what they receive is reported, not decided on.
+_REPORTERS = frozenset(
+    {
+        "debug",
+        "info",
+        "warning",
+        "warn",
+        "error",
+        "exception",
+        "critical",
+        "log",
+        "observe",
+        "timing",
+        "histogram",
+        "gauge",
+        "set_attribute",
+        "set_tag",
+        "set_measurement",
+    }
+)
 _MAX_NAMES = 20  # local names followed per call: enough for real bodies, bounded
 
 
@@ -98,6 +122,20 @@ def _is_read(name: cst.Name, parent: cst.CSTNode) -> bool:
     return not isinstance(parent, (cst.ImportAlias, cst.Global, cst.Nonlocal))
 
 
+class Use(enum.Enum):
+    """Where a value ends up."""
+
+    DECIDES = "decides"  # a comparison, a branch, arithmetic not only reported
+    LABEL = "label"  # formatted, logged or sent to metrics
+    DATA = "data"  # stored, returned or handed on
+
+
+def _combine(uses: list[Use]) -> Use:
+    if Use.DECIDES in uses:
+        return Use.DECIDES
+    return Use.LABEL if uses and all(use is Use.LABEL for use in uses) else Use.DATA
+
+
 class DecisionFinder:
     """Answers "does this value feed a decision" for the calls of one function."""
 
@@ -108,70 +146,89 @@ class DecisionFinder:
         self._qualify = qualify
 
     def feeds_decision(self, node: cst.CSTNode) -> bool:
-        return self._climb(node, set())
+        return self._climb(node, set()) is Use.DECIDES
 
-    def _climb(self, node: cst.CSTNode, followed: set[str]) -> bool:
+    def _climb(self, node: cst.CSTNode, followed: set[str]) -> Use:
         current = node
         while True:
             parent = self._index.parents.get(id(current))
             if parent is None:
-                return False
+                return Use.DATA
             verdict = self._step(current, parent, followed)
             if verdict is not None:
                 return verdict
             current = parent
 
-    def _step(self, current: cst.CSTNode, parent: cst.CSTNode, followed: set[str]) -> bool | None:
-        """True/False when ``parent`` decides; None to keep climbing from ``parent``."""
+    def _step(self, current: cst.CSTNode, parent: cst.CSTNode, followed: set[str]) -> Use | None:
+        """Where the value goes at ``parent``; None to keep climbing from ``parent``."""
         if isinstance(parent, (cst.Comparison, cst.ComparisonTarget)):
-            return True
+            return Use.DECIDES
         if isinstance(parent, cst.BinaryOperation):
             other = parent.right if parent.left is current else parent.left
-            return isinstance(parent.operator, _ARITHMETIC) and not isinstance(other, _TEXT)
+            if not isinstance(parent.operator, _ARITHMETIC) or isinstance(other, _TEXT):
+                return Use.LABEL if isinstance(other, _TEXT) else Use.DATA
+            return self._computed(parent, followed)
         if isinstance(parent, cst.UnaryOperation):
-            return None if isinstance(parent.operator, cst.Not) else True
+            if isinstance(parent.operator, cst.Not):
+                return None
+            return self._computed(parent, followed)
         if isinstance(parent, (cst.If, cst.While, cst.Assert)):
-            return parent.test is current
+            return Use.DECIDES if parent.test is current else Use.DATA
         if isinstance(parent, cst.IfExp):
-            return True if parent.test is current else None
+            return Use.DECIDES if parent.test is current else None
         if isinstance(parent, (cst.BooleanOperation, cst.Await, cst.Subscript, cst.Call)):
             return None  # ``a or now()``, ``await f()``, ``now()[0]``, ``now().date()``
         if isinstance(parent, cst.Attribute):
-            return False if parent.attr.value in _LABELS else None
+            return Use.LABEL if parent.attr.value in _LABELS else None
+        if isinstance(parent, cst.FormattedStringExpression):
+            return Use.LABEL
         if isinstance(parent, cst.Arg):
             return self._argument(parent)
         if isinstance(parent, cst.AugAssign):
-            return isinstance(parent.operator, _AUG_ARITHMETIC)
+            return Use.DECIDES if isinstance(parent.operator, _AUG_ARITHMETIC) else Use.DATA
         if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.NamedExpr)):
             return self._assigned(parent, followed)
-        return False
+        return Use.DATA
 
-    def _argument(self, arg: cst.Arg) -> bool | None:
+    def _computed(self, operation: cst.CSTNode, followed: set[str]) -> Use:
+        """Arithmetic decides, unless its result is only reported: a duration logged or
+        sent to metrics (``log.info("took %s", time.time() - job.started)``)."""
+        rest = self._climb(operation, followed)
+        return Use.LABEL if rest is Use.LABEL else Use.DECIDES
+
+    def _argument(self, arg: cst.Arg) -> Use | None:
         call = self._index.parents.get(id(arg))
         if not isinstance(call, cst.Call):
-            return False
+            return Use.DATA
         callee = self._qualify(call.func)
         if callee in _COMPARISONS:
-            return True
-        return None if callee in _CONVERSIONS else False
+            return Use.DECIDES
+        if callee in _CONVERSIONS:
+            return None
+        written = dotted_name(call.func) or ""
+        if callee in _FORMATTERS or written.rsplit(".", 1)[-1] in _REPORTERS:
+            return Use.LABEL
+        return Use.DATA
 
     def _assigned(
         self, statement: cst.Assign | cst.AnnAssign | cst.NamedExpr, followed: set[str]
-    ) -> bool:
-        """``x = VALUE``: whether a later read of the local ``x`` decides; an attribute
-        or an item (``order.paid_at = VALUE``) records the value."""
+    ) -> Use:
+        """``x = VALUE``: where the reads of the local ``x`` go; an attribute or an item
+        (``order.paid_at = VALUE``) records the value."""
         targets: list[cst.BaseExpression] = (
             [target.target for target in statement.targets]
             if isinstance(statement, cst.Assign)
             else [statement.target]
         )
         names = [t.value for t in targets if isinstance(t, cst.Name) and t.value not in followed]
-        if isinstance(statement, cst.NamedExpr) and self._climb(statement, followed):
-            return True
+        uses: list[Use] = []
+        if isinstance(statement, cst.NamedExpr):
+            uses.append(self._climb(statement, followed))
+        elif len(names) < len(targets):
+            uses.append(Use.DATA)  # also stored on an attribute or in an item
         for name in names:
             if len(followed) >= _MAX_NAMES:
-                return False
+                break
             followed.add(name)
-            if any(self._climb(read, followed) for read in self._index.reads.get(name, ())):
-                return True
-        return False
+            uses.extend(self._climb(read, followed) for read in self._index.reads.get(name, ()))
+        return _combine(uses)

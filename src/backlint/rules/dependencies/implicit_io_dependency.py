@@ -90,7 +90,9 @@ class ImplicitIoDependency(ImplicitCallRule):
       `**/infrastructure/**`, `**/integrations/**`, `**/plugins/**`, `**/clients/**`,
       `**/gateways/**`, `*_client.py`, ...), and methods of a class that implements a
       port: it derives from a `Protocol` or an `ABC` (through project base classes too),
-      or defines every method of a `Protocol` declared in the same file;
+      or defines every method of a `Protocol` declared in the same file; and classes
+      named as adapters (`*Client`, `*Adapter`, `*Gateway`, `*Backend`, `*Transport`,
+      `*Connector`, `*Driver`, `*Repository`);
     - factories: a function that returns or yields the client it builds, whatever its
       parameters and decorators (`def get_client(): return httpx.Client()`, a
       `@cached_property` or `@classmethod` returning it, an `@asynccontextmanager`
@@ -462,6 +464,13 @@ class ImplicitIoDependency(ImplicitCallRule):
                 ),
             ),
         ),
+        # A class named as an adapter.
+        """
+        import boto3
+        class S3StorageBackend:
+            def __init__(self) -> None:
+                self._s3 = boto3.client("s3")
+        """,
         # Adapter locations.
         Example(
             """
