@@ -85,9 +85,10 @@ class BlockingCallInAsync(FileRule):
     ## What it leaves alone
     Async code that is not on the hot path of the loop serving requests:
 
-    - startup and shutdown: a lifespan (any function whose name contains `lifespan`, or
-      one passed as `lifespan=`, `on_startup=[...]`/`on_shutdown=[...]` or to
-      `add_event_handler("startup", ...)`) and `@app.on_event("startup")`/
+    - startup and shutdown: a lifespan (any function whose name contains `lifespan`),
+      hooks named `startup`/`shutdown`/`on_startup`/`startup_event`/..., functions passed
+      as `lifespan=`, `on_startup=[...]`/`on_shutdown=[...]` or to
+      `add_event_handler("startup", ...)`, and `@app.on_event("startup")`/
       `@app.before_serving`-style hooks: they delay the start, not a request;
     - scripts and commands: files under `script-paths` (`scripts/`, `bin/`, Django
       `management/commands/`, `__main__.py`, `manage.py`, `cli.py`, `cli/`), and files
@@ -347,6 +348,15 @@ class BlockingCallInAsync(FileRule):
                 time.sleep(1)
             """,
             path="app/main.py",
+        ),
+        # A hook registered from another module, by its conventional name.
+        Example(
+            """
+            import time
+            async def startup_event():
+                time.sleep(1)
+            """,
+            path="app/core/events.py",
         ),
         # Scripts: by location, by a main guard, by their own loop.
         Example(

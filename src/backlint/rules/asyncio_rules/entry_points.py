@@ -4,7 +4,8 @@ A blocking call matters when it stalls the loop that serves requests. Some ``asy
 bodies run before that loop serves anything, or on a loop of their own:
 
 * **startup and shutdown:** a lifespan (``@asynccontextmanager async def lifespan(app)``,
-  any function whose name contains ``lifespan``, or one passed as ``lifespan=``,
+  any function whose name contains ``lifespan``, a ``startup``/``on_shutdown``/
+  ``startup_event``-named hook, or one passed as ``lifespan=``,
   ``on_startup=[...]``/``on_shutdown=[...]`` or to ``add_event_handler("startup", f)``)
   and handlers decorated ``@app.on_event("startup")``, ``@app.before_serving`` and the
   like. Waiting for the database at startup delays the start, not a request.
@@ -17,6 +18,8 @@ bodies run before that loop serves anything, or on a loop of their own:
 """
 
 from __future__ import annotations
+
+import re
 
 import libcst as cst
 import pathspec
@@ -61,6 +64,9 @@ _LIFECYCLE_DECORATORS = frozenset(
     }
 )
 _LIFECYCLE_EVENTS = frozenset({"startup", "shutdown"})
+# The names hooks get when they are registered from another module
+# (``app.add_event_handler("startup", events.startup)``).
+_HOOK_NAME = re.compile(r"(on_)?(startup|shutdown)(_event|_handler|_hook)?", re.IGNORECASE)
 _LIFECYCLE_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown"})
 _LIFECYCLE_HINTS = ("lifespan", "on_startup", "on_shutdown", "on_event", "add_event_handler")
 
@@ -97,7 +103,9 @@ class EntryPoints:
         if self.is_script:
             return True
         name = function.name.value
-        if "lifespan" in name.lower() or name in self._lifecycle_names():
+        if "lifespan" in name.lower() or _HOOK_NAME.fullmatch(name):
+            return True
+        if name in self._lifecycle_names():
             return True
         return any(self._lifecycle_decorator(decorator) for decorator in function.decorators)
 

@@ -10,6 +10,8 @@ the HTTP API *is* that dependency, seen from the other side. The rules leave alo
   defines every method of a ``Protocol`` declared in the same file (structural typing:
   ``class WebhookPublisher`` next to ``class PublisherLike(Protocol)``), and classes
   named as adapters (``*Client``, ``*Adapter``, ``*Gateway``, ``*Backend``, ...);
+* **job entry points:** a function decorated as a background job (``@shared_task``,
+  ``@celery_app.task``, ``@dramatiq.actor``), where a unit of work gets its session;
 * **factories:** a function whose result is the client it builds
   (``def get_client(): return httpx.Client(...)``, a ``@cached_property`` or
   ``@classmethod`` returning it, an ``@asynccontextmanager`` yielding it, a lazy getter
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from backlint.engine.walker import iter_descendants
-from backlint.index.names import ImportTable
+from backlint.index.names import ImportTable, dotted_name
 from backlint.rules.base import Condition, Option
 
 if TYPE_CHECKING:
@@ -158,6 +160,25 @@ class PortLookup:
         if qualified is None or not bases:
             return False, ()
         return False, (ImplementsNoPort(qualified),)
+
+
+# Decorators of background jobs (Celery, Dramatiq, Huey, taskiq, APScheduler, arq crons).
+_JOB_DECORATORS = frozenset(
+    {"task", "shared_task", "actor", "job", "periodic_task", "scheduled_job", "cron"}
+)
+
+
+def is_job(function: cst.FunctionDef) -> bool:
+    """A background job's entry point (``@celery.task``, ``@shared_task``,
+    ``@dramatiq.actor``): like a route handler or ``main()``, it is where a unit of work
+    acquires its session and clients."""
+    for decorator in function.decorators:
+        target = decorator.decorator
+        callee = target.func if isinstance(target, cst.Call) else target
+        written = dotted_name(callee) or ""
+        if written.rsplit(".", 1)[-1] in _JOB_DECORATORS:
+            return True
+    return False
 
 
 def _handed_out(function: cst.FunctionDef) -> list[cst.BaseExpression]:

@@ -6,7 +6,7 @@ from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
 from backlint.index.names import dotted_name
 from backlint.rules.base import Example, Option
-from backlint.rules.dependencies.adapters import ADAPTER_PATHS_OPTION, hands_out
+from backlint.rules.dependencies.adapters import ADAPTER_PATHS_OPTION, hands_out, is_job
 from backlint.rules.dependencies.implicit_calls import (
     CLIENT_FACTORIES,
     DEFAULT_INFRA_FACTORIES,
@@ -97,6 +97,9 @@ class ImplicitIoDependency(ImplicitCallRule):
       parameters and decorators (`def get_client(): return httpx.Client()`, a
       `@cached_property` or `@classmethod` returning it, an `@asynccontextmanager`
       yielding it, a lazy getter storing it on `self` and returning it);
+    - background jobs: a function decorated `@shared_task`, `@celery_app.task`,
+      `@dramatiq.actor`, ... is an entry point, where a unit of work gets its session
+      and clients, as a route handler does;
     - a client pointed where the caller says: `create_engine(dsn)`,
       `httpx.Client(base_url=base_url)` with `dsn`/`base_url` parameters (the caller can
       point it at a test double).
@@ -464,6 +467,15 @@ class ImplicitIoDependency(ImplicitCallRule):
                 ),
             ),
         ),
+        # A background job is an entry point.
+        """
+        from celery import shared_task
+        from app.db import SessionLocal
+        @shared_task
+        def purge_exports():
+            with SessionLocal() as session:
+                session.execute(PURGE)
+        """,
         # A class named as an adapter.
         """
         import boto3
@@ -524,6 +536,8 @@ class ImplicitIoDependency(ImplicitCallRule):
         return qualified in CLIENT_FACTORIES or self._is_factory_name(qualified)
 
     def accepts(self, node: cst.Call, qualified: str, place: Place) -> bool:
+        if is_job(place.function):
+            return False
         if self.makes_provider(qualified):
             # A factory hands the client out; a client pointed where the caller says
             # (``create_engine(dsn)``) can be pointed at a test double by that caller.
@@ -601,7 +615,7 @@ class ImplicitIoDependency(ImplicitCallRule):
         if self._allowed and matches(ENVIRON, self._allowed):
             return
         place = self.place_of(node, node.value)
-        if place is None:
+        if place is None or is_job(place.function):
             return
         key = None
         if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
