@@ -126,14 +126,19 @@ class Use(enum.Enum):
     """Where a value ends up."""
 
     DECIDES = "decides"  # a comparison, a branch, arithmetic not only reported
-    LABEL = "label"  # formatted, logged or sent to metrics
+    REPORTED = "reported"  # logged, sent to metrics, put in a message
+    LABEL = "label"  # serialised: ``strftime``, ``isoformat``
     DATA = "data"  # stored, returned or handed on
 
 
 def _combine(uses: list[Use]) -> Use:
     if Use.DECIDES in uses:
         return Use.DECIDES
-    return Use.LABEL if uses and all(use is Use.LABEL for use in uses) else Use.DATA
+    if uses and all(use is Use.REPORTED for use in uses):
+        return Use.REPORTED
+    if uses and all(use in (Use.REPORTED, Use.LABEL) for use in uses):
+        return Use.LABEL
+    return Use.DATA
 
 
 class DecisionFinder:
@@ -166,7 +171,7 @@ class DecisionFinder:
         if isinstance(parent, cst.BinaryOperation):
             other = parent.right if parent.left is current else parent.left
             if not isinstance(parent.operator, _ARITHMETIC) or isinstance(other, _TEXT):
-                return Use.LABEL if isinstance(other, _TEXT) else Use.DATA
+                return Use.REPORTED if isinstance(other, _TEXT) else Use.DATA
             return self._computed(parent, followed)
         if isinstance(parent, cst.UnaryOperation):
             if isinstance(parent.operator, cst.Not):
@@ -181,7 +186,7 @@ class DecisionFinder:
         if isinstance(parent, cst.Attribute):
             return Use.LABEL if parent.attr.value in _LABELS else None
         if isinstance(parent, cst.FormattedStringExpression):
-            return Use.LABEL
+            return Use.REPORTED
         if isinstance(parent, cst.Arg):
             return self._argument(parent)
         if isinstance(parent, cst.AugAssign):
@@ -192,9 +197,11 @@ class DecisionFinder:
 
     def _computed(self, operation: cst.CSTNode, followed: set[str]) -> Use:
         """Arithmetic decides, unless its result is only reported: a duration logged or
-        sent to metrics (``log.info("took %s", time.time() - job.started)``)."""
+        sent to metrics (``log.info("took %s", time.time() - job.started)``). A computed
+        time that is serialised (``(now() - DAY).isoformat()``) is a window bound or a
+        deadline sent elsewhere, and still decides."""
         rest = self._climb(operation, followed)
-        return Use.LABEL if rest is Use.LABEL else Use.DECIDES
+        return Use.REPORTED if rest is Use.REPORTED else Use.DECIDES
 
     def _argument(self, arg: cst.Arg) -> Use | None:
         call = self._index.parents.get(id(arg))
@@ -207,7 +214,7 @@ class DecisionFinder:
             return None
         written = dotted_name(call.func) or ""
         if callee in _FORMATTERS or written.rsplit(".", 1)[-1] in _REPORTERS:
-            return Use.LABEL
+            return Use.REPORTED
         return Use.DATA
 
     def _assigned(

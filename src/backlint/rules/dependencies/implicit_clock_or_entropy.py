@@ -169,16 +169,20 @@ class ImplicitClockOrEntropy(ImplicitCallRule):
             path="app/entities.py",
             expect=3,
         ),
-        # A time window for a query.
+        # Time windows for queries, also when serialised into a filter.
         Example(
             """
-            from datetime import datetime, timedelta
+            from datetime import datetime, time, timedelta
             def recent(db, hours):
                 since = datetime.utcnow() - timedelta(hours=hours)
                 return db.query(Case).filter(Case.created_at >= since).all()
+            def today_filter():
+                start = datetime.combine(datetime.now().date(), time.min)
+                end = start + timedelta(days=1)
+                return f'timestamp < "{end.isoformat()}"'
             """,
             path="app/cases/service.py",
-            expect=1,
+            expect=2,
         ),
     )
     valid = (
