@@ -58,7 +58,8 @@ class BlockingCallInAsync(FileRule):
     - HTTP: `requests` and sync `httpx` calls (module functions and
       `Session()`/`Client()` methods), `urllib.request.urlopen`, `urllib3`, the
       synchronous `websocket-client` (`websocket.create_connection`,
-      `WebSocket().connect`/`send`/`recv`) and `pywebpush.webpush`;
+      `WebSocket().connect`/`send`/`recv`) and `websockets.sync.client.connect`,
+      `http.client` connections, and `pywebpush.webpush`;
     - mail and sockets: `smtplib.SMTP(...)`/`SMTP_SSL(...)` (they connect) and their
       `send_message`/`sendmail`/`login`/...; `socket.create_connection`, DNS lookups
       (`getaddrinfo`, `gethostbyname`, ...) and `socket()` connect/send/recv;
@@ -225,6 +226,7 @@ class BlockingCallInAsync(FileRule):
             import socket
             import websocket
             from pywebpush import webpush
+            from websockets.sync.client import connect
             async def notify(msg, host, subscription):
                 with smtplib.SMTP_SSL(host) as smtp:
                     smtp.login("user", "secret")
@@ -233,8 +235,10 @@ class BlockingCallInAsync(FileRule):
                 ws = websocket.create_connection("wss://push.example.com")
                 ws.send(msg.as_string())
                 webpush(subscription_info=subscription, data="ping")
+                with connect("wss://events.example.com") as events:
+                    return events.recv()
             """,
-            expect=7,
+            expect=9,
         ),
         # SQLite, archives (one finding per chain).
         Example(

@@ -40,6 +40,7 @@ BLOCKING_CALLS: dict[str, str] = {
     "smtplib.LMTP": _SMTP,
     "sqlite3.connect": _SQLITE,
     "websocket.create_connection": _WEBSOCKET,
+    "websockets.sync.client.connect": _WEBSOCKET,
     "pywebpush.webpush": "`await asyncio.to_thread(webpush, ...)`",
     "os.system": "`asyncio.create_subprocess_shell`",
     "os.popen": "`asyncio.create_subprocess_shell`",
@@ -139,6 +140,14 @@ BLOCKING_METHODS: dict[str, tuple[frozenset[str], str]] = {
     "websocket.WebSocket()": (_WEBSOCKET_IO, _WEBSOCKET),
     "websocket.create_connection()": (_WEBSOCKET_IO, _WEBSOCKET),
     "websocket.WebSocketApp()": (frozenset({"run_forever"}), _WEBSOCKET),
+    "websockets.sync.client.connect()": (_WEBSOCKET_IO, _WEBSOCKET),
+    **{
+        f"http.client.{name}()": (
+            frozenset({"connect", "request", "getresponse", "send"}),
+            "`httpx.AsyncClient`",
+        )
+        for name in ("HTTPConnection", "HTTPSConnection")
+    },
     "pywebpush.WebPusher()": (frozenset({"send"}), "`await asyncio.to_thread(...)`"),
 }
 
