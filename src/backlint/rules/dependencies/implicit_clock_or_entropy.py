@@ -31,9 +31,11 @@ class ImplicitClockOrEntropy(ImplicitCallRule):
     function.
 
     It looks at functions in `service` and `domain` files, except under the
-    `adapter-paths` globs, in methods of classes that implement a port (see
-    `implicit-io-dependency`), in `composition_root` and `repository` files and in
-    test code. A seeded `random.Random` instance is not flagged.
+    `adapter-paths` globs, in methods of classes that implement a port or are named as
+    adapters (`*Client`, `*Gateway`, ...; see `implicit-io-dependency`), in
+    `composition_root` and `repository` files and in test code. A class named
+    `*Service` outside service and domain files is not in scope for its name alone.
+    A seeded `random.Random` instance is not flagged.
 
     ## Why is this bad?
     The result depends on when and how often the code runs. A rule such as "orders expire
