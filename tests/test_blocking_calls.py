@@ -55,6 +55,41 @@ def test_a_served_module_is_no_script(tmp_path: Path) -> None:
     assert [d.span.start.line for d in found] == [8]
 
 
+def test_an_application_module_is_no_script(tmp_path: Path) -> None:
+    """Middlewares run per request: a module that builds the app serves, main guard or not."""
+    write_files(
+        tmp_path,
+        {
+            "app/main.py": """
+            import time
+            from fastapi import FastAPI
+            from app.api import router
+            app = FastAPI()
+            app.include_router(router)
+
+            @app.middleware("http")
+            async def throttle(request, call_next):
+                time.sleep(0.1)
+                return await call_next(request)
+
+            if __name__ == "__main__":
+                import uvicorn
+                uvicorn.run(app)
+            """,
+            "app/tools/reindex.py": """
+            import time
+            async def reindex():
+                time.sleep(1)
+            if __name__ == "__main__":
+                import asyncio
+                asyncio.run(reindex())
+            """,
+        },
+    )
+    found = rule_findings(tmp_path, "BL501")
+    assert [(d.path, d.span.start.line) for d in found] == [("app/main.py", 9)]
+
+
 def test_only_the_registered_hooks_are_startup_code(tmp_path: Path) -> None:
     write_files(
         tmp_path,

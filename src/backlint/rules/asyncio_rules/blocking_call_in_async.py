@@ -93,9 +93,9 @@ class BlockingCallInAsync(FileRule):
       `@app.before_serving`-style hooks: they delay the start, not a request;
     - scripts and commands: files under `script-paths` (`scripts/`, `bin/`, Django
       `management/commands/`, `__main__.py`, `manage.py`, `cli.py`, `cli/`), and files
-      without route handlers that run as a program (`if __name__ == "__main__":`), start
-      their own loop (`asyncio.run(...)`, `run_until_complete`) or define click/typer
-      commands;
+      that serve nothing (no route handler, no application object, no `uvicorn.run`)
+      and run as a program (`if __name__ == "__main__":`), start their own loop
+      (`asyncio.run(...)`, `run_until_complete`) or define click/typer commands;
     - in test code, sleeps (`sleep-in-test`, BL702, owns them), file I/O and
       subprocesses: a test's loop serves the test alone, and they only slow it down.
       Calls to a server (HTTP, sockets, mail, databases) are still reported there, as

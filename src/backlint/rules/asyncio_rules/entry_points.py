@@ -11,7 +11,8 @@ bodies run before that loop serves anything, or on a loop of their own:
   like. Waiting for the database at startup delays the start, not a request.
 * **scripts and commands:** files under the ``script-paths`` globs (``scripts/``,
   ``bin/``, Django ``management/commands/``, ``__main__.py``, ``cli.py``), and files
-  without route handlers that are run as a program (``if __name__ == "__main__":``),
+  that serve nothing (no route handler, no application object, no ``uvicorn.run``)
+  and are run as a program (``if __name__ == "__main__":``),
   start their own loop (``asyncio.run(...)``, ``loop.run_until_complete(...)``) or
   define click/typer commands. Their loop serves one command, and blocking it only
   makes that command wait.
@@ -26,6 +27,7 @@ import pathspec
 
 from backlint.engine.context import FileContext
 from backlint.engine.walker import iter_descendants
+from backlint.index.frameworks import ROUTER_TYPES
 from backlint.index.names import dotted_name
 from backlint.rules.base import Option
 
@@ -45,6 +47,17 @@ SCRIPT_PATHS_OPTION = Option(
     "code runs on a loop of its own, so blocking calls in it are not reported.",
 )
 
+_APPLICATIONS = frozenset(
+    {
+        *ROUTER_TYPES,
+        "starlette.applications.Starlette",
+        "sanic.Sanic",
+        "aiohttp.web.Application",
+        "litestar.Litestar",
+        "socketio.AsyncServer",
+    }
+)
+_SERVER_HINTS = ("uvicorn.run(", "run_app(", "hypercorn", "granian")
 _LOOP_RUNNERS = frozenset({"asyncio.run", "anyio.run", "trio.run", "uvloop.run"})
 _LOOP_HINTS = ("asyncio.run(", "anyio.run(", "trio.run(", "uvloop.run(", "run_until_complete(")
 _CLI_PACKAGES = ("click", "typer")
@@ -113,7 +126,7 @@ class EntryPoints:
         ctx = self._ctx
         if script_paths.match_file(ctx.relative):
             return True
-        if ctx.handlers:
+        if self._serves():
             return False  # a module that serves requests, whatever else it does
         if any(_is_main_guard(statement) for statement in ctx.tree.body):
             return True
@@ -122,6 +135,19 @@ class EntryPoints:
         ):
             return True
         return any(hint in ctx.text for hint in _LOOP_HINTS) and self._runs_a_loop()
+
+    def _serves(self) -> bool:
+        """Route handlers, an application object (its middlewares and exception handlers
+        run per request), or a call that starts a server (``uvicorn.run(app)``)."""
+        ctx = self._ctx
+        if ctx.handlers:
+            return True
+        if any(
+            binding.shape == "call" and binding.target in _APPLICATIONS
+            for binding in ctx.bindings.values()
+        ):
+            return True
+        return any(hint in ctx.text for hint in _SERVER_HINTS)
 
     def _runs_a_loop(self) -> bool:
         for node in iter_descendants(self._ctx.tree):
