@@ -82,9 +82,10 @@ def test_seams_need_the_parameter_itself(tmp_path: Path) -> None:
                 now = now or datetime.now()
                 http = http if http is not None else httpx.Client()
                 if seat.claimed_at is None:
-                    seat.claimed_at = datetime.now()
+                    seat.claimed_at = datetime.now() + GRACE
                 if not seat.filters:
-                    window = datetime.now()
+                    window = datetime.now() - HOUR
+                return seat.expires_at < now
             class Cache:
                 def __init__(self, client=None):
                     if client is None:
@@ -94,7 +95,7 @@ def test_seams_need_the_parameter_itself(tmp_path: Path) -> None:
             """
         },
     )
-    assert [(line, code) for line, code, _ in found] == [(7, "BL312"), (9, "BL312"), (15, "BL311")]
+    assert [(line, code) for line, code, _ in found] == [(7, "BL312"), (9, "BL312"), (16, "BL311")]
 
 
 def test_providers_and_stopwatches_are_not_reported(tmp_path: Path) -> None:
@@ -154,7 +155,7 @@ def test_open_only_of_a_fixed_location(tmp_path: Path) -> None:
     assert [line for line, _, _ in found] == [12, 14]
 
 
-def test_scope_by_role_and_class_name(tmp_path: Path) -> None:
+def test_scope_by_role_not_class_name(tmp_path: Path) -> None:
     source = """
     import requests
     class PaymentService:
@@ -166,24 +167,25 @@ def test_scope_by_role_and_class_name(tmp_path: Path) -> None:
     found = _check(
         tmp_path,
         {
-            "app/payments/gateway.py": source,  # no role: only the *Service method
+            "app/payments/service.py": source,  # service: both
+            "app/payments/gateway.py": source,  # no role: not even the *Service method
             "app/orders/repository.py": source,  # repository: never
             "app/main.py": source,  # composition root: never
             "tests/test_pay.py": source,  # test code: never
         },
     )
-    assert [(line, code) for line, code, _ in found] == [(4, "BL311")]
+    assert [(line, code) for line, code, _ in found] == [(4, "BL311"), (6, "BL311")]
 
 
 def test_models_py_depends_on_django(tmp_path: Path) -> None:
     model = """
     from datetime import datetime
     class Order:
-        def touch(self):
-            self.updated = datetime.now()
+        def is_late(self):
+            return self.due < datetime.now()
     class OrderService:
-        def stamp(self, o):
-            o.at = datetime.now()
+        def overdue(self, o):
+            return o.due < datetime.now()
     """
     plain = _check(tmp_path / "plain", {"shop/models.py": model})
     assert [line for line, _, _ in plain] == [4, 7]
@@ -191,8 +193,8 @@ def test_models_py_depends_on_django(tmp_path: Path) -> None:
         tmp_path / "django",
         {"shop/models.py": model, "shop/apps.py": "from django.apps import AppConfig\n"},
     )
-    # In a Django project models.py is a model file; the *Service method still counts.
-    assert [line for line, _, _ in django] == [7]
+    # In a Django project models.py is a model file, whatever its classes are named.
+    assert django == []
 
 
 def test_options_extend_and_shrink_the_catalogs(tmp_path: Path) -> None:
@@ -218,7 +220,8 @@ def test_options_extend_and_shrink_the_catalogs(tmp_path: Path) -> None:
                 with smtplib.SMTP(os.getenv("SMTP_HOST")) as smtp:
                     smtp.send_message(msg)
                 open_connection().execute(get_db())
-                return uuid.uuid4(), utc_now()
+                if uuid.uuid4().int % 2 and utc_now() > msg.deadline:
+                    return msg
             """
         },
         textwrap.dedent(config),
@@ -245,3 +248,98 @@ def test_depends_and_defaults_are_injection(tmp_path: Path) -> None:
         },
     )
     assert found == []
+
+
+def test_only_values_that_decide_are_clock_dependencies(tmp_path: Path) -> None:
+    found = _check(
+        tmp_path,
+        {
+            "app/services/windows.py": """
+            import random
+            import time
+            import uuid
+            from datetime import datetime, timedelta
+            def decide(orders, grace):
+                late = [o for o in orders if o.due < datetime.now()]
+                first = max(datetime.now(), grace)
+                while time.time() < grace:
+                    pass
+                if (now := datetime.now()) > grace:
+                    return now
+                last_ran = end = datetime.now()
+                return filter(lambda o: o.at > end, orders), late, first
+            def record(order, repo):
+                order.code = random.randint(1000, 9999)
+                order.slug = f"{datetime.now():%Y}-{uuid.uuid4().hex[:6]}"
+                order.name = "export-" + datetime.now().strftime("%Y%m%d")
+                repo.purge(before=datetime.now() - timedelta(days=1))
+                repo.purge_before(datetime.now())
+                stamp = datetime.now()
+                order.events.append(stamp)
+                return -time.time()
+            """
+        },
+    )
+    assert [(line, code) for line, code, _ in found] == [
+        (6, "BL312"),
+        (7, "BL312"),
+        (8, "BL312"),
+        (10, "BL312"),
+        (12, "BL312"),
+        (18, "BL312"),
+        (22, "BL312"),
+    ]
+
+
+def test_ports_are_found_through_project_bases(tmp_path: Path) -> None:
+    found = _check(
+        tmp_path,
+        {
+            "app/ports.py": """
+            from typing import Protocol
+            class Mailer(Protocol):
+                def send(self, msg) -> None: ...
+            """,
+            "app/base.py": """
+            from app.ports import Mailer
+            class BaseMailer(Mailer):
+                pass
+            class Plain:
+                pass
+            """,
+            "app/services/mail.py": """
+            import requests
+            from app.base import BaseMailer, Plain
+            class HttpMailer(BaseMailer):
+                def send(self, msg):
+                    requests.post("https://mail.example.com", json=msg)
+            class Reports(Plain):
+                def send(self, msg):
+                    requests.post("https://reports.example.com", json=msg)
+            """,
+        },
+    )
+    assert [(line, code) for line, code, _ in found] == [(8, "BL311")]
+
+
+def test_durations_that_are_only_reported_are_not_decisions(tmp_path: Path) -> None:
+    found = _check(
+        tmp_path,
+        {
+            "app/services/jobs.py": """
+            import logging
+            import time
+            from datetime import datetime
+            log = logging.getLogger(__name__)
+            def finish(job, span):
+                log.info("took %s", time.time() - job.started)
+                elapsed = datetime.now() - job.started_at
+                log.info(f"done in {elapsed}")
+                span.set_attribute("seconds", (datetime.now() - job.started_at).total_seconds())
+                job.duration = datetime.now() - job.started_at
+                if datetime.now() - job.started_at > job.timeout:
+                    job.fail()
+            """
+        },
+    )
+    assert [(line, code) for line, code, _ in found] == [(10, "BL312"), (11, "BL312")]

@@ -17,11 +17,16 @@ from backlint.index.names import ImportTable, dotted_name
 from backlint.rules.asyncio_rules.blocking_catalog import (
     BLOCKING_CALLS,
     BLOCKING_METHODS,
+    FILE_OPENERS,
+    IN_MEMORY_BUFFERS,
+    PATH_INSTANCE,
+    PATH_TYPE,
     SESSION_FACTORY_SUFFIX,
     SYNC_SESSION_METHODS,
     SYNC_SESSION_TYPES,
     matches_user_pattern,
 )
+from backlint.rules.syntax import is_none
 
 
 def blocking_suggestion(qualified: str, patterns: tuple[str, ...]) -> str | None:
@@ -37,6 +42,112 @@ def blocking_suggestion(qualified: str, patterns: tuple[str, ...]) -> str | None
     if is_session and method in SYNC_SESSION_METHODS:
         return "`AsyncSession` or a sync `def` handler"
     return matches_user_pattern(qualified, patterns)
+
+
+def call_suggestion(
+    node: cst.Call,
+    qualified: str,
+    local: Mapping[str, str],
+    table: ImportTable,
+    patterns: tuple[str, ...],
+) -> str | None:
+    """``blocking_suggestion`` for the call ``node``, which also knows the calls that
+    block only when they open a file (``ZipFile(path)``, not ``ZipFile(io.BytesIO(b))``)."""
+    suggestion = blocking_suggestion(qualified, patterns)
+    if suggestion is None and qualified in FILE_OPENERS and not _in_memory(node, local, table):
+        return FILE_OPENERS[qualified]
+    return suggestion
+
+
+_FILE_KEYWORDS = ("file", "name", "fileobj")
+
+
+def _in_memory(node: cst.Call, local: Mapping[str, str], table: ImportTable) -> bool:
+    """Whether the file a zip or tar call opens is an ``io.BytesIO``/``StringIO``."""
+    targets = [arg.value for arg in node.args if arg.keyword is None and not arg.star][:1]
+    targets += [
+        arg.value
+        for arg in node.args
+        if arg.keyword is not None and arg.keyword.value in _FILE_KEYWORDS
+    ]
+    target = next((value for value in targets if not is_none(value)), None)
+    if isinstance(target, cst.Call):
+        return table.qualified_name(target.func) in IN_MEMORY_BUFFERS
+    if isinstance(target, cst.Name):
+        return local.get(target.value, "").removesuffix("()") in IN_MEMORY_BUFFERS
+    return False
+
+
+# Path methods and attributes that give another path, and the calls that make one.
+_PATH_DERIVING = frozenset(
+    {
+        "joinpath",
+        "with_suffix",
+        "with_name",
+        "with_stem",
+        "resolve",
+        "absolute",
+        "expanduser",
+        "relative_to",
+    }
+)
+_PATH_MAKERS = frozenset(
+    {"pathlib.Path", "pathlib.Path.home", "pathlib.Path.cwd", "pathlib.PosixPath"}
+)
+_PATH_LISTINGS = frozenset({"iterdir", "glob", "rglob"})
+
+
+def is_path(node: cst.BaseExpression, local: Mapping[str, str], table: ImportTable) -> bool:
+    """Whether ``node`` is a ``pathlib.Path``: a parameter annotated ``Path``, a name
+    bound to one, ``Path(...)``, ``Path.home()``, ``p / "x"``, ``p.parent``,
+    ``p.joinpath(...)``, ``p.with_suffix(...)``..."""
+    if isinstance(node, cst.Name):
+        return local.get(node.value) in (PATH_TYPE, PATH_INSTANCE)
+    if isinstance(node, cst.BinaryOperation):
+        return isinstance(node.operator, cst.Divide) and is_path(node.left, local, table)
+    if isinstance(node, cst.Attribute):
+        return node.attr.value == "parent" and is_path(node.value, local, table)
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    derived = isinstance(func, cst.Attribute) and func.attr.value in _PATH_DERIVING
+    if derived and isinstance(func, cst.Attribute) and is_path(func.value, local, table):
+        return True
+    if isinstance(func, cst.Name) and func.value in local:
+        return False  # a local variable, whatever the import table says
+    return table.qualified_name(func) in _PATH_MAKERS
+
+
+def lists_paths(node: cst.BaseExpression, local: Mapping[str, str], table: ImportTable) -> bool:
+    """``folder.iterdir()``, ``folder.glob(...)``: what a ``for`` over it binds is a path."""
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in _PATH_LISTINGS
+        and is_path(node.func.value, local, table)
+    )
+
+
+def module_paths(module: cst.Module, table: ImportTable) -> dict[str, str]:
+    """Module constants that hold a path (``MEDIA = Path(__file__).parent / "media"``),
+    as bindings a function starts with."""
+    found: dict[str, str] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            target: cst.BaseExpression | None = None
+            value: cst.BaseExpression | None = None
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target, value = small.targets[0].target, small.value
+            elif isinstance(small, cst.AnnAssign):
+                target, value = small.target, small.value
+            if isinstance(target, cst.Name) and value is not None:
+                if is_path(value, found, table):
+                    found[target.value] = PATH_INSTANCE
+                else:
+                    found.pop(target.value, None)
+    return found
 
 
 def annotation_type(annotation: cst.Annotation, table: ImportTable) -> str | None:
@@ -59,7 +170,10 @@ def parameter_types(node: cst.FunctionDef, table: ImportTable) -> dict[str, str]
 
 def qualify(node: cst.BaseExpression, local: Mapping[str, str], table: ImportTable) -> str | None:
     """Qualified name of a callee, reading local bindings first (``s.get`` with
-    ``s = requests.Session()`` gives ``requests.Session().get``)."""
+    ``s = requests.Session()`` gives ``requests.Session().get``); a method of a path
+    (``(base / "x").read_text``) is a method of ``pathlib.Path()``."""
+    if isinstance(node, cst.Attribute) and is_path(node.value, local, table):
+        return f"{PATH_INSTANCE}.{node.attr.value}"
     root: cst.BaseExpression = node
     suffix: list[str] = []
     while isinstance(root, cst.Attribute):
@@ -79,7 +193,11 @@ def bind(
     table: ImportTable,
 ) -> None:
     """Record ``name = value``: a call binds the name to an instance of its callee
-    (``requests.Session()``); anything else forgets what the name held."""
+    (``requests.Session()``), a path expression to a path; anything else forgets what
+    the name held."""
+    if is_path(value, local, table):
+        local[name] = PATH_INSTANCE
+        return
     qualified = qualify(value.func, local, table) if isinstance(value, cst.Call) else None
     if qualified is None:
         local.pop(name, None)

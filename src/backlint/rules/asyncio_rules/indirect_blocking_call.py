@@ -4,11 +4,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
+import pathspec
 
 from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
 from backlint.index.names import dotted_name
-from backlint.rules.asyncio_rules.blocking_match import bind, blocking_suggestion, parameter_types
+from backlint.rules.asyncio_rules.blocking_match import (
+    bind,
+    call_suggestion,
+    module_paths,
+    parameter_types,
+)
+from backlint.rules.asyncio_rules.entry_points import SCRIPT_PATHS_OPTION, EntryPoints
 from backlint.rules.asyncio_rules.indirect_chain import blocking_chain, project_callee
 from backlint.rules.base import Example, FileRule, Option
 
@@ -46,6 +53,7 @@ class _Frame:
     # which is what ``self.x()`` refers to.
     owner: str | None = None
     is_class: bool = False
+    handlers: int = 0  # depth of ``except`` blocks: error paths, not the default one
 
 
 _REPORTS = """
@@ -105,10 +113,21 @@ class IndirectBlockingCallInAsync(FileRule):
     in a threadpool), or make the callee async all the way down. Add your own blocking
     functions with `blocking-calls`, in BL501's format.
 
+    ## What it leaves alone
+    - Calls on a branch that does not run by default are no evidence: the body of
+      `if settings.X:`, `if DEBUG:` or `if flag:` / `if flag is not None:` where `flag`
+      is a parameter defaulting to `False`, `None` or `0` (and the `else` of
+      `if not flag:`), and `except` blocks. A call the async function itself makes in
+      an `except` block (a fallback on failure) is not reported either.
+    - Test code: a test's event loop serves no one else.
+    - As in BL501, startup and shutdown hooks (lifespans, `on_event("startup")`) and
+      scripts and commands (`script-paths`, `if __name__ == "__main__":`,
+      `asyncio.run(...)`, click/typer commands) are not on the serving loop's hot path.
+
     This rule is in preview and off by default: it follows calls two levels deep only,
     does not look into class constructors (`__init__`) or calls through attributes it
-    cannot type (`self.repo.get()`), and a function that blocks only on a branch the
-    async caller never takes is still reported.
+    cannot type (`self.repo.get()`), and a branch that depends on the call's arguments
+    (rather than on a default or a setting) still counts.
 
     Calibration (mealie, dispatch, full-stack-fastapi-template): inside the callee, a
     name bound to the result of a project function annotated `-> Session` counts as a
@@ -126,6 +145,7 @@ class IndirectBlockingCallInAsync(FileRule):
         "or make the callee async."
     )
     severity = Severity.WARNING
+    include_tests = False
     default_enabled = False
     preview = True
     tags = ("performance", "AP-PY10")
@@ -136,8 +156,29 @@ class IndirectBlockingCallInAsync(FileRule):
             "Extra blocking calls as `pattern -> suggestion` entries, as in BL501's option "
             "of the same name (fnmatch patterns over qualified names).",
         ),
+        SCRIPT_PATHS_OPTION,
     )
     invalid = (
+        # A branch taken by default still counts (``auto_unlink=True``).
+        Example(
+            """
+            import shutil
+            from contextlib import contextmanager
+
+            @contextmanager
+            def temporary_path(path, auto_unlink=True):
+                try:
+                    yield path
+                finally:
+                    if auto_unlink:
+                        shutil.rmtree(path)
+
+            async def upload(path):
+                with temporary_path(path) as folder:
+                    return folder
+            """,
+            expect=1,
+        ),
         # ``time.sleep`` two calls deep, in the same module.
         Example(
             """
@@ -202,6 +243,80 @@ class IndirectBlockingCallInAsync(FileRule):
         ),
     )
     valid = (
+        # The blocking call only runs when a setting or an optional argument asks for it.
+        Example(
+            """
+            import time
+            from app.core.config import settings
+
+            def _audit(order_id):
+                if settings.AUDIT_EXPORTS:
+                    time.sleep(1)
+                return order_id
+
+            def load_report(report_id, debug=False, dump_to=None):
+                if debug:
+                    time.sleep(1)
+                if dump_to is not None:
+                    open(dump_to, "w").write(str(report_id))
+                return _audit(report_id)
+
+            async def export(report_id):
+                return load_report(report_id)
+            """,
+        ),
+        # Error paths: a retry in the callee, a fallback in the caller.
+        Example(
+            """
+            import time
+            from pathlib import Path
+
+            def load_fallback():
+                return Path("policy.md").read_text()
+
+            def load_rates(client):
+                try:
+                    return client.rates()
+                except ConnectionError:
+                    time.sleep(1)
+
+            async def policy(download, client):
+                rates = load_rates(client)
+                try:
+                    return await download(), rates
+                except OSError:
+                    return load_fallback(), rates
+            """,
+        ),
+        # Test code.
+        Example(
+            """
+            import time
+
+            def wait():
+                time.sleep(1)
+
+            async def test_worker():
+                wait()
+            """,
+            path="tests/test_worker.py",
+        ),
+        # Startup: the lifespan waits for the database before serving.
+        Example(
+            """
+            import time
+            from contextlib import asynccontextmanager
+
+            def wait_for_db():
+                time.sleep(1)
+
+            @asynccontextmanager
+            async def lifespan_fn(app):
+                wait_for_db()
+                yield
+            """,
+            path="app/app.py",
+        ),
         # The callee is async: calling it makes a coroutine, it does not run its body.
         Example(
             """
@@ -292,6 +407,15 @@ class IndirectBlockingCallInAsync(FileRule):
         self._frames: list[_Frame] = [_Frame(False, "<module>")]
         self._awaited: set[int] = set()
         self._patterns = self.str_list_option("blocking-calls")
+        self._entry_points = EntryPoints(ctx, self._script_paths())
+        self._module_paths = module_paths(ctx.tree, ctx.names)
+
+    def _script_paths(self) -> pathspec.GitIgnoreSpec:
+        spec: pathspec.GitIgnoreSpec | None = getattr(self, "_script_spec", None)
+        if spec is None:
+            spec = pathspec.GitIgnoreSpec.from_lines(self.str_list_option("script-paths"))
+            self._script_spec = spec
+        return spec
 
     def applies_to(self, ctx: FileContext) -> bool:
         # Files without ``async`` cannot contain an async function: skip their walk.
@@ -300,7 +424,9 @@ class IndirectBlockingCallInAsync(FileRule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         parent = self._frames[-1]
         owner = parent.owner if parent.is_class else None
-        frame = _Frame(node.asynchronous is not None, node.name.value, owner=owner)
+        is_async = node.asynchronous is not None and not self._entry_points.off_hot_path(node)
+        frame = _Frame(is_async, node.name.value, owner=owner)
+        frame.local.update(self._module_paths)
         frame.local.update(parameter_types(node, self.ctx.names))
         self._frames.append(frame)
 
@@ -325,6 +451,12 @@ class IndirectBlockingCallInAsync(FileRule):
     def visit_Await(self, node: cst.Await) -> None:
         self._awaited.add(id(node.expression))
 
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._frames[-1].handlers += 1
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self._frames[-1].handlers -= 1
+
     def leave_Assign(self, original_node: cst.Assign) -> None:
         targets = original_node.targets
         frame = self._frames[-1]
@@ -338,10 +470,13 @@ class IndirectBlockingCallInAsync(FileRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         frame = self._frames[-1]
-        if not frame.is_async or id(node) in self._awaited:
+        if not frame.is_async or frame.handlers or id(node) in self._awaited:
             return
         callee = project_callee(node.func, frame.local, self.ctx.names, frame.owner)
-        if callee is None or blocking_suggestion(callee, self._patterns) is not None:
+        blocks = callee is not None and (
+            call_suggestion(node, callee, frame.local, self.ctx.names, self._patterns) is not None
+        )
+        if callee is None or blocks:
             return  # not a project function, or BL501's finding
         shown = dotted_name(node.func) or self._written(node.func, callee)
         self.report(

@@ -16,14 +16,18 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from backlint.index.names import ImportTable
+from backlint.rules.asyncio_rules.blocking_catalog import PATH_INSTANCE
 from backlint.rules.asyncio_rules.blocking_match import (
     annotation_type,
     bind,
-    blocking_suggestion,
+    call_suggestion,
+    lists_paths,
+    module_paths,
     parameter_types,
     qualify,
     root_name,
 )
+from backlint.rules.syntax import is_none
 
 if TYPE_CHECKING:
     from backlint.index.project import ProjectIndex
@@ -251,9 +255,72 @@ def _summarize(project: ProjectIndex, function: Function, patterns: tuple[str, .
     if parsed is None:  # pragma: no cover - the function was found in this tree
         return Summary(None, ())
     scanner = _BodyScanner(project, parsed[1], function.owner, patterns)
+    scanner.flags = _flags(function.node.params)
+    scanner.local.update(_module_paths(project, function.module))
     scanner.local.update(parameter_types(function.node, parsed[1]))
     function.node.body.visit(scanner)
     return Summary(scanner.blocking, tuple(dict.fromkeys(scanner.callees)))
+
+
+def _module_paths(project: ProjectIndex, module: str) -> dict[str, str]:
+    def compute() -> dict[str, str]:
+        parsed = project.parsed(module)
+        return {} if parsed is None else module_paths(parsed[0], parsed[1])
+
+    return project.memo((_MEMO, "paths", module), compute)
+
+
+_FALSY = frozenset({"False", "None"})
+# Names of configuration objects and flags: ``if settings.EXPORT_AUDIT:``.
+_CONFIG_WORDS = frozenset(
+    {"settings", "config", "conf", "cfg", "flags", "features", "options", "debug", "verbose"}
+)
+
+
+def _flags(params: cst.Parameters) -> frozenset[str]:
+    """Parameters whose default turns something off: ``= False``, ``= None``, ``= 0``."""
+    return frozenset(
+        param.name.value
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+        if param.default is not None and _falsy(param.default)
+    )
+
+
+def _falsy(value: cst.BaseExpression) -> bool:
+    if isinstance(value, cst.Name):
+        return value.value in _FALSY
+    if isinstance(value, (cst.Integer, cst.SimpleString)):
+        return not value.evaluated_value
+    return False
+
+
+def _config_read(node: cst.BaseExpression) -> bool:
+    """``settings.X``, ``self.settings.X``, ``app.config["X"]``, ``DEBUG``."""
+    if isinstance(node, cst.Subscript):
+        return _config_read(node.value)
+    if isinstance(node, cst.Name):
+        return node.value.isupper() or node.value.lower() in _CONFIG_WORDS
+    if isinstance(node, cst.Attribute):
+        return node.attr.value.lower() in _CONFIG_WORDS or _config_read(node.value)
+    return False
+
+
+def off_by_default(test: cst.BaseExpression, flags: frozenset[str]) -> bool:
+    """Whether the body of ``if test:`` is skipped unless someone turns it on: a
+    parameter defaulting to ``False``/``None``/``0`` (``if p``, ``if p is not None``),
+    or a configuration flag (``if settings.X``, ``if DEBUG``)."""
+    if isinstance(test, cst.BooleanOperation):
+        left = off_by_default(test.left, flags)
+        right = off_by_default(test.right, flags)
+        return (left or right) if isinstance(test.operator, cst.And) else (left and right)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if isinstance(target.operator, cst.IsNot) and is_none(target.comparator):
+            return off_by_default(test.left, flags)
+        return False
+    if isinstance(test, cst.Name) and test.value in flags:
+        return True
+    return _config_read(test)
 
 
 class _BodyScanner(cst.CSTVisitor):
@@ -272,6 +339,7 @@ class _BodyScanner(cst.CSTVisitor):
         self.owner = owner
         self.patterns = patterns
         self.local: dict[str, str] = {}
+        self.flags: frozenset[str] = frozenset()
         self.blocking: str | None = None
         self.callees: list[str] = []
 
@@ -284,6 +352,32 @@ class _BodyScanner(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
+
+    def visit_If(self, node: cst.If) -> bool:
+        """Leave out the branch that does not run by default: the body of
+        ``if settings.X:`` or ``if flag:`` (``flag=False``), the ``else`` of
+        ``if not flag:``. It is no evidence that the call blocks (nor are ``except``
+        blocks)."""
+        test = node.test
+        negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+        inner = test.expression if isinstance(test, cst.UnaryOperation) else test
+        if not off_by_default(inner, self.flags):
+            return True
+        test.visit(self)
+        branch = node.body if negated else node.orelse
+        if branch is not None:
+            branch.visit(self)
+        return False
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> bool:
+        return False  # an error path: not what the call does by default
+
+    def visit_For(self, node: cst.For) -> None:
+        if isinstance(node.target, cst.Name):
+            if lists_paths(node.iter, self.local, self.table):
+                self.local[node.target.value] = PATH_INSTANCE
+            else:
+                self.local.pop(node.target.value, None)
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
         targets = original_node.targets
@@ -306,7 +400,10 @@ class _BodyScanner(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = qualify(node.func, self.local, self.table)
-        if qualified is not None and blocking_suggestion(qualified, self.patterns) is not None:
+        if (
+            qualified is not None
+            and call_suggestion(node, qualified, self.local, self.table, self.patterns) is not None
+        ):
             if self.blocking is None:
                 self.blocking = qualified.removeprefix("builtins.")
             return

@@ -1,10 +1,11 @@
 """What BL311 and BL312 share: where they look, which calls they leave alone, the catalogs.
 
-**Scope** (rules.md §2 and §3 BL311/BL312): functions in ``service`` and ``domain`` files,
-and methods of classes named ``*Service`` in any other file; never ``composition_root`` or
-``repository`` files, never test code. A ``models.py`` is ``domain`` or, in a Django
-project, ``model``: only the project pass knows, so findings there (outside a ``*Service``
-class) carry a ``FinalRoleIn`` condition.
+**Scope** (rules.md §2 and §3 BL311/BL312): functions in ``service`` and ``domain`` files;
+never ``composition_root`` or ``repository`` files, never test code. A ``models.py`` is
+``domain`` or, in a Django project, ``model``: only the project pass knows, so findings
+there carry a ``FinalRoleIn`` condition. A ``*Service`` class name alone does not put a
+class in scope: outside service and domain files such classes are as often API clients
+(``StripeService``, ``EmailService``) as business services.
 
 Only calls made *inside a function* count. Calls at module level or in a class body run
 once at import time (and ``default=timezone.now`` or ``default_factory=uuid4`` on a field
@@ -20,8 +21,9 @@ happens, so nothing in them is reported either.
   (also ``if not p:``, and ``self._p = CALL()`` or ``return CALL()`` in that body);
 * anything inside ``Depends(...)`` or ``Security(...)``;
 * the call a parameterless function only returns (``def utcnow(): return
-  datetime.now(UTC)``): that function is the provider, passed around by reference.
-  BL311 applies this to client constructors only (``requests.get`` stays flagged).
+  datetime.now(UTC)``): that function is the provider, passed around by reference;
+* adapters: files under ``adapter-paths`` and methods of classes implementing a port
+  (see ``adapters.py``).
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import libcst as cst
+import pathspec
 
 from backlint.engine.context import FileContext
 from backlint.engine.walker import iter_children, iter_descendants
 from backlint.index.names import dotted_name
 from backlint.rules.base import Condition, FileRule
 from backlint.rules.conditions import FinalRoleIn
+from backlint.rules.dependencies.adapters import PortLookup
 from backlint.rules.syntax import (
     has_compound_statement,
     is_none,
@@ -46,7 +50,6 @@ from backlint.rules.syntax import (
 
 SCOPE_ROLES = frozenset({"service", "domain"})
 EXCLUDED_ROLES = frozenset({"composition_root", "repository"})
-SERVICE_SUFFIX = "Service"
 DEPENDS_NAMES = frozenset({"Depends", "Security"})
 
 
@@ -184,8 +187,6 @@ class _Frame:
     kind: str  # "class", "function" or "lambda"
     name: str
     params: frozenset[str]
-    # A ``*Service`` class, or a function or class nested in one.
-    in_service: bool
     node: cst.CSTNode
 
 
@@ -199,7 +200,7 @@ class Place:
     conditions: tuple[Condition, ...]
 
 
-_RECEIVER_NAMES = frozenset({"self", "cls"})
+RECEIVER_NAMES = frozenset({"self", "cls"})
 # Wrappers a provider may put around the call it returns: ``str(uuid4())``.
 _CONVERSIONS = frozenset({"builtins.str", "builtins.int", "builtins.float"})
 
@@ -288,7 +289,7 @@ def _fills_in(
     for target in targets:
         if target.deep_equals(subject):
             return value
-        if isinstance(target, cst.Attribute) and _root_name(target) in _RECEIVER_NAMES:
+        if isinstance(target, cst.Attribute) and _root_name(target) in RECEIVER_NAMES:
             return value
     return None
 
@@ -325,12 +326,16 @@ class ImplicitCallRule(FileRule):
     def applies_to(self, ctx: FileContext) -> bool:
         if ctx.is_test or ctx.candidate_roles & EXCLUDED_ROLES:
             return False
-        # Outside service and domain files only ``*Service`` classes count: skip the walk
-        # of files that define none (``class XService(`` or ``class XService:``).
-        text = ctx.text
-        return bool(ctx.candidate_roles & SCOPE_ROLES) or (
-            f"{SERVICE_SUFFIX}(" in text or f"{SERVICE_SUFFIX}:" in text
-        )
+        if not ctx.candidate_roles & SCOPE_ROLES:
+            return False
+        return not self._adapter_paths().match_file(ctx.relative)
+
+    def _adapter_paths(self) -> pathspec.GitIgnoreSpec:
+        spec: pathspec.GitIgnoreSpec | None = getattr(self, "_adapter_spec", None)
+        if spec is None:
+            spec = pathspec.GitIgnoreSpec.from_lines(self.str_list_option("adapter-paths"))
+            self._adapter_spec = spec
+        return spec
 
     def begin_file(self, ctx: FileContext) -> None:
         super().begin_file(ctx)
@@ -341,6 +346,8 @@ class ImplicitCallRule(FileRule):
             (FinalRoleIn(ctx.path, SCOPE_ROLES),) if roles and len(ctx.candidate_roles) > 1 else ()
         )
         self._frames: list[_Frame] = []
+        self._ports = PortLookup(ctx.tree, ctx.names)
+        self._class_verdicts: dict[int, tuple[bool, tuple[Condition, ...]]] = {}
         self._exempt_depth = 0  # inside parameters, annotations, decorators or Depends(...)
         self._exempt: set[int] = set()  # ids of calls and subscripts in fallback seams
         self._depends: set[int] = set()
@@ -348,9 +355,7 @@ class ImplicitCallRule(FileRule):
     # -- frames --
 
     def _push(self, kind: str, name: str, params: frozenset[str], node: cst.CSTNode) -> None:
-        inside = bool(self._frames) and self._frames[-1].in_service
-        in_service = inside or (kind == "class" and name.endswith(SERVICE_SUFFIX))
-        self._frames.append(_Frame(kind, name, params, in_service, node))
+        self._frames.append(_Frame(kind, name, params, node))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._push("class", node.name.value, frozenset(), node)
@@ -482,18 +487,36 @@ class ImplicitCallRule(FileRule):
         root = _root_name(receiver)
         if root is not None and any(root in frame.params for frame in functions):
             return None
-        conditions: tuple[Condition, ...] = ()
-        if self._frames[-1].in_service:
-            role = "service"
-        elif self._file_role is not None:
-            role, conditions = self._file_role, self._role_conditions
-        else:
+        if self._file_role is None:
             return None
+        port_conditions = self._outside_ports()
+        if port_conditions is None:
+            return None
+        role, conditions = self._file_role, (*self._role_conditions, *port_conditions)
         named = [frame for frame in self._frames if frame.kind != "lambda"]
         is_method = len(named) > 1 and named[-1].kind == "function" and named[-2].kind == "class"
         kind = "method" if is_method else "function"
         path = ".".join(frame.name for frame in named)
         return Place(f"{role} {kind} `{path}`", function, conditions)
+
+    def _outside_ports(self) -> tuple[Condition, ...] | None:
+        """None inside a class that implements a port (an adapter); else the conditions
+        the project pass checks for the enclosing classes' project bases."""
+        conditions: list[Condition] = []
+        for depth, frame in enumerate(self._frames):
+            if frame.kind != "class" or not isinstance(frame.node, cst.ClassDef):
+                continue
+            verdict = self._class_verdicts.get(id(frame.node))
+            if verdict is None:
+                top = depth == 0 and bool(self.ctx.module)
+                qualified = f"{self.ctx.module}.{frame.name}" if top else None
+                verdict = self._ports.verdict(frame.node, qualified)
+                self._class_verdicts[id(frame.node)] = verdict
+            adapter, needed = verdict
+            if adapter:
+                return None
+            conditions.extend(needed)
+        return tuple(conditions)
 
     def params_in_scope(self) -> frozenset[str]:
         """The parameters of every enclosing function and lambda."""
@@ -515,7 +538,7 @@ class ImplicitCallRule(FileRule):
         """``def utcnow(): return datetime.now(UTC)``: a function that only returns the
         call, with no input, *is* the clock or factory (and is typically passed by
         reference, as a ``default_factory``); it does not use one implicitly."""
-        params = _param_names(function.params) - _RECEIVER_NAMES
+        params = _param_names(function.params) - RECEIVER_NAMES
         value = _only_return(function)
         if params or value is None:
             return False

@@ -6,6 +6,7 @@ from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
 from backlint.index.names import dotted_name
 from backlint.rules.base import Example, Option
+from backlint.rules.dependencies.adapters import ADAPTER_PATHS_OPTION, hands_out, is_job
 from backlint.rules.dependencies.implicit_calls import (
     CLIENT_FACTORIES,
     DEFAULT_INFRA_FACTORIES,
@@ -13,6 +14,7 @@ from backlint.rules.dependencies.implicit_calls import (
     ENVIRON,
     IO_CATALOG,
     OPENERS,
+    RECEIVER_NAMES,
     SESSION_ADVICE,
     ImplicitCallRule,
     Place,
@@ -23,6 +25,9 @@ from backlint.rules.dependencies.implicit_calls import (
 )
 
 _ENV_READERS = frozenset({"os.getenv", "os.environ.get"})
+_ADDRESS_KEYWORDS = frozenset(
+    {"url", "host", "base_url", "endpoint_url", "dsn", "connection_string", "conninfo"}
+)
 
 
 class ImplicitIoDependency(ImplicitCallRule):
@@ -36,9 +41,10 @@ class ImplicitIoDependency(ImplicitCallRule):
     database session it fetches from a global factory (`get_db`, `get_db_session`,
     `SessionLocal`, `get_session`).
 
-    It looks at functions in `service` and `domain` files and at methods of classes named
-    `*Service` anywhere, except in `composition_root` and `repository` files (whose job is
-    exactly this) and in test code.
+    It looks at functions in `service` and `domain` files, except in `composition_root`
+    and `repository` files (whose job is exactly this) and in test code. A class named
+    `*Service` elsewhere is not in scope for its name alone: outside service modules that
+    name is as often an API client (`StripeService`) as a business service.
 
     ## Why is this bad?
     The dependency is invisible in the signature. Tests can only replace it with
@@ -77,6 +83,27 @@ class ImplicitIoDependency(ImplicitCallRule):
     `if http is None: http = httpx.Client()` (or `self._http = ...`). Arguments of
     `Depends(...)`, parameter defaults, annotations and decorators are not looked at.
 
+    ## What it leaves alone
+    The seam itself, where building clients and reading settings is the job:
+
+    - adapters: files under the `adapter-paths` globs (`**/adapters/**`,
+      `**/infrastructure/**`, `**/integrations/**`, `**/plugins/**`, `**/clients/**`,
+      `**/gateways/**`, `*_client.py`, ...), and methods of a class that implements a
+      port: it derives from a `Protocol` or an `ABC` (through project base classes too),
+      or defines every method of a `Protocol` declared in the same file; and classes
+      named as adapters (`*Client`, `*Adapter`, `*Gateway`, `*Backend`, `*Transport`,
+      `*Connector`, `*Driver`, `*Repository`);
+    - factories: a function that returns or yields the client it builds, whatever its
+      parameters and decorators (`def get_client(): return httpx.Client()`, a
+      `@cached_property` or `@classmethod` returning it, an `@asynccontextmanager`
+      yielding it, a lazy getter storing it on `self` and returning it);
+    - background jobs: a function decorated `@shared_task`, `@celery_app.task`,
+      `@dramatiq.actor`, ... is an entry point, where a unit of work gets its session
+      and clients, as a route handler does;
+    - a client pointed where the caller says: `create_engine(dsn)`,
+      `httpx.Client(base_url=base_url)` with `dsn`/`base_url` parameters (the caller can
+      point it at a test double).
+
     ## Calibration
     Tuned on mealie, Netflix dispatch, polar, saleor, netbox, redash, plane, CTFd and the
     FastAPI template:
@@ -88,9 +115,11 @@ class ImplicitIoDependency(ImplicitCallRule):
       path built from `__file__`, also through a module constant) is part of the code.
       On mealie this removed 17 findings on migration importers and image writers that
       read the file they were given.
-    - A function without parameters that only returns a new client
-      (`def get_client(): return httpx.Client()`) is a factory, not a user of one; a
-      function that only returns `requests.get(URL)` still does the I/O and is flagged.
+    - A function that returns a new client is a factory, not a user of one; a function
+      that only returns `requests.get(URL)` still does the I/O and is flagged.
+    - Adapters, port implementations and factories were most of the findings on the
+      tuning set (dispatch's `plugins/`, polar's `integrations/` and tax processors
+      implementing `TaxServiceProtocol`, mealie's publishers next to `PublisherLike`).
     - The fallback seam needs the parameter itself: `if order.paid_at is None:
       order.paid_at = ...` records state and is not a seam.
     - Only calls inside functions count: module-level and class-body code runs once at
@@ -127,6 +156,7 @@ class ImplicitIoDependency(ImplicitCallRule):
             (),
             "Catalog calls to accept: fnmatch patterns over qualified names (`open`, `os.getenv`).",
         ),
+        ADAPTER_PATHS_OPTION,
     )
     invalid = (
         Example(
@@ -145,7 +175,35 @@ class ImplicitIoDependency(ImplicitCallRule):
                 def save(self, o):
                     get_db_session().add(o)
             """,
-            path="app/orders/handlers.py",
+            path="app/orders/service.py",
+            expect=1,
+        ),
+        # A constructor that builds its own client, and a client built and used.
+        Example(
+            """
+            import httpx
+            from app.core.config import settings
+            class PaymentService:
+                def __init__(self) -> None:
+                    self._http = httpx.Client(base_url=settings.PAYMENTS_URL)
+            async def fetch_image(url):
+                async with httpx.AsyncClient() as client:
+                    return (await client.get(url)).content
+            """,
+            path="app/services/payments.py",
+            expect=2,
+        ),
+        # A project base class that is no port: the project pass checks it.
+        Example(
+            """
+            import requests
+            from app.services.base import BaseService
+            class WebhookService(BaseService):
+                def send(self, url, body):
+                    return requests.post(url, json=body)
+            """,
+            path="app/services/webhooks.py",
+            files=(("app/services/base.py", "class BaseService:\n    pass\n"),),
             expect=1,
         ),
         Example(
@@ -330,14 +388,119 @@ class ImplicitIoDependency(ImplicitCallRule):
         def make_client():
             return httpx.Client(timeout=5)
         """,
-        # A plain helper outside service/domain code.
+        # A plain helper outside service/domain code, and a `*Service` class there.
         Example(
             """
             import requests
             def ping(url):
                 return requests.get(url)
+            class StatusService:
+                def check(self):
+                    return requests.get("https://status.example.com")
             """,
             path="app/utils/net.py",
+        ),
+        # Factories: whatever their parameters and decorators, they hand the client out.
+        """
+        import contextlib
+        from functools import cached_property
+        import boto3
+        import httpx
+        from sqlalchemy import create_engine
+        def get_client(timeout: float) -> httpx.Client:
+            client = httpx.Client(timeout=timeout)
+            return client
+        class Storage:
+            @cached_property
+            def s3(self):
+                return boto3.client("s3")
+            @classmethod
+            def engine(cls):
+                return create_engine("postgresql://db/app")
+            @contextlib.asynccontextmanager
+            async def plain_client(self):
+                async with httpx.AsyncClient(timeout=10) as client:
+                    yield client
+            def http(self):
+                if self._http is None:
+                    self._http = httpx.Client()
+                return self._http
+        """,
+        # A client pointed where the caller says.
+        """
+        from sqlalchemy import create_engine
+        class Exporter:
+            def __init__(self, connection_str: str) -> None:
+                self.engine = create_engine(connection_str)
+        """,
+        # Adapters behind a port: by inheritance, structurally, through a project base.
+        """
+        from typing import Protocol
+        import httpx
+        import requests
+        from app.tax.base import TaxServiceProtocol
+        class PublisherLike(Protocol):
+            def publish(self, event, urls): ...
+        class WebhookPublisher:
+            def publish(self, event, urls):
+                for url in urls:
+                    requests.post(url, json=event, timeout=15)
+        class NumeralTaxService(TaxServiceProtocol):
+            def __init__(self) -> None:
+                self.client = httpx.AsyncClient(base_url="https://api.numeralhq.com")
+        """,
+        Example(
+            """
+            import requests
+            from app.notify.base import Notifier
+            class SlackNotifier(Notifier):
+                def send(self, text):
+                    requests.post(SLACK_URL, json={"text": text})
+            """,
+            path="app/notify/service.py",
+            files=(
+                (
+                    "app/notify/base.py",
+                    "from abc import ABC, abstractmethod\n\n"
+                    "class Notifier(ABC):\n    @abstractmethod\n"
+                    "    def send(self, text): ...\n",
+                ),
+            ),
+        ),
+        # A background job is an entry point.
+        """
+        from celery import shared_task
+        from app.db import SessionLocal
+        @shared_task
+        def purge_exports():
+            with SessionLocal() as session:
+                session.execute(PURGE)
+        """,
+        # A class named as an adapter.
+        """
+        import boto3
+        class S3StorageBackend:
+            def __init__(self) -> None:
+                self._s3 = boto3.client("s3")
+        """,
+        # Adapter locations.
+        Example(
+            """
+            import requests
+            def get_oncall(api_key, schedule):
+                return requests.get(f"https://api.opsgenie.com/v2/schedules/{schedule}")
+            """,
+            path="app/plugins/opsgenie/service.py",
+        ),
+        Example(
+            """
+            import os
+            import httpx
+            class StripeService:
+                def __init__(self) -> None:
+                    self.http = httpx.Client(headers={"key": os.environ["STRIPE_KEY"]})
+            """,
+            path="app/integrations/stripe/service.py",
         ),
     )
 
@@ -373,9 +536,30 @@ class ImplicitIoDependency(ImplicitCallRule):
         return qualified in CLIENT_FACTORIES or self._is_factory_name(qualified)
 
     def accepts(self, node: cst.Call, qualified: str, place: Place) -> bool:
-        if not super().accepts(node, qualified, place):
+        if is_job(place.function):
             return False
+        if self.makes_provider(qualified):
+            # A factory hands the client out; a client pointed where the caller says
+            # (``create_engine(dsn)``) can be pointed at a test double by that caller.
+            return not (hands_out(place.function, node) or self._caller_configured(node))
         return qualified not in OPENERS or self._fixed_location(node)
+
+    def _caller_configured(self, node: cst.Call) -> bool:
+        """Whether the address a client connects to comes from the function's
+        parameters: the first positional argument or a ``url=``/``host=``/... keyword."""
+        target = next(
+            (
+                arg.value
+                for arg in node.args
+                if (arg.keyword is None and not arg.star)
+                or (arg.keyword is not None and arg.keyword.value in _ADDRESS_KEYWORDS)
+            ),
+            None,
+        )
+        if target is None:
+            return False
+        names = free_names(target) - RECEIVER_NAMES
+        return bool(names) and names <= self.params_in_scope()
 
     def _fixed_location(self, node: cst.Call) -> bool:
         """Whether ``open`` reads a place fixed by the code or global configuration
@@ -431,7 +615,7 @@ class ImplicitIoDependency(ImplicitCallRule):
         if self._allowed and matches(ENVIRON, self._allowed):
             return
         place = self.place_of(node, node.value)
-        if place is None:
+        if place is None or is_job(place.function):
             return
         key = None
         if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
