@@ -25,7 +25,7 @@ bare reference anywhere keeps the function a run-time one.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -297,21 +297,59 @@ class _Where:
     in_lambda: bool = False
 
 
-@dataclass
+# Words one of the registrations of ``registered_hooks`` spells: a module without any of
+# them registers nothing, and its references need not be collected to know it.
+_REGISTRATION_WORDS = (
+    "atexit",
+    "signal",
+    "event",
+    "listen",
+    "on_startup",
+    "on_shutdown",
+    "on_cleanup",
+    "cleanup_ctx",
+    "connect",
+    "lifespan",
+    "_serving",
+    "first_request",
+    "server_st",
+    "process_st",
+)
+
+
 class ModuleLifecycle:
-    """One module's references by qualified name, and what it declares as start-up code."""
+    """One module's references by qualified name, and what it declares as start-up code.
 
-    module: str
-    names: ImportTable
-    references: dict[str, list[Reference]] = field(default_factory=dict)
-    metaclasses: set[str] = field(default_factory=set)  # classes of the module that are
+    References are collected on first need (a walk of every expression of the module):
+    the per-file pass only needs them to know which functions the module registers as
+    hooks, and ``text`` (the module's source, when known) often shows there are none.
+    """
 
-    @classmethod
-    def of(cls, tree: cst.Module, names: ImportTable, module: str) -> ModuleLifecycle:
-        found = cls(module, names)
-        found._collect(tree)
-        found._find_metaclasses(tree)
-        return found
+    def __init__(
+        self, tree: cst.Module, names: ImportTable, module: str, text: str | None = None
+    ) -> None:
+        self.module = module
+        self.names = names
+        self._tree = tree
+        self._may_register = text is None or any(word in text for word in _REGISTRATION_WORDS)
+        self._found: dict[str, list[Reference]] = {}
+        self._collected = False
+        self._functions: dict[str, cst.FunctionDef] = {}
+        self.metaclasses: set[str] = set()  # classes of the module that are metaclasses
+        self._find_metaclasses(tree)
+
+    @property
+    def references(self) -> dict[str, list[Reference]]:
+        """Every use of a name or attribute chain, by qualified name."""
+        if not self._collected:
+            self._collected = True
+            self._collect(self._tree)
+        return self._found
+
+    def definition(self, name: str) -> cst.FunctionDef | None:
+        """The module-level function ``name`` (the last one, as Python binds it); found
+        while the references are collected."""
+        return self._functions.get(name) if self.references is not None else None
 
     # -- what the module declares ----------------------------------------------------
 
@@ -339,6 +377,8 @@ class ModuleLifecycle:
 
     def registered(self, name: str) -> bool:
         """Whether the module hands its function ``name`` to a start-up registration."""
+        if not self._may_register:
+            return False
         qualified = self.names.qualify(name)
         return any(ref.role == HOOK for ref in self.references.get(qualified, ()))
 
@@ -381,7 +421,7 @@ class ModuleLifecycle:
         if dotted is None:
             return False
         reference = Reference(role, where.function, where.classes, where.nested, where.in_lambda)
-        self.references.setdefault(self.names.qualify(dotted), []).append(reference)
+        self._found.setdefault(self.names.qualify(dotted), []).append(reference)
         return True
 
     def _collect(self, tree: cst.Module) -> None:
@@ -435,6 +475,8 @@ class ModuleLifecycle:
     def _function(
         self, node: cst.FunctionDef, where: _Where
     ) -> Iterator[tuple[cst.CSTNode, _Where, str]]:
+        if where.function is None and not where.open_classes:
+            self._functions[node.name.value] = node
         for decorator in node.decorators:
             yield decorator, where, OTHER
         yield node.params, where, OTHER
@@ -456,7 +498,7 @@ def module_lifecycle(project: ProjectIndex, module: str) -> ModuleLifecycle | No
 
     def compute() -> ModuleLifecycle | None:
         parsed = project.parsed(module)
-        return None if parsed is None else ModuleLifecycle.of(parsed[0], parsed[1], module)
+        return None if parsed is None else ModuleLifecycle(parsed[0], parsed[1], module)
 
     return project.memo(("state.lifecycle", module), compute)
 
@@ -470,7 +512,10 @@ def runs_only_at_startup(
 ) -> bool:
     """Whether the module-level function ``qualified`` is called, and only called, at
     import time or from start-up code: at module level, in a start-up hook, or in a
-    function that itself runs only at start-up. Test modules' calls do not count."""
+    function that itself runs only at start-up.
+
+    Calls from test modules do not count; a function without decorators that only tests
+    call is a test helper, and counts as start-up code too."""
     if qualified in visiting or len(visiting) >= _MAX_DEPTH:
         return False  # a cycle, or too far to tell: assume run time
     return project.memo(
@@ -482,22 +527,29 @@ def runs_only_at_startup(
 def _runs_only_at_startup(project: ProjectIndex, qualified: str, visiting: tuple[str, ...]) -> bool:
     module, _, name = qualified.rpartition(".")
     found: list[tuple[ModuleLifecycle, Reference]] = []
+    tested = False
     for importer in _importers(project, module, name):
         facts = project.modules[importer]
-        if facts.is_test:
-            continue
-        if facts.is_package and importer != module:
+        if facts.is_package and importer != module and not facts.is_test:
             return False  # re-exported: its callers import it from the package, unseen here
         lifecycle = module_lifecycle(project, importer)
         if lifecycle is None:
             continue
+        references = lifecycle.references.get(qualified, ())
+        if facts.is_test:
+            tested = tested or bool(references)
+            continue
         found.extend(
             (lifecycle, reference)
-            for reference in lifecycle.references.get(qualified, ())
+            for reference in references
             if not (importer == module and _is_recursion(reference, name))
         )
     if not found:
-        return False  # never called in the project: a framework calls it, at run time
+        # Never called by production code: a test helper if tests call it, else a
+        # framework calls it (a decorated handler, a task), at run time.
+        own = module_lifecycle(project, module)
+        definition = None if own is None else own.definition(name)
+        return tested and definition is not None and not definition.decorators
     return all(
         _at_startup(project, lifecycle, reference, visiting) for lifecycle, reference in found
     )

@@ -851,7 +851,7 @@ class FunctionScanRule(FileRule):
         """The module's start-up declarations and references, built on first need."""
         if self._lifecycle is None:
             ctx = self.ctx
-            self._lifecycle = ModuleLifecycle.of(ctx.tree, ctx.names, ctx.module)
+            self._lifecycle = ModuleLifecycle(ctx.tree, ctx.names, ctx.module, ctx.text)
         return self._lifecycle
 
     def declared_startup(self, function: ScannedFunction, scope: Scope) -> bool:

@@ -140,8 +140,10 @@ class MutableGlobalState(FunctionScanRule):
         (followed four callers deep). Only calls count: a function handed on
         (`add_api_route("/", f)`, `Depends(f)`) may run on every request, and a function
         no project module calls is called by a framework at run time. Calls from test
-        modules are ignored; a function re-exported by a package `__init__` is reported
-        (its callers are not followed);
+        modules do not count, but a function without decorators that only tests call is
+        a test helper and is not reported. A function re-exported by a package
+        `__init__` is reported (its callers are not followed), and so is one whose
+        callers are not part of the run (checking a single file);
     - test code.
 
     A function that changes the same container several times is reported once, at its
@@ -419,7 +421,7 @@ class MutableGlobalState(FunctionScanRule):
         scope = mutation.scope.function()
         if scope is None or not isinstance(scope.node, cst.FunctionDef):
             return False
-        if scope.name in self._decorators or self.declared_startup(function, mutation.scope):
+        if scope.name in self._decorators:
             return True
         if scope.name.lstrip("_").startswith(_UNREGISTER_PREFIXES):
             return True  # the counterpart of a registration function
@@ -429,7 +431,9 @@ class MutableGlobalState(FunctionScanRule):
             for pattern in self.str_list_option("registration-functions")
         ):
             return True
-        return _decorator_shaped(scope, function_stored)
+        return _decorator_shaped(scope, function_stored) or self.declared_startup(
+            function, mutation.scope
+        )
 
     def _target(self, mutation: Mutation) -> _Target | None:
         binding = self.ctx.bindings.get(mutation.root)
