@@ -203,7 +203,7 @@ def test_bl301_call_sites_are_followed_across_modules(tmp_path: Path) -> None:
         (
             "app/registry.py",
             "Module-level dict `CACHE` (declared in `app.registry`) is mutated at run time by "
-            "`CACHE[…] = …` in `fill()`",
+            "`CACHE[…] = …` in `fill()` (called in `app.views.show()`)",
         )
     ]
 
@@ -248,7 +248,9 @@ def test_bl301_callers_of_callers_are_followed(tmp_path: Path) -> None:
             """
         },
     )
-    assert [d.message.rsplit(" in ", 1)[-1] for d in _check(tmp_path, "BL301")] == ["`warm()`"]
+    assert [d.message.split(" by ", 1)[-1] for d in _check(tmp_path, "BL301")] == [
+        "`WARM[…] = …` in `warm()` (called in `app.cache.boot()`)"
+    ]
 
 
 def test_bl301_helper_called_only_by_tests_is_a_test_helper(tmp_path: Path) -> None:
@@ -282,8 +284,8 @@ def test_bl301_helper_called_only_by_tests_is_a_test_helper(tmp_path: Path) -> N
         },
     )
     # ``set_flag`` only serves the tests; ``record`` is also called by a task.
-    assert [d.message.rsplit(" in ", 1)[-1] for d in _check(tmp_path, "BL301")] == [
-        "`record()`"
+    assert [d.message.split(" by ", 1)[-1] for d in _check(tmp_path, "BL301")] == [
+        "`FLAGS[…] = …` in `record()` (called in `app.jobs.nightly()`)"
     ]
 
 
@@ -304,7 +306,11 @@ def test_bl301_function_re_exported_by_a_package_is_reported(tmp_path: Path) -> 
             """,
         },
     )
-    assert len(_check(tmp_path, "BL301")) == 1
+    [found] = _check(tmp_path, "BL301")
+    assert found.message.endswith("in `remember()` (re-exported by `app`)")
+    # A package that imports the module, not the function, hides no caller.
+    _write(tmp_path, {"app/__init__.py": "from app import registry\n"})
+    assert _check(tmp_path, "BL301") == []
 
 
 def test_bl302_reports_a_set_up_function_once_naming_each_global(tmp_path: Path) -> None:
@@ -332,7 +338,8 @@ def test_bl302_reports_a_set_up_function_once_naming_each_global(tmp_path: Path)
     assert found.message == (
         "`get_session()` creates the module-level singletons `_engine`, `_sessions` "
         "(declared `None` in `app.db`) with `global _engine, _sessions`: "
-        "`_engine = create_engine(…)`, `_sessions = sessionmaker(…)`"
+        "`_engine = create_engine(…)`, `_sessions = sessionmaker(…)` "
+        "(called in `app.db.handle()`)"
     )
     assert found.span.start.line == 7
 

@@ -34,6 +34,7 @@ from backlint.engine.walker import iter_children
 from backlint.index.names import ImportTable, dotted_name
 
 if TYPE_CHECKING:
+    from backlint.index.facts import FileFacts
     from backlint.index.project import ProjectIndex
 
 # Attributes that run a function when the application starts or stops, used as a
@@ -507,9 +508,21 @@ def module_lifecycle(project: ProjectIndex, module: str) -> ModuleLifecycle | No
 _MAX_DEPTH = 4
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """When a function runs; ``seen`` names a call site that runs after start-up
+    (``called in `app.views.show()` ``), empty when the answer has no witness."""
+
+    startup: bool
+    seen: str = ""
+
+
+_RUN_TIME = Verdict(False)
+
+
 def runs_only_at_startup(
     project: ProjectIndex, qualified: str, visiting: tuple[str, ...] = ()
-) -> bool:
+) -> Verdict:
     """Whether the module-level function ``qualified`` is called, and only called, at
     import time or from start-up code: at module level, in a start-up hook, or in a
     function that itself runs only at start-up.
@@ -517,21 +530,24 @@ def runs_only_at_startup(
     Calls from test modules do not count; a function without decorators that only tests
     call is a test helper, and counts as start-up code too."""
     if qualified in visiting or len(visiting) >= _MAX_DEPTH:
-        return False  # a cycle, or too far to tell: assume run time
+        return _RUN_TIME  # a cycle, or too far to tell: assume run time
     return project.memo(
         ("state.startup-only", qualified),
         lambda: _runs_only_at_startup(project, qualified, (*visiting, qualified)),
     )
 
 
-def _runs_only_at_startup(project: ProjectIndex, qualified: str, visiting: tuple[str, ...]) -> bool:
+def _runs_only_at_startup(
+    project: ProjectIndex, qualified: str, visiting: tuple[str, ...]
+) -> Verdict:
     module, _, name = qualified.rpartition(".")
     found: list[tuple[ModuleLifecycle, Reference]] = []
     tested = False
     for importer in _importers(project, module, name):
         facts = project.modules[importer]
-        if facts.is_package and importer != module and not facts.is_test:
-            return False  # re-exported: its callers import it from the package, unseen here
+        if importer != module and _re_exports(facts, module, name):
+            # Its callers import it from the package: they are not followed.
+            return Verdict(False, f"re-exported by `{importer}`")
         lifecycle = module_lifecycle(project, importer)
         if lifecycle is None:
             continue
@@ -549,10 +565,30 @@ def _runs_only_at_startup(project: ProjectIndex, qualified: str, visiting: tuple
         # framework calls it (a decorated handler, a task), at run time.
         own = module_lifecycle(project, module)
         definition = None if own is None else own.definition(name)
-        return tested and definition is not None and not definition.decorators
-    return all(
-        _at_startup(project, lifecycle, reference, visiting) for lifecycle, reference in found
+        return Verdict(tested and definition is not None and not definition.decorators)
+    for lifecycle, reference in found:
+        if not _at_startup(project, lifecycle, reference, visiting):
+            return Verdict(False, _describe(lifecycle, reference))
+    return Verdict(True)
+
+
+def _re_exports(facts: FileFacts, module: str, name: str) -> bool:
+    """Whether the package ``facts`` imports ``name`` from ``module`` (for its importers)."""
+    return (
+        facts.is_package
+        and not facts.is_test
+        and any(fact.module == module and fact.name == name for fact in facts.imports)
     )
+
+
+def _describe(lifecycle: ModuleLifecycle, reference: Reference) -> str:
+    """Where a reference is, for a message: ``called in `app.views.show()` ``."""
+    verb = "called" if reference.role == CALL and not reference.in_lambda else "used"
+    caller = reference.function
+    if caller is None:
+        return f"{verb} at module level in `{lifecycle.module}`"
+    owner = "".join(f"{cls.name.value}." for cls in reference.classes)
+    return f"{verb} in `{lifecycle.module}.{owner}{caller.name.value}()`"
 
 
 def _is_recursion(reference: Reference, name: str) -> bool:
@@ -600,7 +636,8 @@ def _at_startup(
         return True
     if reference.classes or reference.nested:
         return False  # a method or a closure: who calls it is not followed
-    return runs_only_at_startup(project, f"{lifecycle.module}.{caller.name.value}", visiting)
+    caller_name = f"{lifecycle.module}.{caller.name.value}"
+    return runs_only_at_startup(project, caller_name, visiting).startup
 
 
 @dataclass(frozen=True)
@@ -614,4 +651,9 @@ class CalledAtRunTime:
     qualified: str
 
     def holds(self, project: ProjectIndex) -> bool:
-        return not runs_only_at_startup(project, self.qualified)
+        return not runs_only_at_startup(project, self.qualified).startup
+
+    def refine(self, message: str, project: ProjectIndex) -> str:
+        """Say where the run-time call is, when one was seen."""
+        seen = runs_only_at_startup(project, self.qualified).seen
+        return f"{message} ({seen})" if seen else message
