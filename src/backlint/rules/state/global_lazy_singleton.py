@@ -29,7 +29,9 @@ class GlobalLazySingleton(FunctionScanRule):
     module-level singleton (`_db`, `_client`, `_engine`, `_redis`), with or without an
     `if X is None:` check around the assignment. It is reported once per function, at
     its first such assignment; the message names every global the function creates that
-    way (`_engine` and `_sessionmaker` set up together are one finding).
+    way (`_engine` and `_sessionmaker` set up together are one finding), and one call of
+    the function after start-up when a project module makes one
+    (``(called in `app.views.show()`)``).
 
     The assigned call may also come through a local variable of the same function
     (`provider = TracerProvider(...)`, later `_PROVIDER = provider`), and the lazy

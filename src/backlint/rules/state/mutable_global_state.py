@@ -148,6 +148,8 @@ class MutableGlobalState(FunctionScanRule):
 
     A function that changes the same container several times is reported once, at its
     first change that adds to it, with the number of further changes in the message.
+    When a project module calls the function after start-up, the message names one such
+    call: ``(called in `app.views.show()`)``.
 
     Besides the spec's containers, the in-place methods `appendleft`, `extendleft`,
     `popleft`, `sort`, `reverse` and the set `*_update` methods count as changes. A
