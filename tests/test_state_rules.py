@@ -267,12 +267,20 @@ def test_bl301_helper_called_only_by_tests_is_a_test_helper(tmp_path: Path) -> N
                 def record(name):
                     FLAGS[name] = True
             """,
+            "app/metrics.py": """
+                COUNTS = {}
+
+                def count(name):
+                    COUNTS[name] = COUNTS.get(name, 0) + 1
+            """,
             "tests/test_flags.py": """
                 from app.flags import record, set_flag
+                from app.metrics import count
 
                 def test_flag():
                     set_flag("beta", True)
                     record("beta")
+                    count("beta")
             """,
             "app/jobs.py": """
                 from app.flags import record
@@ -283,9 +291,12 @@ def test_bl301_helper_called_only_by_tests_is_a_test_helper(tmp_path: Path) -> N
             """,
         },
     )
-    # ``set_flag`` only serves the tests; ``record`` is also called by a task.
+    # ``set_flag`` only serves the tests; ``record`` is also called by a task. ``count``
+    # is only called by tests too, but its name does not say it serves them: its
+    # production callers are unseen, not absent.
     assert [d.message.split(" by ", 1)[-1] for d in _check(tmp_path, "BL301")] == [
-        "`FLAGS[…] = …` in `record()` (called in `app.jobs.nightly()`)"
+        "`FLAGS[…] = …` in `record()` (called in `app.jobs.nightly()`)",
+        "`COUNTS[…] = …` in `count()`",
     ]
 
 

@@ -528,7 +528,9 @@ def runs_only_at_startup(
     function that itself runs only at start-up.
 
     Calls from test modules do not count; a function without decorators that only tests
-    call is a test helper, and counts as start-up code too."""
+    call, and whose name says it serves them (``reset_*``, ``override_*``, ``set_*``,
+    ``fake_*``, ``*_for_tests``...), is a test helper and counts as start-up code too.
+    Other functions only tests call are production code whose callers are not seen."""
     if qualified in visiting or len(visiting) >= _MAX_DEPTH:
         return _RUN_TIME  # a cycle, or too far to tell: assume run time
     return project.memo(
@@ -565,11 +567,26 @@ def _runs_only_at_startup(
         # framework calls it (a decorated handler, a task), at run time.
         own = module_lifecycle(project, module)
         definition = None if own is None else own.definition(name)
-        return Verdict(tested and definition is not None and not definition.decorators)
+        return Verdict(
+            tested
+            and _names_test_support(name)
+            and definition is not None
+            and not definition.decorators
+        )
     for lifecycle, reference in found:
         if not _at_startup(project, lifecycle, reference, visiting):
             return Verdict(False, _describe(lifecycle, reference))
     return Verdict(True)
+
+
+# How functions that exist for tests are named: they reset, override or fake state.
+_TEST_SUPPORT_PREFIXES = ("reset", "override", "set_", "fake", "mock", "stub", "patch", "force_")
+
+
+def _names_test_support(name: str) -> bool:
+    """``reset_registry``, ``override_settings``, ``set_clock``, ``clear_for_tests``."""
+    plain = name.lstrip("_").lower()
+    return plain.startswith(_TEST_SUPPORT_PREFIXES) or "test" in plain
 
 
 def _re_exports(facts: FileFacts, module: str, name: str) -> bool:

@@ -140,10 +140,11 @@ class MutableGlobalState(FunctionScanRule):
         (followed four callers deep). Only calls count: a function handed on
         (`add_api_route("/", f)`, `Depends(f)`) may run on every request, and a function
         no project module calls is called by a framework at run time. Calls from test
-        modules do not count, but a function without decorators that only tests call is
-        a test helper and is not reported. A function re-exported by a package
-        `__init__` is reported (its callers are not followed), and so is one whose
-        callers are not part of the run (checking a single file);
+        modules do not count, but a function without decorators that only tests call and
+        whose name says it serves them (`reset_*`, `override_*`, `set_*`, `fake_*`,
+        `mock_*`, `*_for_tests`...) is a test helper and is not reported. A function
+        re-exported by a package `__init__` is reported (its callers are not followed),
+        and so is one whose callers are not part of the run (checking a single file);
     - test code.
 
     A function that changes the same container several times is reported once, at its
