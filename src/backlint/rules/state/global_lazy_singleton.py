@@ -102,7 +102,9 @@ class GlobalLazySingleton(FunctionScanRule):
       `@app.on_event("startup")`, Celery worker signals, Dramatiq's
       `before_worker_boot`, `AppConfig.ready`, functions handed to `atexit.register` or
       `on_startup=[...]`, ...), and module-level functions whose every call in the project
-      runs at import time or from start-up code;
+      runs at import time or from start-up code, or, when no project module calls them
+      and they have no decorator, whose name says they set up or tear down
+      (`init_cache`, `start_worker`, `setup`);
     - a scoped override: a `@contextmanager` that sets the global and restores it in its
       `finally` block or after its `yield` (a test helper's fake client);
     - module-level names that are not bound to `None` (BL301 covers containers);
@@ -163,8 +165,8 @@ class GlobalLazySingleton(FunctionScanRule):
             "    _client = _client or Client()\n    return _client\n",
             fixed="from functools import cache\n@cache\ndef client():\n    return Client()\n",
         ),
-        "import redis\n_client: redis.Redis | None = None\ndef init_cache(url):\n"
-        "    global _client\n    _client = redis.Redis.from_url(url)\n",
+        "import redis\n_client: redis.Redis | None = None\ndef cache_client(url):\n"
+        "    global _client\n    _client = redis.Redis.from_url(url)\n    return _client\n",
         "_pool = None\nasync def pool():\n    global _pool\n    if not _pool:\n"
         "        _pool = await create_pool()\n    return _pool\n",
         Example(
@@ -179,7 +181,7 @@ class GlobalLazySingleton(FunctionScanRule):
         "    _client = _client or Client()\n    return _client\n",
         "_client = None\ndef client():\n    global _client\n"
         "    _client = Client() if _client is None else _client\n    return _client\n",
-        "_PROVIDER = None\ndef init_tracer():\n    global _PROVIDER\n"
+        "_PROVIDER = None\ndef tracer_provider():\n    global _PROVIDER\n"
         "    if _PROVIDER is not None:\n        return _PROVIDER\n"
         "    provider = TracerProvider()\n    provider.add(x)\n    _PROVIDER = provider\n",
         # One finding for the function, naming both globals.
@@ -233,6 +235,10 @@ class GlobalLazySingleton(FunctionScanRule):
             ),
         ),
         "_client = None\ndef _init():\n    global _client\n    _client = Client()\n_init()\n",
+        # A set-up function no project module calls: a plug-in loader or a script
+        # outside the packages calls it, at start-up as its name says.
+        "import redis\n_client: redis.Redis | None = None\ndef init_cache(url):\n"
+        "    global _client\n    _client = redis.Redis.from_url(url)\n",
         # A test helper's scoped override, restored on exit.
         "from contextlib import contextmanager\n_client = None\n@contextmanager\n"
         "def fake_client():\n    global _client\n    previous = _client\n"

@@ -563,20 +563,52 @@ def _runs_only_at_startup(
             if not (importer == module and _is_recursion(reference, name))
         )
     if not found:
-        # Never called by production code: a test helper if tests call it, else a
-        # framework calls it (a decorated handler, a task), at run time.
-        own = module_lifecycle(project, module)
-        definition = None if own is None else own.definition(name)
-        return Verdict(
-            tested
-            and _names_test_support(name)
-            and definition is not None
-            and not definition.decorators
-        )
+        return Verdict(_uncalled_startup(project, module, name, tested))
     for lifecycle, reference in found:
         if not _at_startup(project, lifecycle, reference, visiting):
             return Verdict(False, _describe(lifecycle, reference))
     return Verdict(True)
+
+
+def _uncalled_startup(project: ProjectIndex, module: str, name: str, tested: bool) -> bool:
+    """For a function no production module calls: whether it is start-up code all the
+    same. A decorated one is called by a framework (a route, a task, a receiver): run
+    time. Otherwise its callers are not seen (a plug-in loader calling ``start()`` by
+    name, a script outside the packages), and its name says what it is: set-up or
+    tear-down (``start_worker``, ``init_cache``), or test support that only tests call
+    (``reset_registry``)."""
+    own = module_lifecycle(project, module)
+    definition = None if own is None else own.definition(name)
+    if definition is None or definition.decorators:
+        return False
+    return _names_lifecycle(name) or (tested and _names_test_support(name))
+
+
+# Words of a function name that say it sets something up or tears it down.
+_LIFECYCLE_WORDS = frozenset(
+    {
+        "start",
+        "startup",
+        "stop",
+        "shutdown",
+        "setup",
+        "teardown",
+        "init",
+        "initialize",
+        "initialise",
+        "bootstrap",
+        "boot",
+        "configure",
+        "install",
+        "uninstall",
+        "warmup",
+    }
+)
+
+
+def _names_lifecycle(name: str) -> bool:
+    """``start_worker``, ``init_cache``, ``setup``, ``on_shutdown``."""
+    return any(word in _LIFECYCLE_WORDS for word in name.lower().split("_"))
 
 
 # How functions that exist for tests are named: they reset, override or fake state.

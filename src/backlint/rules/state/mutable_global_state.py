@@ -138,13 +138,16 @@ class MutableGlobalState(FunctionScanRule):
         the module level of its module or of a module importing it, or from one of the
         start-up hooks above, or from a function that is itself only called that way
         (followed four callers deep). Only calls count: a function handed on
-        (`add_api_route("/", f)`, `Depends(f)`) may run on every request, and a function
-        no project module calls is called by a framework at run time. Calls from test
-        modules do not count, but a function without decorators that only tests call and
-        whose name says it serves them (`reset_*`, `override_*`, `set_*`, `fake_*`,
-        `mock_*`, `*_for_tests`...) is a test helper and is not reported. A function
-        re-exported by a package `__init__` is reported (its callers are not followed),
-        and so is one whose callers are not part of the run (checking a single file);
+        (`add_api_route("/", f)`, `Depends(f)`) may run on every request. A function no
+        production module calls is run time when it is decorated (a framework calls it:
+        a route, a task, a receiver); without decorators its callers are not seen (a
+        plug-in loader calling `start()` by name, a script), and it counts as start-up
+        code when its name says so (a word `start`, `stop`, `setup`, `teardown`, `init`,
+        `shutdown`, `boot`, `configure`, `install`...: `init_cache`, `start_worker`), or
+        as a test helper when only tests call it and its name says it serves them
+        (`reset_*`, `override_*`, `set_*`, `fake_*`, `mock_*`, `*_for_tests`...). Calls
+        from test modules never count as run time. A function re-exported by a package
+        `__init__` is reported (its callers are not followed);
     - test code.
 
     A function that changes the same container several times is reported once, at its
@@ -324,6 +327,8 @@ class MutableGlobalState(FunctionScanRule):
         "import atexit\n_report = []\ndef flush():\n    _report.append('bye')\n"
         "atexit.register(flush)\n",
         "import click\n_done = set()\n@click.command()\ndef run():\n    _done.add(1)\n",
+        # Nothing in the project calls it: a plug-in loader calls ``start`` by name.
+        "_tasks = []\ndef start():\n    _tasks.append(spawn(poll))\n",
         # Started and stopped by the lifespan of another module.
         Example(
             "from contextlib import asynccontextmanager\nfrom fastapi import FastAPI\n"
