@@ -213,10 +213,19 @@ def _last_name(expr: cst.BaseExpression) -> str:
     return "" if dotted is None else dotted.rsplit(".", 1)[-1]
 
 
+# Words of a project's own signal names that say when it is sent: blinker signals such
+# as ``signals.app_created`` or ``on_startup``.
+_BOOT_SIGNAL_WORDS = ("startup", "shutdown", "boot", "app_created", "app_loaded")
+
+
+def _is_boot_signal(name: str) -> bool:
+    return name in _BOOT_SIGNALS or any(word in name for word in _BOOT_SIGNAL_WORDS)
+
+
 def _names_boot_signal(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, (cst.List, cst.Tuple)):
         return any(_names_boot_signal(element.value) for element in expr.elements)
-    return _last_name(expr) in _BOOT_SIGNALS
+    return _is_boot_signal(_last_name(expr))
 
 
 def is_lifecycle_decorator(decorator: cst.Decorator) -> bool:
@@ -230,7 +239,7 @@ def is_lifecycle_decorator(decorator: cst.Decorator) -> bool:
     *receiver, last = dotted.split(".")
     if last in _LIFECYCLE_ATTRIBUTES and receiver:
         return True
-    if receiver and receiver[-1] in _BOOT_SIGNALS and last == "connect":
+    if receiver and _is_boot_signal(receiver[-1]) and last == "connect":
         return True
     if call is None:
         return False
@@ -266,7 +275,7 @@ def registered_hooks(call: cst.Call, names: ImportTable) -> list[cst.BaseExpress
         hook = _positional(call, 1)
     elif receiver and (
         (last == "append" and receiver[-1] in _LIFECYCLE_LISTS)
-        or (last == "connect" and receiver[-1] in _BOOT_SIGNALS)
+        or (last == "connect" and _is_boot_signal(receiver[-1]))
         or last in _LIFECYCLE_ATTRIBUTES
     ):
         hook = _positional(call, 0)

@@ -121,7 +121,8 @@ class MutableGlobalState(FunctionScanRule):
         function that takes the application (`load(app)` of a plug-in),
         `@app.on_event("startup"/"shutdown")`, Flask's `before_first_request`, Quart's
         and Sanic's serving hooks, Celery worker signals (`@worker_process_init.connect`,
-        `worker_init`, `worker_shutdown`, ...), Django's `AppConfig.ready` and
+        `worker_init`, `worker_shutdown`, ...) and a project's own signals named for
+        start-up (`app_created.connect`, `on_startup`), Django's `AppConfig.ready` and
         `@receiver(class_prepared/post_migrate)`, Dramatiq's `before_worker_boot` and
         `after_worker_shutdown`, Gunicorn's server hooks (`post_fork(server, worker)`),
         command-line entry points (`@click.command()`, `@app.command()`, a management
@@ -327,6 +328,8 @@ class MutableGlobalState(FunctionScanRule):
         "import atexit\n_report = []\ndef flush():\n    _report.append('bye')\n"
         "atexit.register(flush)\n",
         "import click\n_done = set()\n@click.command()\ndef run():\n    _done.add(1)\n",
+        "from app import signals\nJINJA = {}\n@signals.app_created.connect\n"
+        "def add_globals(sender, **kwargs):\n    JINJA['version'] = sender.version\n",
         # Nothing in the project calls it: a plug-in loader calls ``start`` by name.
         "_tasks = []\ndef start():\n    _tasks.append(spawn(poll))\n",
         # Started and stopped by the lifespan of another module.
