@@ -92,8 +92,9 @@ class GlobalLazySingleton(FunctionScanRule):
       (`threading.Thread(...)`, `ThreadPoolExecutor()`, `asyncio.create_task(...)`,
       `stack.enter_context(...)`, `path.open()`, a class named `*Thread`, `*Executor`,
       `*Lock`, `*Queue`...);
-    - values rather than objects: a clock reading or a random id (`datetime.now()`,
-      `time.monotonic()`, `uuid4()`) stored in a global is a timestamp, not a singleton;
+    - values rather than objects: a clock reading, a random id, a process fact or a plain
+      conversion (`datetime.now()`, `time.monotonic()`, `uuid4()`, `os.getpid()`,
+      `int(...)`) stored in a global is a value, not a singleton;
     - start/stop pairs: another function of the module closes what the function creates
       (`X.close()`, `await X.dispose()`, `X.shutdown()`, `X.stop()`, `X.join()`...), so its
       lifetime is managed (a function that only sets `X = None`, a reset for tests, does
@@ -254,6 +255,8 @@ class GlobalLazySingleton(FunctionScanRule):
         "_db = connect()\ndef reconnect():\n    global _db\n    _db = connect()\n",
         "import datetime\n_last = None\ndef touch():\n    global _last\n"
         "    now = datetime.datetime.now()\n    _last = now\n",
+        "import os\n_pid = None\ndef pid():\n    global _pid\n    _pid = os.getpid()\n"
+        "    return _pid\n",
         "_root_logger = None\ndef get_logger():\n    global _root_logger\n"
         "    if _root_logger is None:\n        _root_logger = configure_logging()\n"
         "    return _root_logger\n",
@@ -391,6 +394,9 @@ _HANDLES = frozenset(
         "contextlib.ExitStack",
         "contextlib.AsyncExitStack",
         "subprocess.Popen",
+        "asyncio.create_subprocess_exec",
+        "asyncio.create_subprocess_shell",
+        "asyncio.start_server",
         "builtins.open",
         "sched.scheduler",
         "signal.signal",

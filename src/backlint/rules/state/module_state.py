@@ -123,6 +123,16 @@ VALUE_CALLS = frozenset(
         "time.perf_counter",
         "uuid.uuid1",
         "uuid.uuid4",
+        # Beyond clocks and ids: process facts and plain conversions.
+        "os.getpid",
+        "os.getenv",
+        "socket.gethostname",
+        "platform.node",
+        "builtins.int",
+        "builtins.float",
+        "builtins.str",
+        "builtins.bool",
+        "builtins.len",
     }
 )
 _CACHE_DECORATORS = frozenset({"functools.cache", "functools.lru_cache", "cache", "lru_cache"})
