@@ -7,8 +7,10 @@ import libcst as cst
 
 from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
+from backlint.engine.walker import iter_descendants
 from backlint.rules.base import Condition, Example, Option
 from backlint.rules.state.module_state import (
+    METHOD,
     FunctionScanRule,
     IsModuleContainer,
     Mutation,
@@ -20,6 +22,11 @@ from backlint.rules.state.module_state import (
     scoped_overrides,
 )
 
+# What reports a message: ``warnings.warn(...)``, ``logger.warning(...)``.
+_WARNING_CALLS = frozenset({"warnings.warn", "warnings.warn_explicit"})
+_LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+)
 # ``unregister_handler``, ``deregister``: the counterpart of a registration function.
 _UNREGISTER_PREFIXES = ("unregister", "deregister")
 
@@ -99,6 +106,8 @@ class MutableGlobalState(FunctionScanRule):
       logger, a registry object of a custom class, a `cachetools` cache: bounded by its
       `maxsize`, it is memoization like `lru_cache`);
     - `@functools.cache`/`@lru_cache` functions, the recommended replacement;
+    - a "warn once" set: a function whose only change to a set is `add` and that logs or
+      warns (`if key in _warned: return`, `_warned.add(key)`, `log.warning(...)`);
     - a function that only takes entries out (`pop`, `popitem`, `clear`, `remove`,
       `discard`, `popleft`, `del X[k]`, or `global X; X = {}` / `X = None` / a filtered
       copy `X = [h for h in X if h is not fn]`): a reset, an eviction or an `unregister`.
@@ -257,6 +266,10 @@ class MutableGlobalState(FunctionScanRule):
         # Push and pop around the work of a plain function: shared while it runs.
         "_active = []\ndef process(job):\n    _active.append(job)\n    try:\n"
         "        run(job)\n    finally:\n        _active.remove(job)\n",
+        # Logging is not enough: the dict is a cache.
+        "import logging\nlog = logging.getLogger(__name__)\n_users = {}\n"
+        "def user(uid):\n    if uid not in _users:\n        log.info('loading %s', uid)\n"
+        "        _users[uid] = load(uid)\n    return _users[uid]\n",
         # The method of a class that is not a metaclass runs when instances are made.
         "_instances = {}\nclass Service:\n    def __new__(cls, *args):\n"
         "        _instances[cls] = super().__new__(cls)\n        return _instances[cls]\n",
@@ -362,6 +375,12 @@ class MutableGlobalState(FunctionScanRule):
         "    try:\n        yield\n    finally:\n        OVERRIDES[key] = old\n",
         "STACK = []\nclass Pushed:\n    def __enter__(self):\n        STACK.append(self)\n"
         "    def __exit__(self, *exc):\n        STACK.pop()\n",
+        # Remembers what it already warned about.
+        "import logging\nlog = logging.getLogger(__name__)\n_warned = set()\n"
+        "def warn_once(key):\n    if key in _warned:\n        return\n    _warned.add(key)\n"
+        "    log.warning('deprecated: %s', key)\n",
+        "import warnings\n_seen = set()\ndef deprecated(name):\n    if name not in _seen:\n"
+        "        _seen.add(name)\n        warnings.warn(name, DeprecationWarning)\n",
         # A bounded cache is memoization, like ``lru_cache``.
         "from cachetools import TTLCache\n_recent = TTLCache(maxsize=100, ttl=60)\n"
         "def seen(key):\n    _recent[key] = True\n",
@@ -410,7 +429,7 @@ class MutableGlobalState(FunctionScanRule):
         conditions: tuple[Condition, ...] = ()
         if target.condition is not None:
             conditions = (target.condition,)
-        if is_cached_factory(mutation.scope, self.ctx):
+        if is_cached_factory(mutation.scope, self.ctx) or self._warns_once(scope, writes):
             return
         if self.option("allow-import-time-registration"):
             if self._registers(function, mutation, stored):
@@ -424,6 +443,25 @@ class MutableGlobalState(FunctionScanRule):
             more = len(found) - 1
             message += f" (and {more} more time{'s' if more > 1 else ''} there)"
         self.report_in(function, mutation.node, message, conditions=conditions)
+
+    def _warns_once(self, scope: Scope, writes: list[_Change]) -> bool:
+        """A set that only remembers what was already logged or warned about
+        (``if key in _warned: return``, ``_warned.add(key)``, ``log.warning(...)``): a
+        "warn once" marker, bounded by the messages the code can write."""
+        if not all(m.kind == METHOD and m.method == "add" for m, _ in writes):
+            return False
+        if not isinstance(scope.node, cst.FunctionDef):
+            return False
+        for node in iter_descendants(scope.node.body, into_functions=False):
+            if not isinstance(node, cst.Call):
+                continue
+            qualified = self.ctx.qualified_name(node.func) or ""
+            if qualified in _WARNING_CALLS:
+                return True
+            receiver, _, method = qualified.rpartition(".")
+            if method in _LOG_METHODS and "log" in receiver.rsplit(".", 1)[-1].lower():
+                return True
+        return False
 
     def _registers(
         self, function: ScannedFunction, mutation: Mutation, stored: dict[int, set[str]]
