@@ -401,3 +401,44 @@ def test_bl302_worker_boot_and_shutdown_hooks_are_a_lifecycle(tmp_path: Path) ->
     assert [d.message.split(" creates ")[0] for d in _check(tmp_path, "BL302")] == [
         "`get_client()`"
     ]
+
+
+def test_functions_registered_as_hooks_in_another_module_are_start_up_code(
+    tmp_path: Path,
+) -> None:
+    # Handed to start-up and shutdown registrations of the application module: they run
+    # when the process starts or stops. The same function handed to a router would not.
+    _write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/cache.py": """
+                WARM = {}
+                _client = None
+
+                def warm():
+                    WARM.update(load_all())
+
+                def connect_client():
+                    global _client
+                    _client = Client(URL)
+            """,
+            "app/main.py": """
+                import atexit
+                from fastapi import FastAPI
+                from app import cache
+
+                api = FastAPI(on_startup=[cache.warm])
+                api.add_event_handler("startup", cache.connect_client)
+            """,
+        },
+    )
+    assert _check(tmp_path, "BL301") == []
+    assert _check(tmp_path, "BL302") == []
+    _write(
+        tmp_path,
+        {"app/routes.py": "from app import cache\n\nrouter.add_api_route('/warm', cache.warm)\n"},
+    )
+    assert [d.message.split(" by ", 1)[-1] for d in _check(tmp_path, "BL301")] == [
+        "`WARM.update()` in `warm()` (used at module level in `app.routes`)"
+    ]
