@@ -318,7 +318,7 @@ def test_bl301_function_re_exported_by_a_package_is_reported(tmp_path: Path) -> 
         },
     )
     [found] = _check(tmp_path, "BL301")
-    assert found.message.endswith("in `remember()` (re-exported by `app`)")
+    assert found.message.endswith("in `remember()`")
     # A package that imports the module, not the function, hides no caller.
     _write(tmp_path, {"app/__init__.py": "from app import registry\n"})
     assert _check(tmp_path, "BL301") == []
@@ -440,5 +440,5 @@ def test_functions_registered_as_hooks_in_another_module_are_start_up_code(
         {"app/routes.py": "from app import cache\n\nrouter.add_api_route('/warm', cache.warm)\n"},
     )
     assert [d.message.split(" by ", 1)[-1] for d in _check(tmp_path, "BL301")] == [
-        "`WARM.update()` in `warm()` (used at module level in `app.routes`)"
+        "`WARM.update()` in `warm()` (referenced at module level in `app.routes`)"
     ]

@@ -558,7 +558,7 @@ def _runs_only_at_startup(
         facts = project.modules[importer]
         if importer != module and _re_exports(facts, module, name):
             # Its callers import it from the package: they are not followed.
-            return Verdict(False, f"re-exported by `{importer}`")
+            return _RUN_TIME
         lifecycle = module_lifecycle(project, importer)
         if lifecycle is None:
             continue
@@ -641,7 +641,7 @@ def _re_exports(facts: FileFacts, module: str, name: str) -> bool:
 
 def _describe(lifecycle: ModuleLifecycle, reference: Reference) -> str:
     """Where a reference is, for a message: ``called in `app.views.show()` ``."""
-    verb = "called" if reference.role == CALL and not reference.in_lambda else "used"
+    verb = "called" if reference.role == CALL and not reference.in_lambda else "referenced"
     caller = reference.function
     if caller is None:
         return f"{verb} at module level in `{lifecycle.module}`"
