@@ -18,14 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
 from backlint.engine.walker import iter_children, iter_descendants
 from backlint.index.facts import BindingFact
 from backlint.index.names import dotted_name
-from backlint.rules.base import FileRule
+from backlint.rules.base import Condition, FileRule
+from backlint.rules.state.lifecycle import CalledAtRunTime, ModuleLifecycle, parameter_names
 
 if TYPE_CHECKING:
     from backlint.engine.context import FileContext
@@ -56,6 +57,9 @@ MUTATING_METHODS = frozenset(
         "symmetric_difference_update",
     }
 )
+# Methods that only take entries out: a function that does nothing else to a container
+# empties or trims it (a reset, an ``unregister``), it does not fill it.
+REMOVING_METHODS = frozenset({"pop", "popitem", "clear", "remove", "discard", "popleft"})
 # Calls that hand back a part of a container: changing that part changes the container
 # (``REG.setdefault(k, []).append(fn)``, ``HOOKS.get(name).append(fn)``).
 _ITEM_ACCESSORS = frozenset({"setdefault", "get"})
@@ -72,15 +76,6 @@ _CONTAINER_FACTORIES = {
     "collections.OrderedDict": "OrderedDict",
     "collections.deque": "deque",
     "collections.Counter": "Counter",
-    # Beyond the spec's list: cachetools' caches are dicts by another name, and a
-    # module-level one is the process-wide cache this rule is about.
-    "cachetools.Cache": "cache",
-    "cachetools.TTLCache": "TTLCache",
-    "cachetools.LRUCache": "LRUCache",
-    "cachetools.LFUCache": "LFUCache",
-    "cachetools.FIFOCache": "FIFOCache",
-    "cachetools.RRCache": "RRCache",
-    "cachetools.TLRUCache": "TLRUCache",
 }
 # Module attributes that Python tooling owns: never shared state in the rule's sense.
 EXEMPT_NAMES = frozenset({"__all__", "__slots__", "__version__"})
@@ -128,6 +123,16 @@ VALUE_CALLS = frozenset(
         "time.perf_counter",
         "uuid.uuid1",
         "uuid.uuid4",
+        # Beyond clocks and ids: process facts and plain conversions.
+        "os.getpid",
+        "os.getenv",
+        "socket.gethostname",
+        "platform.node",
+        "builtins.int",
+        "builtins.float",
+        "builtins.str",
+        "builtins.bool",
+        "builtins.len",
     }
 )
 _CACHE_DECORATORS = frozenset({"functools.cache", "functools.lru_cache", "cache", "lru_cache"})
@@ -242,10 +247,24 @@ class Mutation:
     scope: Scope
     stored: frozenset[str] = frozenset()  # names used in what is stored
     value: cst.BaseExpression | None = None  # what a rebinding assigns
+    method: str = ""  # the method called, for ``METHOD``
 
     @property
     def is_rebinding(self) -> bool:
         return self.kind in _REBINDS
+
+    @property
+    def is_removal(self) -> bool:
+        """Whether the change only takes entries out: ``pop``/``clear``/``discard``...,
+        ``del X[k]``, ``del X``, or rebinding the name to an empty container, ``None`` or
+        a filtered copy of itself (``X = [h for h in X if h is not fn]``)."""
+        if self.kind in (DEL_ITEM, DEL_REBIND):
+            return True
+        if self.kind == METHOD:
+            return self.method in REMOVING_METHODS
+        if self.kind == REBIND and self.dotted == self.root and self.value is not None:
+            return _empties(self.value) or _filters(self.value, self.root)
+        return False
 
 
 _AUG_OPERATORS = {
@@ -263,6 +282,34 @@ _AUG_OPERATORS = {
     "BitOrAssign": "|=",
     "BitXorAssign": "^=",
 }
+
+
+_EMPTY_FACTORIES = frozenset(
+    {"list", "dict", "set", "defaultdict", "OrderedDict", "deque", "Counter"}
+)
+
+
+def _empties(value: cst.BaseExpression) -> bool:
+    """``None``, ``[]``, ``{}``, ``set()``, ``defaultdict(list)``: nothing in it."""
+    if isinstance(value, cst.Name):
+        return value.value == "None"
+    if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.Tuple)):
+        return not value.elements
+    if isinstance(value, cst.Call):
+        callee = dotted_name(value.func) or ""
+        name = callee.rsplit(".", 1)[-1]
+        positional = [arg for arg in value.args if arg.keyword is None]
+        # ``defaultdict(list)`` takes the factory of its values, not entries.
+        return name in _EMPTY_FACTORIES and len(positional) <= (name == "defaultdict")
+    return False
+
+
+def _filters(value: cst.BaseExpression, root: str) -> bool:
+    """A comprehension over ``root`` itself: a filtered copy, fewer entries."""
+    if not isinstance(value, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+        return False
+    source = value.for_in.iter
+    return root in _names_in((source,))
 
 
 def _names_in(nodes: Iterable[cst.CSTNode | None]) -> frozenset[str]:
@@ -304,16 +351,6 @@ def render(expr: cst.BaseExpression) -> str:
     if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
         return f"{render(expr.func.value)}.{expr.func.attr.value}(…)"
     return "…"
-
-
-def _params(node: cst.FunctionDef | cst.Lambda) -> tuple[str, ...]:
-    params = node.params
-    names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
-    if isinstance(params.star_arg, cst.Param):
-        names.append(params.star_arg.name.value)
-    if params.star_kwarg is not None:
-        names.append(params.star_kwarg.name.value)
-    return tuple(names)
 
 
 def _target_names(target: cst.BaseExpression) -> Iterator[str]:
@@ -419,6 +456,7 @@ class _Collector:
         node: cst.CSTNode,
         stored: Sequence[cst.CSTNode | None] = (),
         value: cst.BaseExpression | None = None,
+        method: str = "",
     ) -> None:
         dotted = dotted_name(_strip(obj))
         if dotted is None:
@@ -433,6 +471,7 @@ class _Collector:
                 self.scope,
                 _names_in(stored),
                 value,
+                method,
             )
         )
 
@@ -507,7 +546,8 @@ class _Collector:
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
             shown = f"`{render(func.value)}.{func.attr.value}()`"
-            self._site(METHOD, func.value, shown, node, [arg.value for arg in node.args])
+            stored = [arg.value for arg in node.args]
+            self._site(METHOD, func.value, shown, node, stored, method=func.attr.value)
 
 
 _HANDLERS = {
@@ -544,7 +584,7 @@ def scan(function: cst.FunctionDef, owner: str = "") -> list[Mutation]:
         node, parent = pending.pop()
         scope = Scope(node, parent, owner if parent is None else "")
         if not isinstance(node, cst.ClassDef):
-            scope.params = _params(node)
+            scope.params = parameter_names(node)
             scope.bound.update(scope.params)
         collector = _Collector(scope)
         collector.run()
@@ -632,31 +672,213 @@ def called_callee(value: cst.BaseExpression | None) -> cst.Call | None:
     return value if isinstance(value, cst.Call) else None
 
 
+# Where the functions a module defines may sit: blocks of module-level statements and
+# class bodies (functions inside functions belong to the outer one's scan).
+_BLOCKS = (
+    cst.ClassDef,
+    cst.IndentedBlock,
+    cst.If,
+    cst.Else,
+    cst.Try,
+    cst.TryStar,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+    cst.Finally,
+    cst.For,
+    cst.While,
+    cst.With,
+    cst.Match,
+    cst.MatchCase,
+)
+
+
+def outermost_functions(
+    module: cst.Module,
+) -> Iterator[tuple[int, cst.FunctionDef, tuple[cst.ClassDef, ...]]]:
+    """Each function that is not inside another one, in source order, with the index of
+    its top-level statement and the classes around it (a method's class)."""
+    for index, statement in enumerate(module.body):
+        stack: list[tuple[cst.CSTNode, tuple[cst.ClassDef, ...]]] = [(statement, ())]
+        while stack:
+            node, classes = stack.pop()
+            if isinstance(node, cst.FunctionDef):
+                yield index, node, classes
+                continue
+            if not isinstance(node, _BLOCKS):
+                continue
+            inner = (*classes, node) if isinstance(node, cst.ClassDef) else classes
+            children = [
+                child
+                for child in iter_children(node)
+                if isinstance(child, (*_BLOCKS, cst.FunctionDef))
+            ]
+            stack.extend((child, inner) for child in reversed(children))
+
+
+@dataclass(frozen=True, eq=False)
+class ScannedFunction:
+    """An outermost function or method of the module, and the changes made in it."""
+
+    top_level: int  # index of its top-level statement
+    node: cst.FunctionDef
+    classes: tuple[cst.ClassDef, ...]  # the classes around it, outermost first
+    mutations: tuple[Mutation, ...]
+
+    def owns(self, scope: Scope) -> bool:
+        """Whether ``scope``'s function is this function itself (not a nested one)."""
+        function = scope.function()
+        return function is not None and function.node is self.node
+
+
+# Decorators that make a generator a scoped override: a context manager, or a fixture
+# of a test helper module.
+_SCOPED_DECORATORS = frozenset({"contextmanager", "asynccontextmanager", "fixture"})
+# Methods of a class that enter and leave a scope: what the first changes, the second
+# undoes (a context manager, a test case's set-up and tear-down).
+_SCOPE_METHODS = {
+    "__enter__": "__exit__",
+    "__aenter__": "__aexit__",
+    "setUp": "tearDown",
+    "setUpClass": "tearDownClass",
+    "setup_method": "teardown_method",
+}
+
+
+def _undo_region(function: cst.FunctionDef) -> set[int]:
+    """Nodes of a context-manager function that run when it exits: ``finally`` blocks, and
+    what follows a ``yield`` in the same block."""
+    region: set[int] = set()
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Finally):
+            region.update(id(each) for each in iter_descendants(node, into_functions=False))
+            continue
+        if isinstance(node, cst.IndentedBlock):
+            yielded = False
+            for statement in node.body:
+                if yielded:
+                    region.update(
+                        id(each) for each in iter_descendants(statement, into_functions=False)
+                    )
+                    region.add(id(statement))
+                elif _yields(statement):
+                    yielded = True
+        stack.extend(iter_children(node))
+    return region
+
+
+def _yields(statement: cst.CSTNode) -> bool:
+    return any(
+        isinstance(node, cst.Yield) for node in iter_descendants(statement, into_functions=False)
+    )
+
+
+def scoped_overrides(functions: Sequence[ScannedFunction]) -> set[tuple[int, str]]:
+    """``(id(function node), root)`` of the changes a scope undoes on exit: a test helper's
+    override, not state that outlives the call.
+
+    - a ``@contextmanager`` (or fixture) that changes ``root`` and changes it again in a
+      ``finally`` block or after its ``yield`` (set then restore, push then pop);
+    - a class whose ``__exit__`` (``tearDown``...) changes what its ``__enter__``
+      (``setUp``...) changed.
+    """
+    found: set[tuple[int, str]] = set()
+    for function in functions:
+        if not any(
+            (_decorator_name(decorator) or "").rsplit(".", 1)[-1] in _SCOPED_DECORATORS
+            for decorator in function.node.decorators
+        ):
+            continue
+        region = _undo_region(function.node)
+        found.update(
+            (id(function.node), mutation.root)
+            for mutation in function.mutations
+            if function.owns(mutation.scope) and id(mutation.node) in region
+        )
+    by_method: dict[tuple[int, str], ScannedFunction] = {
+        (id(function.classes[-1]), function.node.name.value): function
+        for function in functions
+        if function.classes
+    }
+    for (owner, name), entry in by_method.items():
+        exit_method = by_method.get((owner, _SCOPE_METHODS.get(name, "")))
+        if exit_method is None:
+            continue
+        undone = {m.root for m in exit_method.mutations} & {m.root for m in entry.mutations}
+        for root in undone:
+            found.update({(id(entry.node), root), (id(exit_method.node), root)})
+    return found
+
+
 class FunctionScanRule(FileRule):
-    """What BL301 and BL302 share: each outermost function (or method) outside the
-    ``if __name__ == "__main__":`` block is scanned once, with everything nested in it,
-    and ``check`` judges the changes found there."""
+    """What BL301 and BL302 share: once the file is walked, each outermost function (or
+    method) outside the ``if __name__ == "__main__":`` block is scanned, with everything
+    nested in it, and ``check`` judges the changes found in the whole module at once
+    (a function's counterpart, the teardown of a set-up, lives elsewhere in the module).
+    """
 
     def begin_file(self, ctx: FileContext) -> None:
         super().begin_file(ctx)
-        self._depth = 0
-        self._classes: list[str] = []
-        self._main_guards = main_guard_statements(ctx.tree)
+        self._lifecycle: ModuleLifecycle | None = None
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.append(node.name.value)
+    def end_file(self) -> None:
+        guards = main_guard_statements(self.ctx.tree)
+        functions = [
+            ScannedFunction(
+                index,
+                node,
+                classes,
+                tuple(scan(node, "".join(f"{c.name.value}." for c in classes))),
+            )
+            for index, node, classes in outermost_functions(self.ctx.tree)
+            if index not in guards
+        ]
+        if any(function.mutations for function in functions):
+            self.check(functions)
 
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._depth += 1
-        if self._depth == 1 and self.ctx.top_level not in self._main_guards:
-            owner = "".join(f"{name}." for name in self._classes)
-            self.check(scan(node, owner))
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._depth -= 1
-
-    def check(self, mutations: list[Mutation]) -> None:
+    def check(self, functions: list[ScannedFunction]) -> None:
         raise NotImplementedError
+
+    def report_in(
+        self,
+        function: ScannedFunction,
+        node: cst.CSTNode,
+        message: str,
+        **options: Any,
+    ) -> None:
+        """Report ``node`` of ``function`` after the walk: the engine finds its position
+        from the top-level statement it is in."""
+        self.ctx.top_level = function.top_level
+        try:
+            self.report(node, message, **options)
+        finally:
+            self.ctx.top_level = None
+
+    def lifecycle(self) -> ModuleLifecycle:
+        """The module's start-up declarations and references, built on first need."""
+        if self._lifecycle is None:
+            ctx = self.ctx
+            self._lifecycle = ModuleLifecycle(ctx.tree, ctx.names, ctx.module, ctx.text)
+        return self._lifecycle
+
+    def declared_startup(self, function: ScannedFunction, scope: Scope) -> bool:
+        """Whether the function making the change in ``scope`` is declared as start-up
+        code in this module (``create_app``, ``@app.on_event("startup")``, a metaclass's
+        ``__new__``...)."""
+        innermost = scope.function()
+        if innermost is None or not isinstance(innermost.node, cst.FunctionDef):
+            return False
+        classes = function.classes if function.owns(scope) else ()
+        return self.lifecycle().is_startup_hook(innermost.node, classes)
+
+    def call_site_conditions(
+        self, function: ScannedFunction, scope: Scope
+    ) -> tuple[Condition, ...]:
+        """For a module-level function: the condition that some call of it runs after
+        start-up (checked over the project's modules in the project pass)."""
+        if function.classes or not function.owns(scope) or not self.ctx.module:
+            return ()
+        return (CalledAtRunTime(f"{self.ctx.module}.{function.node.name.value}"),)
