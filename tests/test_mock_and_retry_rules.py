@@ -448,8 +448,8 @@ def test_bl721_decorators_and_messages(tmp_path: Path) -> None:
         (
             10,
             "`@pytest.mark.flaky(reruns=3, reruns_delay=1)` reruns test `test_sync` until it "
-            "passes, and the test calls `datetime.now` and `time.sleep` (BL701/BL702): the "
-            "retry hides that nondeterminism instead of fixing it",
+            "passes, and the test calls `time.sleep` (BL701/BL702): the retry hides that "
+            "nondeterminism instead of fixing it",
         ),
         (
             15,
@@ -487,7 +487,7 @@ def test_bl721_pytestmark_of_module_and_class(tmp_path: Path) -> None:
             pytestmark = pytest.mark.flaky
 
             def test_query(self):
-                random.choice([1, 2])
+                assert search() == random.choice([1, 2])
 
         def test_other():
             pytestmark = pytest.mark.flaky  # a local variable: no mark
@@ -501,6 +501,49 @@ def test_bl721_pytestmark_of_module_and_class(tmp_path: Path) -> None:
     assert found[1].message.startswith(
         "`pytest.mark.flaky` in `pytestmark` reruns every test of `TestSearch`"
     )
+
+
+def test_bl721_names_only_the_calls_bl701_and_bl702_report(tmp_path: Path) -> None:
+    source = """
+        import asyncio
+        import random
+        import time
+        import uuid
+        from datetime import date, datetime
+        from unittest import mock
+        import pytest
+
+        @pytest.mark.flaky(reruns=2)
+        def test_signup(client):
+            email = f"{uuid.uuid4()}@example.com"
+            since = datetime.now()
+            client.post("/signup", json={"email": email, "since": since.isoformat()})
+            recipe = random.choice(client.recipes)
+            assert client.get(f"/r/{recipe.id}").json()["id"] == recipe.id
+            assert client.get("/users").json()["created"] >= since.isoformat()
+
+        @pytest.mark.flaky(reruns=2)
+        async def test_timeout(mocker):
+            async def slow(url):
+                await asyncio.sleep(10)
+            mocker.patch("app.fetch", side_effect=slow)
+            while not done():
+                time.sleep(0.1)
+            await asyncio.sleep(0)
+
+        @pytest.mark.flaky(reruns=2)
+        @mock.patch("app.jobs.time.sleep")
+        def test_retry_backoff(sleep):
+            time.sleep(1)
+            assert report().day == date.today().day
+    """
+    found = _check(tmp_path, "BL721", {"tests/test_x.py": source})
+    assert [d.message.split(" until it passes")[1] for d in found] == [
+        ": a retry hides intermittent failures instead of fixing their cause",
+        ": a retry hides intermittent failures instead of fixing their cause",
+        ", and the test calls `date.today` (BL701/BL702): the retry hides that "
+        "nondeterminism instead of fixing it",
+    ]
 
 
 def test_bl721_marks_imported_from_a_project_module(tmp_path: Path) -> None:
