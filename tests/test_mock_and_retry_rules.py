@@ -360,9 +360,17 @@ def test_bl712_what_was_sent_is_behaviour_how_data_was_asked_for_is_not(
             apply_fee(org)
             repo.get_account.assert_called_once_with(org)
             fee.set_fee.assert_called_once_with(account, 380)
+
+        def test_account_is_looked_up(mocker):
+            repo = mocker.patch("app.pay.ledger")
+            repo.get_account.return_value = account
+            fee = mocker.patch("app.pay.gateway")
+            apply_fee(org)
+            repo.get_account.assert_called_once_with(org)
+            fee.set_fee.assert_called_once()
     """
     assert _messages(tmp_path, "BL712", source) == [
-        "Test `test_fees_are_applied` uses 2 mocks (`pay.ledger`, `pay.gateway`) and only "
+        "Test `test_account_is_looked_up` uses 2 mocks (`pay.ledger`, `pay.gateway`) and only "
         "checks how mocks were called (2 interaction checks, no check of a result or of "
         "state), including the calls of `repo.get_account`, which it stubbed itself"
     ]

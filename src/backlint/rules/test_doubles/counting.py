@@ -219,8 +219,10 @@ DEFAULT_IGNORED_TARGETS = (
     "*client.*",
     "*Client.*",
     "*settings.*",
-    # Putting work on a queue, by name (``enqueue_job``, ``queue.enqueue``).
+    # Putting work on a queue, by name (``enqueue_job``, ``queue.enqueue``), and calls
+    # to other systems' webhooks (``trigger_webhooks_async``, ``send_webhook_request``).
     "*enqueue*",
+    "*webhook*",
 )
 
 DEFAULT_BOUNDARY_PACKAGES = (
@@ -735,6 +737,17 @@ class Counts:
         )
 
     @property
+    def sent(self) -> bool:
+        """Whether the test checks what the code sent to an owned mock it did not stub
+        (``order_paid.assert_called_once_with(order)``): the output of a unit whose job
+        is to send commands."""
+        return any(
+            subject in self.contents and subject not in self.queries
+            for subject, keys, empty in self.checks
+            if not empty and not self._is_outside(keys)
+        )
+
+    @property
     def uninspected(self) -> tuple[str, ...]:
         """The owned mocks the test checks were called without checking what they
         received (``m.assert_called_once()``, ``assert m.called``)."""
@@ -1157,7 +1170,9 @@ def _answered(
     """The mock an assignment gives answers to: ``repo.get`` for ``repo.get.return_value
     = x`` and for ``repo.get = AsyncMock(return_value=x)``."""
     if isinstance(target, cst.Attribute) and target.attr.value in _CONFIGURING:
-        return dotted_name(target.value)
+        # ``m.return_value = MagicMock()`` only keeps the call from failing: no answer.
+        placeholder = isinstance(value, cst.Call) and _makes_mock(value, names) and not value.args
+        return None if placeholder else dotted_name(target.value)
     if isinstance(value, cst.Call) and _makes_mock(value, names):
         given = {arg.keyword.value for arg in value.args if arg.keyword is not None}
         if given & _CONFIGURING:

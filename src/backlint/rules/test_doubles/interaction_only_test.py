@@ -40,7 +40,7 @@ class OnlyInteractions:
             return False
         if counts.interaction == 0:
             return True  # mocks, and nothing checked at all
-        if not (counts.queried or counts.uninspected):
+        if counts.sent or not (counts.queried or counts.uninspected):
             # What the code sent (an event, a job, a notification) is checked, with its
             # content: how a unit whose behaviour is to send it is tested.
             return False
@@ -82,8 +82,10 @@ class InteractionOnlyTest(MockCountingRule):
       (`repo.get.return_value = account` ... `repo.get.assert_called_once_with(org)`).
 
     It takes two or more doubles, and three when only one mock's calls are checked (one
-    mock and one check is the spec's "outgoing command" test). A test with two or more
-    doubles and no check at all is flagged too.
+    mock and one check is the spec's "outgoing command" test). A test that checks what
+    the code sent to a mock it did not stub (`assert_called_once_with(order)`,
+    `m.call_args.kwargs == {...}`) checks the unit's output and is not flagged, whatever
+    else it checks. A test with two or more doubles and no check at all is flagged too.
 
     Mocks and checks are counted as for BL711 (`mock-overuse`). Checks of a result are
     `assert` statements about anything but a call record, `self.assert*` and every other
