@@ -67,6 +67,9 @@ _COMMANDS = ("management", "commands")
 # How deep below the root a Django project's ``manage.py`` is looked for (``manage.py``,
 # ``src/manage.py``, ``apps/api/manage.py``).
 _MANAGE_DEPTH = 2
+_NOT_PROJECT_FOLDERS = frozenset(
+    {"node_modules", "venv", "env", "site-packages", "__pycache__", "build", "dist"}
+)
 _DEPENDENCY_FILES = ("requirements.txt", "requirements-dev.txt", "setup.cfg", "Pipfile")
 # ``django`` as a requirement: ``Django==5.0``, ``"django>=4"``, ``django = "^4.2"``.
 _DJANGO_REQUIREMENT = re.compile(r"""^\s*["']?django\s*(?:[<>=!~;\[@"']|$)""", re.I | re.M)
@@ -132,14 +135,36 @@ def is_django_project(root: Path) -> bool:
     parsed (the file pass needs the answer): a ``manage.py`` that runs Django at most two
     directories down, or ``django`` among the requirements declared at the root
     (``pyproject.toml``, ``requirements*.txt``, ``setup.cfg``, ``Pipfile``)."""
-    for depth in range(_MANAGE_DEPTH + 1):
-        for manage in sorted(root.glob("/".join(["*"] * depth + ["manage.py"]))):
-            if _mentions_django(manage):
-                return True
+    if any(_mentions_django(folder / "manage.py") for folder in _folders(root, _MANAGE_DEPTH)):
+        return True
     names = [*_DEPENDENCY_FILES, *(p.name for p in sorted(root.glob("requirements*.txt")))]
     if any(_DJANGO_REQUIREMENT.search(_text(root / name)) for name in names):
         return True
     return _requires_django(root / "pyproject.toml")
+
+
+def _folders(root: Path, depth: int) -> list[Path]:
+    """``root`` and its folders down to ``depth`` levels, without hidden folders and the
+    usual homes of installed packages (``node_modules``, virtual environments)."""
+    found = [root]
+    level = [root]
+    for _ in range(depth):
+        below: list[Path] = []
+        for folder in level:
+            try:
+                children = sorted(folder.iterdir())
+            except OSError:
+                continue
+            below += [
+                child
+                for child in children
+                if child.is_dir()
+                and not child.name.startswith(".")
+                and child.name not in _NOT_PROJECT_FOLDERS
+            ]
+        found += below
+        level = below
+    return found
 
 
 def _text(path: Path) -> str:
