@@ -26,12 +26,18 @@ _APP = {
         def register(user): ...
     """,
     "app/pay.py": """
-        import requests
         import logging
+        from app.http import post
         logger = logging.getLogger(__name__)
         def gateway(): ...
         def ledger(): ...
         def audit(): ...
+    """,
+    # Wraps an outside system: its functions are boundaries.
+    "app/http.py": """
+        import requests
+        def post(url, json):
+            return requests.post(url, json=json)
     """,
 }
 
@@ -70,7 +76,7 @@ def test_bl711_message_and_position(tmp_path: Path) -> None:
     [found] = _check(tmp_path, "BL711", {"tests/test_x.py": source})
     assert found.message == (
         "Test `test_register_sends_mail` uses 3 mocks (`users.repo`, `users.mailer`, "
-        "`users.audit`) and checks only 1 result"
+        "`users.audit`) and checks only 1 result and the calls of 1 mock"
     )
     assert (found.span.start.line, found.span.start.column) == (6, 5)
 
@@ -93,12 +99,25 @@ def test_bl711_message_and_position(tmp_path: Path) -> None:
         ),
         # Rebinding one name, or patching one target twice, is one double.
         (
-            "p = Mock(a=1)\n    p = Mock(a=2)\n    p.x = 1\n"
+            "p = Mock(return_value=1)\n    p = Mock(return_value=2)\n    p.x = 1\n"
             '    patch("app.pay.ledger").start()\n    patch("app.pay.ledger").start()',
             3,
         ),
-        # A bare ``Mock()`` passed along, or a named one only passed along, is a dummy.
+        # A bare ``Mock()`` passed along, or a named one only passed along, is a dummy;
+        # so is one made like a class or given only data, passed along or read.
         ("d = Mock()\n    run(Mock(), manager=MagicMock(), extra=d)", 1),
+        (
+            "u = MagicMock(spec=User)\n    u.id = 1\n    o = Mock(total=3)\n"
+            "    run(u, o, MagicMock(spec=Session), Mock(name='x'))\n    print(o.total)",
+            1,
+        ),
+        # Given behaviour, checked, or installed by a patch, it is a collaborator.
+        (
+            "a = Mock()\n    a.get.return_value = 1\n    b = Mock()\n    c = Mock()\n"
+            '    patch("app.pay.gateway", new=c).start()\n    run(a, b, c)\n'
+            "    b.send.assert_called_once()",
+            4,
+        ),
         # Mocks gathered in a dict and then into one mock: one double.
         (
             'methods = {"a": Mock(return_value=1), "b": Mock(return_value=2)}\n'
@@ -127,7 +146,7 @@ def test_bl711_literals_seams_and_boundaries_are_not_mocks(tmp_path: Path) -> No
     source = """
         from unittest.mock import patch
 
-        @patch("app.pay.requests.post")
+        @patch("app.pay.post")
         @patch("app.pay.logger")
         @patch("app.pay.time.sleep")
         @patch("app.settings.RETRIES", 3)
@@ -148,8 +167,8 @@ def test_bl711_literals_seams_and_boundaries_are_not_mocks(tmp_path: Path) -> No
     config += "count-library-mocks = true\nignored-targets = []\n"
     [found] = _check(tmp_path, "BL711", {"tests/test_x.py": source}, config=config)
     assert found.message == (
-        "Test `test_pay` uses 5 mocks (`requests.post`, `pay.logger`, `time.sleep` and 2 more) "
-        "and checks no result"
+        "Test `test_pay` uses 5 mocks (`pay.post`, `pay.logger`, `time.sleep` and 2 more) "
+        "and checks only the calls of 1 mock"
     )
 
 
@@ -195,9 +214,11 @@ def test_bl711_conftest_chain_and_local_fixtures(tmp_path: Path) -> None:
         """,
     }
     [found] = _check(tmp_path, "BL711", files)
+    # ``order`` is a mock standing in for data: passed along and read, never given
+    # behaviour or checked.
     assert found.message == (
-        "Test `test_pay` uses 4 mocks (`audit`, `gateway`, `ledger` and 1 more) and "
-        "checks only 1 result"
+        "Test `test_pay` uses 3 mocks (`audit`, `gateway`, `ledger`) and checks only 1 "
+        "result and the calls of 1 mock"
     )
     # pre-commit checks only the changed test file: the conftests are read from disk.
     assert [d.message for d in _check(tmp_path, "BL711", {}, "tests/pay/test_pay.py")] == [
@@ -310,9 +331,48 @@ def test_bl712_messages(tmp_path: Path) -> None:
     """
     assert _messages(tmp_path, "BL712", source) == [
         "Test `test_pay_calls_gateway` uses 2 mocks (`pay.gateway`, `pay.ledger`) and only "
-        "checks how mocks were called (2 interaction checks, no check of a result or of state)",
+        "checks how mocks were called (2 interaction checks, no check of a result or of "
+        "state): it checks that `g.charge` and `l.post` were called, not with what",
         "Test `test_nightly` uses 2 mocks (`pay.gateway`, `pay.ledger`) and checks nothing: "
         "no assertion on a result, on state or on a call",
+    ]
+
+
+def test_bl712_what_was_sent_is_behaviour_how_data_was_asked_for_is_not(
+    tmp_path: Path,
+) -> None:
+    source = """
+        from unittest.mock import patch
+
+        @patch("app.pay.gateway")
+        @patch("app.pay.ledger")
+        @patch("app.pay.audit")
+        def test_events_are_sent_with_the_order(audit, ledger, gateway):
+            pay(order)
+            gateway.assert_called_once_with(order, webhooks=set())
+            assert ledger.call_args.kwargs == {"amount": 10}
+            audit.assert_not_called()
+
+        def test_fees_are_applied(mocker):
+            repo = mocker.patch("app.pay.ledger")
+            repo.get_account.return_value = account
+            fee = mocker.patch("app.pay.gateway")
+            apply_fee(org)
+            repo.get_account.assert_called_once_with(org)
+            fee.set_fee.assert_called_once_with(account, 380)
+
+        def test_account_is_looked_up(mocker):
+            repo = mocker.patch("app.pay.ledger")
+            repo.get_account.return_value = account
+            fee = mocker.patch("app.pay.gateway")
+            apply_fee(org)
+            repo.get_account.assert_called_once_with(org)
+            fee.set_fee.assert_called_once()
+    """
+    assert _messages(tmp_path, "BL712", source) == [
+        "Test `test_account_is_looked_up` uses 2 mocks (`pay.ledger`, `pay.gateway`) and only "
+        "checks how mocks were called (2 interaction checks, no check of a result or of "
+        "state), including the calls of `repo.get_account`, which it stubbed itself"
     ]
 
 
@@ -332,16 +392,16 @@ def test_bl712_messages(tmp_path: Path) -> None:
             '    c = mocker.patch("app.pay.ledger")\n    pay()\n    c.assert_called_once()',
             True,
         ),
-        # Two methods of one mock are two interactions.
+        # One mock, however many of its methods are checked: it takes two doubles.
         (
             'c = mocker.patch("app.pay.ledger")\n    pay()\n'
             "    c.post.assert_called()\n    c.flush.assert_called()",
-            True,
+            False,
         ),
         # A check of a call that left the project is a result.
         (
             'mocker.patch("app.pay.gateway")\n    mocker.patch("app.pay.audit")\n'
-            '    post = mocker.patch("app.pay.requests.post")\n    pay()\n'
+            '    post = mocker.patch("app.pay.post")\n    pay()\n'
             "    post.assert_called_once()",
             False,
         ),
@@ -375,7 +435,7 @@ def test_bl712_patch_mocks_fill_the_first_parameters(tmp_path: Path) -> None:
         "tests/test_pay.py": """
             from unittest.mock import patch
 
-            @patch("app.pay.requests.post")
+            @patch("app.pay.post")
             @patch("app.pay.gateway")
             def test_pay(gateway, post, order):
                 pay(order)
@@ -392,15 +452,141 @@ def test_bl712_half_mocks_are_named_as_such(tmp_path: Path) -> None:
 
         @patch("app.pay.gateway", wraps=gateway)
         @patch("app.pay.ledger")
-        def test_pay(ledger, gateway):
+        @patch("app.pay.audit")
+        def test_pay(audit, ledger, gateway):
+            pay()
+            gateway.assert_called_once()
+            ledger.assert_called_once()
+
+        @patch("app.pay.gateway", wraps=gateway)
+        @patch("app.pay.ledger")
+        def test_spy_and_one_mock(ledger, gateway):
             pay()
             gateway.assert_called_once()
             ledger.assert_called_once()
     """
+    # A spy and one mock make 1.5 doubles: fewer than the two the rule needs.
     assert _messages(tmp_path, "BL712", source) == [
-        "Test `test_pay` uses 1.5 mocks (`pay.gateway (wraps)`, `pay.ledger`) and only "
-        "checks how mocks were called (2 interaction checks, no check of a result or of state)"
+        "Test `test_pay` uses 2.5 mocks (`pay.gateway (wraps)`, `pay.ledger`, `pay.audit`) "
+        "and only checks how mocks were called (2 interaction checks, no check of a result "
+        "or of state): it checks that `gateway` and `ledger` were called, not with what"
     ]
+
+
+# --- Boundaries and the shape of a test --------------------------------------------
+
+_SHOP = {
+    # Wraps the payment provider: imports its SDK and no database layer.
+    "shop/__init__.py": "",
+    "shop/billing.py": """
+        import stripe
+        class StripeService:
+            def refund(self, charge): ...
+        stripe_service = StripeService()
+    """,
+    # The shop's own logic: it talks to the provider too, but also to the database.
+    "shop/orders.py": """
+        import stripe
+        import sqlalchemy
+        from shop.billing import stripe_service
+        def notify(order): ...
+        def restock(order): ...
+        def refund(order): ...
+    """,
+    "tests/conftest.py": """
+        import pytest
+        from unittest.mock import MagicMock
+        from shop.billing import StripeService
+
+        @pytest.fixture
+        def stripe_mock(mocker):
+            mock = MagicMock(spec=StripeService)
+            mocker.patch("shop.orders.stripe_service", new=mock)
+            return mock
+    """,
+}
+
+
+def test_a_module_that_wraps_an_outside_system_is_a_boundary_however_it_is_patched(
+    tmp_path: Path,
+) -> None:
+    source = """
+        from unittest.mock import MagicMock
+        from shop.billing import StripeService
+
+        def test_inline(mocker):
+            stripe = mocker.patch("shop.orders.stripe_service")
+            notify = mocker.patch("shop.orders.notify")
+            refund(order)
+            stripe.refund.assert_called_once()
+            notify.assert_called_once()
+
+        def test_fixture(stripe_mock, mocker):
+            notify = mocker.patch("shop.orders.notify")
+            refund(order)
+            stripe_mock.refund.assert_called_once()
+            notify.assert_called_once()
+
+        def test_installed_twice(mocker):
+            stripe = MagicMock(spec=StripeService)
+            mocker.patch("shop.orders.stripe_service", new=stripe)
+            mocker.patch("shop.billing.stripe_service", new=stripe)
+            notify = mocker.patch("shop.orders.notify")
+            refund(order)
+            stripe.refund.assert_called_once()
+            notify.assert_called_once()
+
+        def test_owned_service(mocker):
+            restock = mocker.patch("shop.orders.restock")
+            notify = mocker.patch("shop.orders.notify")
+            refund(order)
+            restock.assert_called_once()
+            notify.assert_called_once()
+    """
+    files = {**_SHOP, "tests/test_refund.py": source}
+    # What reached the provider is the result; ``shop.orders`` is the project's own.
+    found = _check(tmp_path, "BL712", files)
+    assert [d.message.split(" uses")[0] for d in found] == ["Test `test_owned_service`"]
+    config = "[tool.backlint.options.interaction-only-test]\nboundary-packages = []\n"
+    found = _check(tmp_path, "BL712", files, config=config)
+    assert len(found) == 4
+
+
+def test_one_mock_installed_by_a_fixture_for_the_test_to_use(tmp_path: Path) -> None:
+    files = {
+        "tests/conftest.py": """
+            import pytest
+            from unittest.mock import AsyncMock, MagicMock
+
+            @pytest.fixture
+            def ledger_mock(mocker):
+                mock = AsyncMock()
+                mocker.patch("app.pay.ledger", mock)
+                return mock
+
+            @pytest.fixture
+            def repo_mock():
+                repo = MagicMock()
+                repo.get_by_id = AsyncMock(return_value=None)
+                return repo
+
+            @pytest.fixture
+            def session_mock():
+                return MagicMock(spec=AsyncSession)
+        """,
+        "tests/test_pay.py": """
+            def test_pay(ledger_mock, repo_mock, session_mock, mocker):
+                mocker.patch("app.pay.audit")
+                pay(session_mock, repo_mock)
+                ledger_mock.assert_awaited_once()
+        """,
+    }
+    # ``session_mock`` only stands in for a session: three collaborators, two checks.
+    [found] = _check(tmp_path, "BL711", files)
+    assert found.message == (
+        "Test `test_pay` uses 3 mocks (`pay.audit`, `ledger_mock`, `repo_mock`) and checks "
+        "only the calls of 1 mock"
+    )
 
 
 # --- BL721 ---------------------------------------------------------------------------
@@ -448,8 +634,8 @@ def test_bl721_decorators_and_messages(tmp_path: Path) -> None:
         (
             10,
             "`@pytest.mark.flaky(reruns=3, reruns_delay=1)` reruns test `test_sync` until it "
-            "passes, and the test calls `datetime.now` and `time.sleep` (BL701/BL702): the "
-            "retry hides that nondeterminism instead of fixing it",
+            "passes, and the test calls `time.sleep` (BL701/BL702): the retry hides that "
+            "nondeterminism instead of fixing it",
         ),
         (
             15,
@@ -487,7 +673,7 @@ def test_bl721_pytestmark_of_module_and_class(tmp_path: Path) -> None:
             pytestmark = pytest.mark.flaky
 
             def test_query(self):
-                random.choice([1, 2])
+                assert search() == random.choice([1, 2])
 
         def test_other():
             pytestmark = pytest.mark.flaky  # a local variable: no mark
@@ -501,6 +687,49 @@ def test_bl721_pytestmark_of_module_and_class(tmp_path: Path) -> None:
     assert found[1].message.startswith(
         "`pytest.mark.flaky` in `pytestmark` reruns every test of `TestSearch`"
     )
+
+
+def test_bl721_names_only_the_calls_bl701_and_bl702_report(tmp_path: Path) -> None:
+    source = """
+        import asyncio
+        import random
+        import time
+        import uuid
+        from datetime import date, datetime
+        from unittest import mock
+        import pytest
+
+        @pytest.mark.flaky(reruns=2)
+        def test_signup(client):
+            email = f"{uuid.uuid4()}@example.com"
+            since = datetime.now()
+            client.post("/signup", json={"email": email, "since": since.isoformat()})
+            recipe = random.choice(client.recipes)
+            assert client.get(f"/r/{recipe.id}").json()["id"] == recipe.id
+            assert client.get("/users").json()["created"] >= since.isoformat()
+
+        @pytest.mark.flaky(reruns=2)
+        async def test_timeout(mocker):
+            async def slow(url):
+                await asyncio.sleep(10)
+            mocker.patch("app.fetch", side_effect=slow)
+            while not done():
+                time.sleep(0.1)
+            await asyncio.sleep(0)
+
+        @pytest.mark.flaky(reruns=2)
+        @mock.patch("app.jobs.time.sleep")
+        def test_retry_backoff(sleep):
+            time.sleep(1)
+            assert report().day == date.today().day
+    """
+    found = _check(tmp_path, "BL721", {"tests/test_x.py": source})
+    assert [d.message.split(" until it passes")[1] for d in found] == [
+        ": a retry hides intermittent failures instead of fixing their cause",
+        ": a retry hides intermittent failures instead of fixing their cause",
+        ", and the test calls `date.today` (BL701/BL702): the retry hides that "
+        "nondeterminism instead of fixing it",
+    ]
 
 
 def test_bl721_marks_imported_from_a_project_module(tmp_path: Path) -> None:

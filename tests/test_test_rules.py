@@ -41,7 +41,9 @@ def test_clock_read_in_assertion_names_call_and_test(tmp_path: Path) -> None:
             "tests/test_expiry.py": """
             from datetime import UTC, datetime
             def test_expiry():
-                assert is_expired(make(created=datetime.now(UTC)))
+                assert expiry(make()).date() == datetime.now(UTC).date()
+            def test_issued():
+                self.assertEqual(issued(make()), datetime.now(UTC).date())
             """
         },
         codes=("BL701",),
@@ -51,9 +53,61 @@ def test_clock_read_in_assertion_names_call_and_test(tmp_path: Path) -> None:
             3,
             "BL701",
             "`datetime.now()` in test `test_expiry` makes it depend on the wall clock: an "
-            "assertion compares with it",
-        )
+            "assertion compares the reading exactly (`==`), which fails when a second or a "
+            "day turns between the test's read and the code's",
+        ),
+        (
+            5,
+            "BL701",
+            "`datetime.now()` in test `test_issued` makes it depend on the wall clock: an "
+            "assertion compares the reading exactly (`assertEqual`), which fails when a "
+            "second or a day turns between the test's read and the code's",
+        ),
     ]
+
+
+def test_brackets_bounds_tolerances_and_handed_over_reads_are_not_flagged(
+    tmp_path: Path,
+) -> None:
+    found = _check(
+        tmp_path,
+        {
+            "tests/test_clock.py": """
+            import math
+            import time
+            import pytest
+            from datetime import UTC, datetime, timedelta
+
+            def test_bracket():
+                before = int(time.time() * 1000)
+                body = build_envelope()
+                after = int(time.time() * 1000)
+                assert before <= parse(body).timestamp <= after
+
+            def test_bracket_in_two_assertions(org):
+                before = datetime.now(UTC)
+                result = snooze(org, days=5)
+                after = datetime.now(UTC)
+                assert before + timedelta(days=5) <= result.snoozed_until
+                assert result.snoozed_until <= after + timedelta(days=5)
+
+            def test_tolerances(seat):
+                expected = datetime.now(UTC) + timedelta(hours=24)
+                assert abs((seat.expires_at - expected).total_seconds()) < 60
+                assert seat.created.timestamp() == pytest.approx(time.time(), abs=5)
+                assert math.isclose(seat.created.timestamp(), time.time(), abs_tol=5)
+
+            def test_cursor_and_filter_bound(client, repo):
+                page = client.get("/events", params={"before": datetime.now(UTC).isoformat()})
+                assert page.json()["items"] == []
+                assert repo.since(datetime.now(UTC) - timedelta(days=1)) == []
+                assert create(placed=datetime.now(UTC)).placed == datetime.now(UTC)
+            """
+        },
+        codes=("BL701",),
+    )
+    # The last line compares a second, independent read: that one is flagged.
+    assert _lines(found) == [29]
 
 
 def test_clock_reads_that_only_build_data_are_not_flagged(tmp_path: Path) -> None:
@@ -151,7 +205,7 @@ def test_nested_function_is_read_after_the_body(tmp_path: Path) -> None:
 
             def test_fake_compares_with_clock():
                 def fake_send(request):
-                    assert request.json()["at"] <= timezone.now()
+                    assert request.json()["day"] == timezone.now().date().isoformat()
                 send_webhook(sender=fake_send)
             """
         },
@@ -177,7 +231,7 @@ def test_frozen_clock_guards(tmp_path: Path) -> None:
             def test_inside_and_after_block():
                 with freeze_time("2024-01-01"):
                     assert datetime.date.today() == datetime.date(2024, 1, 1)
-                assert datetime.date.today() > datetime.date(2024, 1, 1)
+                assert datetime.date.today() != datetime.date(2024, 1, 1)
 
             def test_started_by_hand():
                 frozen = freeze_time("2024-01-01")
@@ -277,7 +331,22 @@ def test_random_draws_are_reported_once_per_function(tmp_path: Path) -> None:
             def test_many_draws(items):
                 first = random.choice(items)
                 random.shuffle(items)
-                assert choice(items) in items
+                assert choice(items) in items or random.randrange(3) == first
+
+            def test_draws_sent_through_the_code(client, items):
+                item = random.choice(items)
+                assert client.get(f"/items/{item.id}").json()["id"] == item.id
+
+            def test_picks_and_floats_that_do_not_repeat(items, rating):
+                picked = random.choice(items)
+                picked.position = 3
+                save(items)
+                assert load(picked.id).position == picked.position
+                assert random.uniform(1, 5) != rating
+
+            def test_literal_picks_and_integers_repeat(client):
+                first, second = random.randint(1, 6), random.choice([1, 2, 3, 4, 5, 6])
+                assert first == second
 
             def test_seeded(items):
                 random.seed(0)
@@ -299,11 +368,19 @@ def test_random_draws_are_reported_once_per_function(tmp_path: Path) -> None:
     )
     assert found == [
         (
-            6,
+            7,
             "BL701",
-            "`random.choice()` in test `test_many_draws` makes it depend on an unseeded "
-            "random generator (2 more unseeded draws follow)",
-        )
+            "`random.shuffle()` in test `test_many_draws` makes it depend on an unseeded "
+            "random generator: an assertion compares what it drew exactly (`in`) (1 more "
+            "unseeded draw reaches an assertion)",
+        ),
+        (
+            22,
+            "BL701",
+            "`random.randint()` in test `test_literal_picks_and_integers_repeat` makes it "
+            "depend on an unseeded random generator: an assertion compares what it drew "
+            "exactly (`==`) (1 more unseeded draw reaches an assertion)",
+        ),
     ]
 
 
@@ -357,6 +434,46 @@ def test_fixtures_helpers_and_options(tmp_path: Path) -> None:
     ]
 
 
+def test_random_draws_all_reports_every_unseeded_draw(tmp_path: Path) -> None:
+    files = {
+        "tests/test_recipes.py": """
+        import random
+        import pytest
+
+        @pytest.fixture
+        def rating():
+            return random.uniform(1, 5)
+
+        def test_rate_recipe(client, recipes, rating):
+            recipe = random.choice(recipes)
+            stars = random.choice([1, 2])
+            assert client.post(f"/rate/{recipe.slug}", json={"r": rating}).status_code == 200
+        """
+    }
+    assert _check(tmp_path, files, codes=("BL701",)) == []
+    found = _check(
+        tmp_path,
+        files,
+        config="""
+        [tool.backlint.options.nondeterministic-test]
+        random-draws = "all"
+        """,
+        codes=("BL701",),
+    )
+    assert [(line, message) for line, _, message in found] == [
+        (
+            6,
+            "`random.uniform()` in fixture `rating` makes it depend on an unseeded random "
+            "generator",
+        ),
+        (
+            9,
+            "`random.choice()` in test `test_rate_recipe` makes it depend on an unseeded "
+            "random generator (1 more unseeded draw follows)",
+        ),
+    ]
+
+
 def test_only_test_code_is_read(tmp_path: Path) -> None:
     found = _check(
         tmp_path,
@@ -383,7 +500,7 @@ def test_testcase_through_base_of_another_module(tmp_path: Path) -> None:
     from tests.base import BaseCase
     class Tokens(BaseCase):
         def test_token_is_fresh(self):
-            self.assertGreater(token().expires, datetime.datetime.now())
+            self.assertEqual(token().expires.date(), datetime.date.today())
     """
     found = _check(tmp_path, {"tests/base.py": base, "tests/test_tokens.py": test})
     assert [(line, code) for line, code, _ in found] == [(3, "BL732"), (5, "BL701")]
@@ -691,3 +808,93 @@ def test_naming_rules_are_off_by_default(tmp_path: Path) -> None:
     )
     result = run_check(CheckRequest(paths=(tmp_path,), cwd=tmp_path, jobs=1))
     assert not [d for d in result.diagnostics if d.code in ("BL731", "BL732")]
+
+
+def test_sleeps_in_fakes_are_not_waits_but_the_tests_own_steps_are(tmp_path: Path) -> None:
+    found = _check(
+        tmp_path,
+        {
+            "tests/test_fakes.py": """
+            import asyncio
+            import threading
+            import time
+
+            async def test_time_limit_exceeded(mocker):
+                async def slow_task():
+                    await asyncio.sleep(10)
+                mocker.patch("app.runner.registry", return_value={"dummy": slow_task})
+                with pytest.raises(Timeout):
+                    await run_task("dummy")
+
+            def test_metrics_measure_duration(broker):
+                @actor(broker=broker)
+                def slow_task():
+                    time.sleep(0.05)
+                slow_task.send()
+                assert duration() >= 0.05
+
+            def test_worker_sees_late_job(queue):
+                def produce():
+                    time.sleep(0.2)
+                    queue.put(1)
+                threading.Thread(target=produce).start()
+                assert consume(queue, timeout=1) == 1
+
+            async def test_reader_gets_message(stream):
+                async def write():
+                    await asyncio.sleep(0.1)
+                    await stream.write("x")
+                await asyncio.gather(write(), read(stream))
+                assert stream.read_count == 1
+            """
+        },
+        codes=("BL702",),
+    )
+    assert _lines(found) == [21, 28]
+
+
+def test_a_wait_before_checking_that_nothing_happened_has_its_own_message(
+    tmp_path: Path,
+) -> None:
+    found = _check(
+        tmp_path,
+        {
+            "tests/test_negative.py": """
+            import asyncio
+            import time
+
+            def test_disabled_watchdog_does_not_exit(watchdog, exit_mock):
+                watchdog.start()
+                time.sleep(1.0)
+                watchdog.stop()
+                exit_mock.assert_not_called()
+                assert not watchdog.dump.called
+                assert watchdog.kills.call_count == 0
+
+            async def test_revoke_is_idempotent(seat):
+                first = (await revoke(seat)).revoked_at
+                await asyncio.sleep(0.01)
+                assert (await revoke(seat)).revoked_at == first
+
+            def test_stuck_loop_triggers_dump(watchdog, dump):
+                watchdog.start()
+                time.sleep(0.6)
+                dump.assert_not_called()
+                time.sleep(0.6)
+                dump.assert_called()
+            """
+        },
+        codes=("BL702",),
+    )
+    negative = "waits a fixed time before checking that something did not happen"
+    assert [(line, negative in message) for line, _, message in found] == [
+        (6, True),
+        (14, True),
+        (19, True),
+        (21, False),
+    ]
+    assert found[0][2] == (
+        "`time.sleep(1.0)` in test `test_disabled_watchdog_does_not_exit` waits a fixed time "
+        "before checking that something did not happen: when the wait is too short the "
+        "check passes without proving anything, and every run pays for the wait"
+    )

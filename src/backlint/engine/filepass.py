@@ -348,8 +348,9 @@ class FilePass:
         ).find(module)
         context.handlers = {id(handler.node): handler for handler in handlers}
         if context.is_test:
+            naming = self.settings.pytest
             context.test_functions = classify_functions(
-                module, collected.table, self.settings.pytest
+                module, collected.table, naming, collected=naming.collects(task.relative)
             )
         positions = PositionIndex(module, tree)
         internal_errors: list[RunProblem] = []

@@ -14,30 +14,41 @@ Per test function, three numbers (rules.md §3 BL711/BL712):
   ``assert_not_called`` calls, and ``assert`` statements or ``self.assert*`` calls whose
   only subject is a call record (``.called``, ``.call_count``, ``.call_args*``,
   ``.mock_calls``, ``.await_*``). Each remembers whether it only checked that there was
-  no call (BL712 leaves tests made of such checks alone).
+  no call (both rules leave tests made of such checks alone), whether it looked at what
+  the mock received (``assert_called_once_with``, ``.call_args``: ``contents``), and
+  whether the test gave that mock answers itself (a stubbed query: ``queries``).
 * **behavioral**: every other ``assert`` statement and every call of a function or method
   whose name starts with ``assert`` (``self.assertEqual``, Django's ``assertContains``,
   a suite's own ``assert_valid_order`` helper, ``assert_that``, ``snapshot.assert_match``),
   ``pytest.raises``/``warns``/``deprecated_call``, ``extra-assert-functions``, and checks
   of the calls of a boundary (below).
 
-What is *one* mock (calibrated on saleor, dispatch, netbox, redash, plane, mealie, ctfd):
+What is *one* mock (calibrated on saleor, polar, dispatch, netbox, redash, plane, mealie,
+ctfd):
 
 * a double is keyed by what it replaces (the patch target) or the name it is bound to, so
-  patching one target twice, or rebinding ``payment = Mock(...)`` for each case of a
-  test, is one mock;
+  patching one target twice, rebinding ``payment = Mock(...)`` for each case of a test,
+  installing one mock at several targets (``patch(a, new=m)``, ``patch(b, new=m)``) or
+  setting several methods of one object (``client.get = AsyncMock()``) is one mock;
 * a double configured into another (``m.return_value.__enter__.return_value = span``,
-  ``Mock(return_value=response)``, a ``Mock()`` inside ``patch(..., new=...)``) is part
-  of that one: together they fake one collaborator, and checking the part checks it;
-* a bare ``Mock()`` passed straight as an argument (``total(order, manager=Mock())``),
-  or a named one the test only passes along, is a dummy: no double of a collaborator;
-* a patch whose replacement is a literal (``patch("app.settings.DEBUG", True)``) sets a
-  value, and patches of nondeterminism seams and of well-known boundaries by name
+  ``Mock(return_value=response)``, a ``Mock()`` inside ``patch(..., new=...)``, a mock a
+  ``side_effect`` function the test wrote returns) is part of that one: together they
+  fake one collaborator, and checking the part checks it; mocks made inside a function
+  or class the test writes belong to that fake;
+* a mock the test neither gives behaviour (``return_value``, ``side_effect``, a method
+  set to a mock), nor installs, nor checks, and that was not made with behaviour, is a
+  dummy standing in for data (``total(order, manager=Mock())``, ``user =
+  MagicMock(spec=User); user.id = 1``, a fixture's mock only passed along): not counted;
+* a patch whose replacement is a value or a fake the test wrote
+  (``patch("app.settings.DEBUG", True)``, ``new=FakeMailer()``) installs no mock, and
+  patches of nondeterminism seams and of well-known boundaries by name
   (``ignored-targets``) are no owned doubles: neither counts;
-* a patch whose target is defined outside the project (the standard library, a library,
-  through the patched module's imports: ``app.sync.boto3``) is a boundary, decided in the
-  project pass (``outside_project``): not counted, and checking what it received checks
-  the code's behaviour.
+* a patch target (or a mock's ``spec``) defined outside the project (the standard
+  library, a library, through the patched module's imports: ``app.sync.boto3``), or in
+  a project module that wraps an outside system (it imports one of
+  ``boundary-packages`` and no database layer), is a boundary, decided in the project
+  pass (``outside_project``, ``wraps_outside_system``): not counted, and checking what
+  it received checks the code's behaviour.
 
 The file pass counts what the file shows; when requested fixtures are left to the
 conftests or patch targets to the project, the finding carries a ``ProjectCounts``
@@ -47,7 +58,7 @@ condition that completes the counts, decides, and writes the message.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import PurePosixPath
@@ -59,6 +70,7 @@ import pathspec
 from backlint.engine.context import FileContext
 from backlint.engine.walker import iter_children, iter_descendants
 from backlint.index.names import ImportTable, dotted_name
+from backlint.index.roles import ORM_PACKAGES
 from backlint.index.testcode import FIXTURE_DECORATORS, TESTCASE_BASES, TestFunction
 from backlint.rules.base import Condition, FileRule, Option
 
@@ -83,6 +95,10 @@ MOCKER_FIXTURES = frozenset(
     {"mocker", "module_mocker", "class_mocker", "package_mocker", "session_mocker"}
 )
 _MOCKER_STUBS = frozenset({"stub", "async_stub"})
+# Keyword arguments that give a mock behaviour: it stubs a collaborator.
+_BEHAVIOUR = frozenset({"return_value", "side_effect", "wraps"})
+# Attributes that configure what a mock does when called.
+_CONFIGURING = frozenset({"return_value", "side_effect"})
 # Keyword arguments of ``patch.multiple`` that configure it rather than name an attribute.
 _PATCH_SETTINGS = frozenset({"spec", "create", "spec_set", "autospec", "new_callable"})
 # ``monkeypatch.setattr(target, value)``-like calls: a mock as the value is a patch.
@@ -112,6 +128,22 @@ _INTERACTION_METHODS = frozenset(
     }
 )
 _NO_CALL_METHODS = frozenset({"assert_not_called", "assert_not_awaited"})
+# Checks of what a mock received, not only of whether it was called.
+_CONTENT_METHODS = frozenset(
+    {
+        "assert_called_with",
+        "assert_called_once_with",
+        "assert_any_call",
+        "assert_has_calls",
+        "assert_awaited_with",
+        "assert_awaited_once_with",
+        "assert_any_await",
+        "assert_has_awaits",
+    }
+)
+_CONTENT_RECORDS = frozenset(
+    {"call_args", "call_args_list", "mock_calls", "method_calls", "await_args", "await_args_list"}
+)
 _RAISES = frozenset({"pytest.raises", "pytest.warns", "pytest.deprecated_call"})
 # Fixtures of pytest and its common plugins that are never test doubles: requesting them
 # needs no look into a conftest.
@@ -180,6 +212,86 @@ DEFAULT_IGNORED_TARGETS = (
     "*logger",
     "*logger.*",
     "*logging.*",
+    # Clients of outside systems by name (``app.tasks.get_client``, ``spec=StripeClient``,
+    # ``app.slack.client.post``), and configuration (``app.service.settings.is_sandbox``).
+    "*client",
+    "*Client",
+    "*client.*",
+    "*Client.*",
+    "*settings.*",
+    # Putting work on a queue, by name (``enqueue_job``, ``queue.enqueue``), and calls
+    # to other systems' webhooks (``trigger_webhooks_async``, ``send_webhook_request``).
+    "*enqueue*",
+    "*webhook*",
+)
+
+DEFAULT_BOUNDARY_PACKAGES = (
+    # HTTP clients
+    "requests",
+    "httpx",
+    "aiohttp",
+    "urllib3",
+    "httplib2",
+    "pycurl",
+    "urllib.request",
+    "http.client",
+    "grpc",
+    "websockets",
+    # task queues and brokers
+    "celery",
+    "dramatiq",
+    "rq",
+    "django_rq",
+    "huey",
+    "arq",
+    "taskiq",
+    "kombu",
+    "pika",
+    "aio_pika",
+    "kafka",
+    "aiokafka",
+    "confluent_kafka",
+    # e-mail
+    "smtplib",
+    "aiosmtplib",
+    "sendgrid",
+    "anymail",
+    "postmarker",
+    # cloud and SaaS SDKs
+    "boto3",
+    "botocore",
+    "aiobotocore",
+    "aioboto3",
+    "google.cloud*",
+    "googleapiclient",
+    "azure*",
+    "stripe",
+    "braintree",
+    "twilio",
+    "slack",
+    "slack_sdk",
+    "slack_bolt",
+    "openai",
+    "anthropic",
+    "pydantic_ai",
+    "langchain*",
+    "litellm",
+    "github",
+    "gitlab",
+    "jira",
+    "atlassian",
+    "pdpyras",
+    "ldap",
+    "ldap3",
+    "paramiko",
+    "svix",
+    "firebase_admin",
+    "hvac",
+    # SDKs and API clients by name
+    "*sdk",
+    "*_sdk*",
+    "*client",
+    "*_api",
 )
 
 SHARED_OPTIONS = (
@@ -204,6 +316,13 @@ SHARED_OPTIONS = (
         "SDKs, e-mail, task queues, logging).",
     ),
     Option(
+        "boundary-packages",
+        DEFAULT_BOUNDARY_PACKAGES,
+        "Packages of outside systems (fnmatch patterns over imported module names): a "
+        "project module that imports one and no database layer wraps an outside system, "
+        "so its functions and objects are boundaries, like the packages themselves.",
+    ),
+    Option(
         "count-library-mocks",
         False,
         "Also count patches of names defined outside the project (the standard library, "
@@ -214,6 +333,8 @@ SHARED_OPTIONS = (
 
 
 # --- What one call creates -----------------------------------------------------------
+
+_DJANGO_DB = "django.db"
 
 # The key of a patch that is not counted (a seam, a boundary, a literal value).
 IGNORED = "ignored"
@@ -229,6 +350,15 @@ class Double:
     key: str = ""
     # What a patch replaces, when the project can tell whose it is (a dotted name).
     target: str = ""
+    # The class a mock is made like (``MagicMock(spec=StripeService)``): a mock of a
+    # boundary's class is a boundary too.
+    spec: str = ""
+    # Given behaviour where it was made (``return_value``, ``side_effect``, a method set
+    # to a mock): a stub of a collaborator, not a dummy standing in for data.
+    stub: bool = False
+    # Which of its calls were given answers where it was made, as paths below it
+    # (``""`` for the double itself, ``"get_by_id"`` for ``repo.get_by_id``): queries.
+    answers: frozenset[str] = frozenset()
 
 
 def double_kind(func: cst.BaseExpression, names: ImportTable) -> tuple[str, str] | None:
@@ -260,35 +390,6 @@ def _string(node: cst.BaseExpression | None) -> str | None:
         value = node.evaluated_value
         return value if isinstance(value, str) else None
     return None
-
-
-def is_literal(node: cst.BaseExpression) -> bool:
-    """A constant value: a string, a number, ``True``/``False``/``None``, or a container
-    of constants."""
-    if isinstance(
-        node,
-        (
-            cst.SimpleString,
-            cst.ConcatenatedString,
-            cst.FormattedString,
-            cst.Integer,
-            cst.Float,
-            cst.Imaginary,
-        ),
-    ):
-        return True
-    if isinstance(node, cst.Name):
-        return node.value in ("True", "False", "None")
-    if isinstance(node, cst.UnaryOperation):
-        return is_literal(node.expression)
-    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-        return all(isinstance(e, cst.Element) and is_literal(e.value) for e in node.elements)
-    if isinstance(node, cst.Dict):
-        return all(
-            isinstance(e, cst.DictElement) and is_literal(e.key) and is_literal(e.value)
-            for e in node.elements
-        )
-    return False
 
 
 def _target(node: cst.BaseExpression | None, names: ImportTable) -> tuple[str, str]:
@@ -344,10 +445,35 @@ def double_of(call: cst.Call, names: ImportTable, ignored: Sequence[str]) -> Dou
         attribute = _string(positional[1]) if len(positional) > 1 else None
         return Double(0.5, f"spy({owner}.{attribute or '…'})")
     if family == "mock":
-        spec = positional[0] if member == "create_autospec" and positional else None
-        inner = _target(spec, names)[0] if spec is not None else ""
-        return Double(0.5 if "wraps" in keywords else 1.0, f"{member}({inner})")
+        return _mock_double(member, positional, keywords, names, ignored)
     return _patch_double(member, positional, keywords, names, ignored)
+
+
+def _mock_double(
+    member: str,
+    positional: list[cst.BaseExpression],
+    keywords: Mapping[str, cst.BaseExpression],
+    names: ImportTable,
+    ignored: Sequence[str],
+) -> Double | None:
+    """A ``Mock(...)``; None for a mock made like a boundary's class
+    (``MagicMock(spec=AsyncSession)``, ``create_autospec(StripeClient)``) that
+    ``ignored-targets`` names."""
+    spec = keywords.get("spec", keywords.get("spec_set"))
+    if spec is None and positional and member in ("create_autospec", "Mock", "MagicMock"):
+        spec = positional[0]  # ``Mock(spec)``: the first positional argument is the spec
+    shown, qualified = _target(spec, names) if spec is not None else ("", "")
+    if spec is not None and _seam(shown, qualified, ignored):
+        return None
+    resolvable = spec is not None and _resolvable(spec, names) and "…" not in qualified
+    label = f"{member}({'' if member in ('Mock', 'MagicMock', 'AsyncMock') else shown})"
+    return Double(
+        0.5 if "wraps" in keywords else 1.0,
+        label,
+        spec=qualified if resolvable else "",
+        stub=bool(_BEHAVIOUR & keywords.keys()),
+        answers=frozenset({""}) if _CONFIGURING & keywords.keys() else frozenset(),
+    )
 
 
 def _patch_double(
@@ -371,21 +497,65 @@ def _patch_double(
     elif member == "patch.dict":
         # Sets entries, makes no mock: a double only when it puts one in.
         values = [*positional[1:2], *(v for k, v in keywords.items() if k != "clear")]
-        if all(is_literal(value) for value in values):
+        if not any(_makes_mock(part, names) for v in values for part in _self_and_below(v)):
             return None
     elif member == "patch.multiple":
         # One double per patched attribute (``patch.multiple(m, a=DEFAULT, b=DEFAULT)``).
         weight = float(max(1, len([k for k in keywords if k not in _PATCH_SETTINGS])))
     if _seam(shown, qualified, ignored):
         return None
-    if new is not None and is_literal(new):
-        return None  # a value, not a double: ``patch("app.settings.DEBUG", True)``
+    if new is not None and not _makes_mock(new, names):
+        # A value (``patch("app.settings.DEBUG", True)``) or a fake the test wrote
+        # (``patch("app.registry", {"search": indexer})``, ``new=FakeMailer()``): no mock.
+        return None
     if "wraps" in keywords:
         weight, shown = 0.5, f"{shown} (wraps)"
     # An unknown target (a computed string) is a double of its own.
     known = "…" not in qualified
     key = f"patch:{qualified}" if known else ""
-    return Double(weight, short(shown), key, qualified if known and resolvable else "")
+    answers = frozenset({""}) if _CONFIGURING & keywords.keys() else frozenset()
+    return Double(
+        weight, short(shown), key, qualified if known and resolvable else "", answers=answers
+    )
+
+
+def _makes_mock(node: cst.CSTNode, names: ImportTable) -> bool:
+    """``Mock(...)``, ``AsyncMock(return_value=1)``, ``mocker.MagicMock()``."""
+    if not isinstance(node, cst.Call):
+        return False
+    kind = double_kind(_started(node).func, names)
+    return kind is not None and kind[0] == "mock"
+
+
+def _self_and_below(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield node
+    yield from iter_descendants(node)
+
+
+def patch_new(call: cst.Call, names: ImportTable) -> cst.BaseExpression | None:
+    """What a ``patch``/``patch.object`` call installs (``new``), or None."""
+    kind = double_kind(call.func, names)
+    if kind is None or kind[0] != "patch":
+        return None
+    positional, keywords = _arguments(call)
+    if kind[1] == "patch":
+        return positional[1] if len(positional) > 1 else keywords.get("new")
+    if kind[1] == "patch.object":
+        return positional[2] if len(positional) > 2 else keywords.get("new")
+    return None
+
+
+def patch_target(call: cst.Call, names: ImportTable) -> tuple[str, str, bool]:
+    """What a ``patch``/``patch.object`` call replaces: ``(as shown, qualified, whether
+    the project pass can look it up)``."""
+    positional, keywords = _arguments(call)
+    first = positional[0] if positional else keywords.get("target")
+    shown, qualified = _target(first, names)
+    kind = double_kind(call.func, names)
+    if kind is not None and kind[1] == "patch.object":
+        attribute = _string(positional[1]) if len(positional) > 1 else None
+        shown, qualified = f"{shown}.{attribute or '…'}", f"{qualified}.{attribute or '…'}"
+    return shown, qualified, "…" not in qualified and _resolvable(first, names)
 
 
 def _started(expression: cst.Call) -> cst.Call:
@@ -421,6 +591,27 @@ def _call_record_subject(node: cst.CSTNode) -> str | None:
         if isinstance(inner, cst.Attribute) and inner.attr.value in CALL_RECORDS:
             return _code(inner.value)
     return None
+
+
+def content_subjects(node: cst.Assert | cst.Call) -> set[str]:
+    """The mocks a check inspects *what* they received for, not only whether or how
+    often they were called: ``m.assert_called_once_with(order)``, ``assert
+    m.call_args.kwargs == {...}``, ``self.assertEqual(m.call_args_list, [...])``."""
+    if isinstance(node, cst.Call):
+        name = _callee_name(node.func) or ""
+        if isinstance(node.func, cst.Attribute) and name in _CONTENT_METHODS:
+            return {_code(node.func.value)}
+        parts: Sequence[cst.CSTNode] = [a.value for a in node.args if a.keyword is None][:2]
+    else:
+        parts = _conjuncts(node.test)
+    found: set[str] = set()
+    for part in parts:
+        for inner in (part, *iter_descendants(part)):
+            if isinstance(inner, cst.Attribute) and inner.attr.value in CALL_RECORDS:
+                if inner.attr.value in _CONTENT_RECORDS:
+                    found.add(_code(inner.value))
+                break
+    return found
 
 
 def _conjuncts(test: cst.BaseExpression) -> list[cst.BaseExpression]:
@@ -520,6 +711,12 @@ class Counts:
     checks: tuple[tuple[str, tuple[str, ...], bool], ...]
     asserts: int  # checks of a result
     outside: frozenset[str] = frozenset()
+    # Names of doubles the test gives behaviour, installs or checks (``is_dummy``).
+    configured: frozenset[str] = frozenset()
+    # Checked mocks (subjects of ``checks``) that the test gave answers to: queries.
+    queries: frozenset[str] = frozenset()
+    # Checked mocks whose received arguments a check inspects.
+    contents: frozenset[str] = frozenset()
 
     def _is_outside(self, keys: tuple[str, ...]) -> bool:
         return bool(keys) and all(key == IGNORED or key in self.outside for key in keys)
@@ -531,6 +728,37 @@ class Counts:
     @property
     def interaction(self) -> int:
         return len({subject for subject, keys, _ in self.checks if not self._is_outside(keys)})
+
+    @property
+    def queried(self) -> tuple[str, ...]:
+        """The owned mocks whose calls the test checks although it stubbed them: it
+        verifies how the code asked for data, not what it did with the answer."""
+        return tuple(
+            subject
+            for subject, keys, _ in self.checks
+            if subject in self.queries and not self._is_outside(keys)
+        )
+
+    @property
+    def sent(self) -> bool:
+        """Whether the test checks what the code sent to an owned mock it did not stub
+        (``order_paid.assert_called_once_with(order)``): the output of a unit whose job
+        is to send commands."""
+        return any(
+            subject in self.contents and subject not in self.queries
+            for subject, keys, empty in self.checks
+            if not empty and not self._is_outside(keys)
+        )
+
+    @property
+    def uninspected(self) -> tuple[str, ...]:
+        """The owned mocks the test checks were called without checking what they
+        received (``m.assert_called_once()``, ``assert m.called``)."""
+        return tuple(
+            subject
+            for subject, keys, empty in self.checks
+            if not empty and subject not in self.contents and not self._is_outside(keys)
+        )
 
     @property
     def only_no_calls(self) -> bool:
@@ -612,11 +840,21 @@ class _Scan:
         self.parts: set[str] = set()  # keys configured into another double
         self.part_of: dict[str, str] = {}  # such a key -> the key of that double
         self._owners: list[str] = []  # the doubles whose configuration is being visited
-        # How each name is used: "arg" when only passed along as an argument.
-        self.uses: dict[str, str] = {}
+        # Names of doubles the test gives behaviour, installs or checks: collaborators.
+        self.configured: set[str] = set()
+        # Mocks (dotted, as the test spells them) the test gave answers to.
+        self.answered: set[str] = {
+            name + (f".{path}" if path else "")
+            for name, keys in aliases.items()
+            for key in keys
+            if key in doubles
+            for path in doubles[key].answers
+        }
         self.checks: dict[str, tuple[tuple[str, ...], bool]] = {}
+        self.contents: set[str] = set()
         self.asserts = 0
         self._fresh = 0
+        self._fakes = 0  # depth of functions and classes the test defines
 
     def counts(self) -> Counts:
         kept = tuple(
@@ -628,7 +866,15 @@ class _Scan:
             (subject, tuple(self._owner_of(key) for key in keys), empty)
             for subject, (keys, empty) in self.checks.items()
         )
-        return Counts(kept, checks, self.asserts)
+        queries = frozenset(subject for subject in self.checks if subject in self.answered)
+        return Counts(
+            kept,
+            checks,
+            self.asserts,
+            configured=frozenset(self.configured),
+            queries=queries,
+            contents=frozenset(self.contents),
+        )
 
     def _owner_of(self, key: str) -> str:
         """The double a part belongs to: checking the span of a tracer checks the tracer."""
@@ -648,15 +894,11 @@ class _Scan:
             self._owners.pop()
 
     def _dummy(self, key: str) -> bool:
-        """A mock bound to a name the test never configures nor inspects, only passes
-        along (``send = MagicMock(); app(scope, receive, send)``): a dummy."""
-        return key.startswith("name:") and self.uses.get(key[len("name:") :]) != "used"
-
-    def _use(self, name: str, context: str) -> None:
-        if context == "arg":
-            self.uses.setdefault(name, "arg")
-        else:
-            self.uses[name] = "used"
+        """A mock the test neither gives behaviour, nor installs, nor checks: it only
+        passes it along or reads and sets plain attributes on it
+        (``send = MagicMock(); app(scope, receive, send)``, ``subject = Mock(spec=Subject);
+        subject.id = 1``). It stands in for data, not for a collaborator."""
+        return is_dummy(self.doubles[key], self.configured)
 
     def _add(self, double: Double, name: str | None) -> str:
         key = double.key or (f"name:{name}" if name else "")
@@ -689,11 +931,29 @@ class _Scan:
             self.with_item(node)
         elif type(node) is cst.Assert:
             self.check(assert_subjects(node))
+            self.contents |= content_subjects(node)
             self.visit(node.test)
+        elif kind is cst.FunctionDef or kind is cst.ClassDef:
+            self.fake(node)  # type: ignore[arg-type]
         elif kind not in _LEAVES:
             inner = "part" if context == "part" else ""
             for child in iter_children(node):
                 self.visit(child, inner)
+
+    def fake(self, node: cst.FunctionDef | cst.ClassDef) -> None:
+        """A function or class the test writes (a fake, a ``side_effect``): the mocks it
+        makes are part of it, and the doubles it returns are part of what it is given
+        to (``plugins.side_effect = pick_plugin``)."""
+        self._fakes += 1
+        self.visit(node.body)
+        self._fakes -= 1
+        held = tuple(
+            key for name in sorted(_free_names(node.body)) for key in self.aliases.get(name, ())
+        )
+        if held:
+            self.aliases[node.name.value] = held
+        else:
+            self.aliases.pop(node.name.value, None)
 
     def name(self, name: str, context: str) -> None:
         if context == "part":
@@ -701,7 +961,6 @@ class _Scan:
                 self.parts.add(key)
                 if self._owners and self._owners[-1] != key:
                     self.part_of[key] = self._owners[-1]
-        self._use(name, context)
 
     def check(self, subjects: Sequence[tuple[str, bool]] | None) -> None:
         """Count an assertion: on results (None) or on the calls of mocks."""
@@ -710,6 +969,7 @@ class _Scan:
             return
         for subject, empty in subjects:
             root = subject.split(".", 1)[0].split("[", 1)[0].split("(", 1)[0]
+            self.configured.add(root)
             keys, before = self.checks.get(subject, (self.aliases.get(root, ()), True))
             self.checks[subject] = (keys, before and empty)
 
@@ -723,9 +983,13 @@ class _Scan:
         if self.names.qualify(written) in _SETTERS or written in _SETTERS:
             self.setter(node)
             return None
+        if written.endswith(".configure_mock"):
+            self.configured.add(written.split(".", 1)[0])
         checked = call_check(node, self.names, self.extra)
         if checked is not None:
             self.check([checked] if checked[0] else None)
+            if checked[0]:
+                self.contents |= content_subjects(node)
         inner = "part" if context == "part" else ""
         self.visit(node.func, inner)
         for arg in node.args:
@@ -735,18 +999,51 @@ class _Scan:
     def double(
         self, maker: cst.Call, kind: tuple[str, str], context: str, name: str | None
     ) -> str | None:
+        new = patch_new(maker, self.names)
+        if isinstance(new, cst.Name) and new.value in self.aliases and context != "part":
+            return self.install(maker, new.value)
         found = double_of(maker, self.names, self.ignored)
         key: str | None = None
-        if context == "part":
-            pass  # configures the double being visited: one double with it
+        if context == "part" or self._fakes:
+            pass  # configures the double being visited, or belongs to a fake: one with it
         elif found is None:
             # A seam, a boundary or a literal: not counted; checks of its calls are
-            # checks of what left the code.
-            key = IGNORED if kind[0] == "patch" else None
-        elif not (kind[0] == "mock" and not maker.args and context == "arg"):
+            # checks of what left the code. A fake installed by a patch is no double.
+            boundary = kind[0] == "mock" or new is None
+            key = IGNORED if boundary else None
+        elif not (kind[0] == "mock" and context == "arg" and not found.stub):
+            if self._gives_behaviour(maker):
+                found = replace(found, stub=True)
             key = self._add(found, name)  # (else a dummy: ``total(order, manager=Mock())``)
         self._parts((arg.value for arg in maker.args), key)
         return key
+
+    def _gives_behaviour(self, maker: cst.Call) -> bool:
+        """``Mock(**methods)`` with mocks gathered before, ``Mock(get=Mock(...))``:
+        made of other doubles, it is configured."""
+        for arg in maker.args:
+            if arg.star == "**" or _makes_mock(arg.value, self.names):
+                return True
+            if isinstance(arg.value, cst.Name) and arg.value.value in self.aliases:
+                return True
+        return False
+
+    def install(self, patch: cst.Call, name: str) -> str | None:
+        """``mocker.patch("app.mailer", new=mailer)``: the double made earlier replaces
+        the target; patched into several places, it stays one double."""
+        shown, qualified, known = patch_target(patch, self.names)
+        keys = self.aliases.get(name, ())
+        self.configured.add(name)
+        if _seam(shown, qualified, self.ignored):
+            self.aliases[name] = (IGNORED,)
+            for key in keys:
+                self.doubles.pop(key, None)
+            return IGNORED
+        for key in keys:
+            double = self.doubles.get(key)
+            if double is not None and not double.target and known:
+                self.doubles[key] = replace(double, label=short(shown), target=qualified)
+        return keys[0] if keys else None
 
     def setter(self, node: cst.Call) -> None:
         """``monkeypatch.setattr("app.mailer", Mock())``: the mock patches the target."""
@@ -775,7 +1072,7 @@ class _Scan:
                 double = self.doubles.get(key)
                 if double is not None and not double.target and known:
                     self.doubles[key] = replace(double, label=short(shown), target=qualified)
-            self._use(value.value, "")
+            self.configured.add(value.value)
             return
         maker = _started(value) if isinstance(value, cst.Call) else None
         found = double_of(maker, self.names, self.ignored) if maker is not None else None
@@ -795,6 +1092,11 @@ class _Scan:
                 self.visit(value)
             if key is not None:
                 self.aliases[name] = (key,)
+                double = self.doubles.get(key)
+                if double is not None:
+                    self.answered.update(
+                        name + (f".{path}" if path else "") for path in double.answers
+                    )
             elif isinstance(value, cst.Name) and value.value in self.aliases:
                 self.aliases[name] = self.aliases[value.value]
             elif isinstance(value, (cst.Dict, cst.List, cst.Tuple, cst.Set)):
@@ -810,21 +1112,104 @@ class _Scan:
         roots = [_root(t) for t in targets]
         owners = [key for root in roots if root is not None for key in self.aliases.get(root, ())]
         if owners:
-            # ``m.return_value.__enter__.return_value = span``: configuring ``m``.
-            for root in roots:
-                if root is not None:
-                    self._use(root, "")
+            # ``m.return_value.__enter__.return_value = span``: configuring ``m``;
+            # ``subject.id = 123`` only gives it data.
+            if self._behaviour(targets, value):
+                self.configured.update(root for root in roots if root is not None)
+            self.answered.update(filter(None, (_answered(t, value, self.names) for t in targets)))
             self._parts([value], owners[0])
+            return
+        owner = _owner(targets[0]) if len(targets) == 1 else None
+        if owner is not None and not self._fakes and _makes_mock(value, self.names):
+            # ``client.v1.cancel = AsyncMock(...)``, ``runner._send = MagicMock()``: the
+            # object whose methods the test replaces is one double, however many.
+            key = f"name:{owner}"
+            known = self.doubles.get(key)
+            if known is None:
+                self.doubles[key] = Double(1.0, owner, key, stub=True)
+            self.aliases.setdefault(owner.split(".", 1)[0], (key,))
+            self.answered.update(filter(None, [_answered(targets[0], value, self.names)]))
+            self._parts([value], key)
             return
         for child in (*targets, value):
             self.visit(child)
+
+    def _behaviour(self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression) -> bool:
+        """Whether an assignment to a double's attribute says what it does when called:
+        ``m.get.return_value = x``, ``m.side_effect = ...``, ``m.fetch = AsyncMock()``,
+        ``m.send = fake_send``."""
+        if any(_configures(target) for target in targets):
+            return True
+        if isinstance(value, cst.Lambda) or _makes_mock(value, self.names):
+            return True
+        return isinstance(value, cst.Name) and value.value in self.aliases
 
     def with_item(self, node: cst.WithItem) -> None:
         key = self.call(node.item, "") if isinstance(node.item, cst.Call) else None
         if key is None and not isinstance(node.item, cst.Call):
             self.visit(node.item)
         if key is not None and node.asname is not None and isinstance(node.asname.name, cst.Name):
-            self.aliases[node.asname.name.value] = (key,)
+            name = node.asname.name.value
+            self.aliases[name] = (key,)
+            double = self.doubles.get(key)
+            if double is not None:
+                self.answered.update(name + (f".{path}" if path else "") for path in double.answers)
+
+
+def is_dummy(double: Double, configured: Collection[str]) -> bool:
+    """A mock bound to a name (or a fixture) that the test neither gives behaviour, nor
+    installs, nor checks, and that was made without behaviour: a stand-in for data."""
+    if double.target or double.stub:
+        return False
+    for prefix in ("name:", "fixture:"):
+        if double.key.startswith(prefix):
+            return double.key[len(prefix) :] not in configured
+    return False
+
+
+def _answered(
+    target: cst.BaseExpression, value: cst.BaseExpression, names: ImportTable
+) -> str | None:
+    """The mock an assignment gives answers to: ``repo.get`` for ``repo.get.return_value
+    = x`` and for ``repo.get = AsyncMock(return_value=x)``."""
+    if isinstance(target, cst.Attribute) and target.attr.value in _CONFIGURING:
+        # ``m.return_value = MagicMock()`` only keeps the call from failing: no answer.
+        placeholder = isinstance(value, cst.Call) and _makes_mock(value, names) and not value.args
+        return None if placeholder else dotted_name(target.value)
+    if isinstance(value, cst.Call) and _makes_mock(value, names):
+        given = {arg.keyword.value for arg in value.args if arg.keyword is not None}
+        if given & _CONFIGURING:
+            return dotted_name(target)
+    return None
+
+
+def _owner(target: cst.BaseExpression) -> str | None:
+    """``client.v1`` for ``client.v1.cancel``: the object an attribute is set on."""
+    if not isinstance(target, cst.Attribute):
+        return None
+    return dotted_name(target.value)
+
+
+def _configures(target: cst.BaseExpression) -> bool:
+    """``m.get.return_value``, ``m.return_value.__enter__.side_effect``."""
+    node: cst.BaseExpression = target
+    while isinstance(node, (cst.Attribute, cst.Subscript)):
+        if isinstance(node, cst.Attribute) and node.attr.value in _CONFIGURING:
+            return True
+        node = node.value
+    return False
+
+
+def _free_names(node: cst.CSTNode) -> set[str]:
+    """The names a body reads (attribute names left out)."""
+    if isinstance(node, cst.Name):
+        return {node.value}
+    if isinstance(node, cst.Attribute):
+        return _free_names(node.value)
+    found: set[str] = set()
+    for child in iter_children(node):
+        found |= _free_names(child)
+    return found
 
 
 def _decorator_calls(decorators: Sequence[cst.Decorator]) -> Iterator[cst.Call]:
@@ -927,10 +1312,12 @@ def count_test(
     for name in sig.fixtures:
         if name in fixtures:
             double = fixtures[name]
-            if double is not None:
+            if double is not None and double.key == IGNORED:
+                aliases[name] = (IGNORED,)  # a mock of a seam or a boundary
+            elif double is not None:
                 key = f"fixture:{name}"
                 aliases[name] = (key,)
-                doubles[key] = Double(double.weight, name, key)
+                doubles[key] = replace(double, label=name, key=key)
         elif name not in _KNOWN_FIXTURES:
             unknown.append(name)
             # Configuring it (``gateway.charge.return_value = Mock()``) is no new double.
@@ -965,30 +1352,74 @@ def fixture_double(
     """The double a fixture returns or yields (directly or through a local name), or None.
 
     A fixture counts as at most one mock, whatever it returns: a tuple of mocks is one
-    requested collaborator from the test's point of view.
+    requested collaborator from the test's point of view. What the fixture does with a
+    mock before returning it counts: given behaviour (``client.get.return_value = ...``)
+    it is a stub, installed by a patch (``mocker.patch("app.stripe", new=mock)``,
+    ``return_value=client``) it replaces that target, and installed at a seam or a
+    boundary it is none.
     """
-    bound: dict[str, Double] = {}
+    bound: dict[str, Double | None] = {}
 
     def value_double(value: cst.BaseExpression | None) -> Double | None:
         if isinstance(value, cst.Name):
             return bound.get(value.value)
         if isinstance(value, (cst.Tuple, cst.List)):
-            found = [value_double(e.value) for e in value.elements]
-            return next((d for d in found if d is not None), None)
+            doubles = [value_double(e.value) for e in value.elements]
+            return next((d for d in doubles if d is not None), None)
         if isinstance(value, cst.Call):
-            return double_of(_started(value), names, ignored)
+            made = _started(value)
+            found = double_of(made, names, ignored)
+            kind = double_kind(made.func, names)
+            if found is None and kind is not None and kind[0] == "patch":
+                shown, qualified, _ = patch_target(made, names)
+                if _seam(shown, qualified, ignored):
+                    return Double(0.0, shown, IGNORED)
+            return found
         return None
+
+    def installed(call: cst.Call) -> None:
+        """A bound mock given to a patch as its replacement or its return value."""
+        kind = double_kind(call.func, names)
+        if kind is None or kind[0] != "patch":
+            return
+        _, keywords = _arguments(call)
+        given = [patch_new(call, names), keywords.get("return_value")]
+        shown, qualified, known = patch_target(call, names)
+        for value in given:
+            if not isinstance(value, cst.Name) or bound.get(value.value) is None:
+                continue
+            double = bound[value.value]
+            assert double is not None
+            if double.key == IGNORED:
+                continue
+            if _seam(shown, qualified, ignored):
+                # A mock of a seam or a boundary: what it receives is checked like a result.
+                bound[value.value] = Double(0.0, shown, IGNORED)
+            elif known and not double.target:
+                bound[value.value] = replace(double, target=qualified, label=short(shown))
 
     for node in iter_descendants(function.body, into_functions=False):
         if isinstance(node, cst.Assign) and len(node.targets) == 1:
             target = node.targets[0].target
-            double = value_double(node.value)
-            if isinstance(target, cst.Name) and double is not None:
-                bound[target.value] = double
+            if isinstance(target, cst.Name):
+                double = value_double(node.value)
+                if double is not None:
+                    bound[target.value] = double
+                continue
+            root = _root(target)
+            known = bound.get(root) if root is not None else None
+            if known is not None and (_configures(target) or _makes_mock(node.value, names)):
+                answered = _answered(target, node.value, names)
+                paths = set(known.answers)
+                if answered is not None and root is not None:
+                    paths.add(answered[len(root) + 1 :])
+                bound[root] = replace(known, stub=True, answers=frozenset(paths))  # type: ignore[index]
         elif isinstance(node, cst.WithItem) and node.asname is not None:
             double = value_double(node.item)
             if isinstance(node.asname.name, cst.Name) and double is not None:
                 bound[node.asname.name.value] = double
+        elif isinstance(node, cst.Call):
+            installed(node)
         elif isinstance(node, (cst.Return, cst.Yield)):
             value = node.value
             return value_double(value if isinstance(value, cst.BaseExpression) else None)
@@ -1081,6 +1512,47 @@ def outside_project(project: ProjectIndex, target: str, depth: int = 0) -> bool:
     return outside_project(project, further, depth + 1)
 
 
+def defining_module(project: ProjectIndex, target: str, depth: int = 0) -> str | None:
+    """The project module where what ``target`` names is defined, following imports,
+    aliases and module-level instances (``app.orders.service.enqueue_job`` imported from
+    ``app.worker`` gives ``app.worker``; ``app.billing.stripe_service.refund`` with
+    ``stripe_service = StripeService()`` gives the module of ``StripeService``); None
+    when it lies outside the project."""
+    parts = target.removesuffix("()").split(".")
+    for size in range(len(parts), 0, -1):
+        module = ".".join(parts[:size])
+        if project.facts_of(module) is not None:
+            break
+    else:
+        return None
+    rest = parts[size:]
+    if not rest or depth > 5:
+        return module
+    binding = project.binding(f"{module}.{rest[0]}")
+    if binding is None or not binding.target or binding.shape not in ("import", "alias", "call"):
+        return module
+    further = ".".join([binding.target.removesuffix("()"), *rest[1:]])
+    return defining_module(project, further, depth + 1)
+
+
+def wraps_outside_system(project: ProjectIndex, target: str, packages: Sequence[str]) -> bool:
+    """Whether ``target`` is defined in a project module that wraps an outside system:
+    one that imports an HTTP client, an SDK or a task queue (``packages``, fnmatch
+    patterns over the imported module names) and no database layer. A service that
+    also queries the database (``import stripe`` next to ``sqlalchemy``) is the
+    project's own logic, however it talks to the outside."""
+    module = defining_module(project, target)
+    facts = project.facts_of(module) if module is not None else None
+    if facts is None:
+        return False
+    imported = set(facts.packages) | {fact.module for fact in facts.imports if fact.module}
+    imported = {name for name in imported if project.facts_of(name.split(".")[0]) is None}
+    tops = {name.split(".")[0] for name in imported}
+    if tops & ORM_PACKAGES or any(name.startswith(_DJANGO_DB) for name in imported):
+        return False
+    return any(fnmatch.fnmatchcase(name, p) for name in imported | tops for p in packages)
+
+
 @dataclass(frozen=True)
 class ProjectCounts:
     """What the file pass could not decide: which requested fixtures a ``conftest.py``
@@ -1094,9 +1566,11 @@ class ProjectCounts:
     conftests: tuple[str, ...]
     ignored: tuple[str, ...]
     boundaries: bool = True  # whether patches outside the project are boundaries
+    packages: tuple[str, ...] = ()  # ``boundary-packages``
 
     def total(self, project: ProjectIndex) -> Counts:
         extra: list[Double] = []
+        seams: set[str] = set()  # fixtures that return a mock of a seam or a boundary
         for fixture in self.fixtures:
             for module in self.conftests:
                 key = ("BL711/BL712 conftest fixtures", module, self.ignored)
@@ -1105,22 +1579,35 @@ class ProjectCounts:
                 )
                 if fixture in found:
                     double = found[fixture]
-                    if double is not None:
-                        extra.append(replace(double, label=fixture, key=f"fixture:{fixture}"))
+                    if double is not None and double.key == IGNORED:
+                        seams.add(f"fixture:{fixture}")
+                    elif double is not None:
+                        double = replace(double, label=fixture, key=f"fixture:{fixture}")
+                        if not is_dummy(double, self.counts.configured):
+                            extra.append(double)
                     break  # the nearest definition wins
         counts = self.counts.plus(extra)
+        if seams:
+            counts = replace(counts, outside=counts.outside | seams)
         if not self.boundaries:
             return counts
         outside = frozenset(
             double.key
             for double in counts.doubles
-            if double.target
-            and project.memo(
-                ("BL711/BL712 outside", double.target),
-                partial(outside_project, project, double.target),
-            )
+            if any(self._boundary(project, name) for name in (double.target, double.spec) if name)
         )
-        return replace(counts, outside=outside)
+        return replace(counts, outside=counts.outside | outside)
+
+    def _boundary(self, project: ProjectIndex, target: str) -> bool:
+        """A patch target or a mock's spec defined outside the project, or in a project
+        module that wraps an outside system."""
+        return project.memo(
+            ("BL711/BL712 boundary", target, self.packages),
+            lambda: (
+                outside_project(project, target)
+                or wraps_outside_system(project, target, self.packages)
+            ),
+        )
 
     def holds(self, project: ProjectIndex) -> bool:
         return self.verdict.fires(self.total(project))
@@ -1162,6 +1649,7 @@ class MockCountingRule(FileRule):
         self._fixtures: dict[tuple[int, str], Double | None] | None = None
         self._verdict = self.verdict()
         self._boundaries = not self.option("count-library-mocks")
+        self._packages = self.str_list_option("boundary-packages")
 
     def _local_fixtures(self, test: TestFunction) -> dict[str, Double | None]:
         """The fixtures of this file a test sees: its class's over the module's."""
@@ -1189,7 +1677,9 @@ class MockCountingRule(FileRule):
         conditions: list[Condition] = list(test.requires)
         if not _could_fire(self._verdict, counts, len(unknown)):
             return
-        resolve = self._boundaries and any(double.target for double in counts.doubles)
+        resolve = self._boundaries and any(
+            double.target or double.spec for double in counts.doubles
+        )
         if unknown or resolve:
             conftests = conftest_modules(self.ctx.module, self.ctx.is_package)
             conditions.append(
@@ -1201,6 +1691,7 @@ class MockCountingRule(FileRule):
                     conftests,
                     self._ignored,
                     self._boundaries,
+                    self._packages,
                 )
             )
         self.report(node.name, self._verdict.message(test.qualname, counts), conditions=conditions)

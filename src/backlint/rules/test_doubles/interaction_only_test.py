@@ -15,9 +15,19 @@ from backlint.rules.test_doubles.counting import (
 )
 
 # The project modules the examples patch: their functions are owned collaborators.
-_PAY = "import requests\n\ndef gw(): ...\ndef ledger(): ...\ndef audit(): ...\n"
+_PAY = "from pay_http import post\n\ndef gw(): ...\ndef ledger(): ...\ndef audit(): ...\n"
+# A module that wraps an HTTP API: its functions are boundaries.
+_PAY_HTTP = "import httpx\n\ndef post(url, json):\n    return httpx.post(url, json=json)\n"
 _JOBS = "def mailer(): ...\ndef store(): ...\n"
 _SHOP = "def payments(): ...\ndef mailer(): ...\n"
+
+
+def _listed(subjects: tuple[str, ...], limit: int = 3) -> str:
+    """```g.charge```, ```g.charge`` and ``l.post```, ```a``, ``b``, ``c`` and 2 more```."""
+    shown = [f"`{subject}`" for subject in subjects[:limit]]
+    if len(subjects) > limit:
+        shown.append(f"{len(subjects) - limit} more")
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 @dataclass(frozen=True)
@@ -26,12 +36,17 @@ class OnlyInteractions:
     mocks, or uses mocks and checks nothing."""
 
     def fires(self, counts: Counts) -> bool:
-        if counts.behavioral or counts.only_no_calls:
+        if counts.behavioral or counts.only_no_calls or counts.mocks < 2:
+            return False
+        if counts.interaction == 0:
+            return True  # mocks, and nothing checked at all
+        if counts.sent or not (counts.queried or counts.uninspected):
+            # What the code sent (an event, a job, a notification) is checked, with its
+            # content: how a unit whose behaviour is to send it is tested.
             return False
         # Stubbing queries and expecting one command (``interaction == 1``) is the
         # outgoing-command test: it takes a third mock to make it interaction-only.
-        needed = 2 if counts.interaction == 0 else 3
-        return counts.interaction >= 2 or counts.mocks >= needed
+        return counts.interaction >= 2 or counts.mocks >= 3
 
     def message(self, test: str, counts: Counts) -> str:
         if counts.interaction == 0:
@@ -42,29 +57,44 @@ class OnlyInteractions:
         uses = (
             f"uses {plural(counts.mocks, 'mock')}{mock_list(counts)} and " if counts.mocks else ""
         )
-        return (
+        checked = (
             f"Test `{test}` {uses}only checks how mocks were called "
             f"({plural(counts.interaction, 'interaction check')}, "
             "no check of a result or of state)"
         )
+        if counts.queried:
+            stubbed = _listed(counts.queried)
+            return f"{checked}, including the calls of {stubbed}, which it stubbed itself"
+        called = _listed(counts.uninspected)
+        verb = "was" if len(counts.uninspected) == 1 else "were"
+        return f"{checked}: it checks that {called} {verb} called, not with what"
 
 
 class InteractionOnlyTest(MockCountingRule):
     """
     ## What it does
-    Flags a test that checks no result or state at all, while it checks how two or more
-    mocks were called (`assert_called_once_with`, `assert_has_calls`,
-    `assert m.call_count == 2`, `self.assertTrue(m.called)`), or checks how one was
-    called with three mocks in place, or uses two mocks and checks nothing at all.
+    Flags a test that checks no result or state, only how its mocks were called, when
+    those checks restate the implementation:
+
+    - it checks that collaborators were called without checking what they received
+      (`gateway.charge.assert_called()`, `assert ledger.post.call_count == 1`), or
+    - it checks how the code asked a stub for data, a mock it gave answers to itself
+      (`repo.get.return_value = account` ... `repo.get.assert_called_once_with(org)`).
+
+    It takes two or more doubles, and three when only one mock's calls are checked (one
+    mock and one check is the spec's "outgoing command" test). A test that checks what
+    the code sent to a mock it did not stub (`assert_called_once_with(order)`,
+    `m.call_args.kwargs == {...}`) checks the unit's output and is not flagged, whatever
+    else it checks. A test with two or more doubles and no check at all is flagged too.
 
     Mocks and checks are counted as for BL711 (`mock-overuse`). Checks of a result are
     `assert` statements about anything but a call record, `self.assert*` and every other
     function or method named `assert*` (so Django's `assertContains` and a suite's own
     `assert_order_paid` helpers count), `pytest.raises`/`warns` blocks, the calls of
-    `extra-assert-functions`, and checks of what a patched boundary outside the project
-    received (what the code sent to an HTTP API is its behaviour). Checks of calls are
-    counted per mock (or mock method): `m.assert_called_once_with(...)` followed by
-    `assert m.call_args.kwargs["to"] == ...` checks one interaction.
+    `extra-assert-functions`, and checks of what a boundary received (what the code sent
+    to an HTTP API is its behaviour). Checks of calls are counted per mock (or mock
+    method): `m.assert_called_once_with(...)` followed by `assert
+    m.call_args.kwargs["to"] == ...` checks one interaction.
 
     ## Why is this bad?
     A test that only verifies calls restates the implementation: it passes as long as
@@ -95,16 +125,18 @@ class InteractionOnlyTest(MockCountingRule):
     Assert on what the code returns or changes: a return value, the state of an
     in-memory fake, a row in the test database, the response of the test client. Keep
     interaction assertions for the calls that are the behaviour itself (the one e-mail
-    sent), beside a check of the outcome.
+    sent), and check what they carried.
 
-    Calibration: the spec's "outgoing command" test (one mock, one interaction
-    assertion) stays below the thresholds, and so does its usual form with stubs: any
-    number of stubbed queries and one expected command need a third mock to be reported.
-    A test whose every interaction check says that a mock was *not* called
-    (`assert_not_called()`, `assert not m.called`, `m.call_count == 0`) checks that
-    nothing happened, where there is no result to check, and is not reported either.
-    What counts as a mock (boundaries, seams, dummies, parts of another mock) is
-    described under BL711. Test files matching `contract-test-globs` are not checked.
+    Calibration: checking the *content* of the commands a unit sends to mocks it did
+    not stub (`order_paid.assert_called_once_with(order, webhooks=set())`, `assert
+    enqueue.call_args.kwargs == {...}`) is how a unit whose job is to send them (an
+    event dispatcher, a webhook trigger, a task) is tested: saleor checks hundreds of
+    plugin events that way, and such tests are not reported. A test whose every check
+    says that a mock was *not* called (`assert_not_called()`, `assert not m.called`,
+    `m.call_count == 0`) checks that nothing happened, where there is no result to check,
+    and is not reported either. What counts as a mock (boundaries, seams, dummies,
+    parts of another mock) is described under BL711. Test files matching
+    `contract-test-globs` are not checked.
     """
 
     code = "BL712"
@@ -128,24 +160,7 @@ class InteractionOnlyTest(MockCountingRule):
                 l.post.assert_called()
             """,
             path="tests/test_pay.py",
-            files=(("pay.py", _PAY),),
-            expect=1,
-        ),
-        # Two methods of one mock are two interactions.
-        Example(
-            """
-            from unittest import TestCase
-            from unittest.mock import MagicMock
-
-            class SyncTests(TestCase):
-                def test_sync_pushes_and_acknowledges(self):
-                    client = MagicMock()
-                    sync([1, 2], client)
-                    self.assertEqual(client.push.call_count, 2)
-                    assert client.push.call_args_list[0].args == (1,)
-                    client.ack.assert_called_once_with()
-            """,
-            path="tests/test_sync.py",
+            files=(("pay.py", _PAY), ("pay_http.py", _PAY_HTTP)),
             expect=1,
         ),
         # Two mocks and nothing checked.
@@ -179,7 +194,7 @@ class InteractionOnlyTest(MockCountingRule):
                 ledger.assert_called_once_with(10)
             """,
             path="tests/test_notify.py",
-            files=(("pay.py", _PAY),),
+            files=(("pay.py", _PAY), ("pay_http.py", _PAY_HTTP)),
         ),
         Example(
             """
@@ -208,7 +223,7 @@ class InteractionOnlyTest(MockCountingRule):
                     pay(o)
             """,
             path="tests/test_pay.py",
-            files=(("pay.py", _PAY),),
+            files=(("pay.py", _PAY), ("pay_http.py", _PAY_HTTP)),
         ),
         # A helper of the suite whose name starts with ``assert`` checks a result.
         Example(
@@ -223,20 +238,36 @@ class InteractionOnlyTest(MockCountingRule):
                 assert_order_is_paid(o)
             """,
             path="tests/test_pay.py",
-            files=(("pay.py", _PAY),),
+            files=(("pay.py", _PAY), ("pay_http.py", _PAY_HTTP)),
         ),
-        # What reached a library outside the project is the result.
+        # What reached a project module that wraps an HTTP API is the result.
         Example(
             """
             def test_pay_posts_the_charge(mocker):
                 mocker.patch("pay.gw")
                 mocker.patch("pay.audit")
-                post = mocker.patch("pay.requests.post")
+                post = mocker.patch("pay.post")
                 pay(o)
                 post.assert_called_once_with(URL, json={"amount": 10})
             """,
             path="tests/test_pay.py",
-            files=(("pay.py", _PAY),),
+            files=(("pay.py", _PAY), ("pay_http.py", _PAY_HTTP)),
+        ),
+        # One double, however many of its methods are checked: the outgoing commands of
+        # a client handed to the code.
+        Example(
+            """
+            from unittest import TestCase
+            from unittest.mock import MagicMock
+
+            class SyncTests(TestCase):
+                def test_sync_pushes_and_acknowledges(self):
+                    client = MagicMock()
+                    sync([1, 2], client)
+                    self.assertEqual(client.push.call_count, 2)
+                    client.ack.assert_called_once_with()
+            """,
+            path="tests/test_sync.py",
         ),
         # Only checks that nothing happened: there is no result to check.
         Example(
@@ -249,7 +280,7 @@ class InteractionOnlyTest(MockCountingRule):
                 assert not notify.called
             """,
             path="tests/test_signals.py",
-            files=(("pay.py", _PAY),),
+            files=(("pay.py", _PAY), ("pay_http.py", _PAY_HTTP)),
         ),
     )
 

@@ -17,6 +17,13 @@ from backlint.index.textfiles import PYTEST_CONFIG
 from backlint.rules.base import Condition, Example, FileRule, Option, TextFinding, TextRule
 from backlint.rules.test_retries.nondeterminism import listed, nondeterministic_calls, written
 from backlint.rules.test_retries.rerun_options import find_rerun_options
+from backlint.rules.testing.protection import (
+    Guards,
+    body_guards,
+    class_guards,
+    decorator_guards,
+    parameter_names,
+)
 
 if TYPE_CHECKING:
     from backlint.index.project import ProjectIndex
@@ -99,8 +106,10 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
     one; and `tenacity.retry`, `backoff.on_exception` or `backoff.on_predicate` on a test.
     A mark bound to a name first (`unstable = pytest.mark.flaky(reruns=3)`, in the same
     file or in another module of the project) is recognised where it is used. When the
-    retried test itself reads the clock, draws random numbers or ids, or sleeps (the
-    calls of BL701/BL702), the message names those calls as the likely cause.
+    retried test itself makes calls that BL701/BL702 report (a clock read or a random
+    draw that an assertion compares exactly, a fixed sleep of the test), the message
+    names them as the likely cause; calls those rules leave alone (a generated id, a
+    clock read handed to the code, a sleep in a fake or a polling loop) are not named.
 
     The same retries switched on for the whole suite in the `addopts` of the pytest
     configuration (`pyproject.toml`, `pytest.ini`, `setup.cfg`, `tox.ini`) are reported
@@ -150,12 +159,12 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
     reported on tests, because on a helper they usually implement polling, which is the
     fix. Marks on fixtures and helpers, and a `pytestmark` in a module without tests
     (a `conftest.py`), are not reported: pytest ignores them. A finding on a multi-line
-    `pytestmark` covers its first line, where the waiver goes. The check for
-    nondeterministic calls is a small one of its own: it reads only the retried tests'
-    bodies and leaves out clock reads under a frozen clock (`freeze_time`,
-    `time_machine`, a `freezer` fixture), `random` after `random.seed()` and
-    `asyncio.sleep(0)`. None of the eight real projects used for calibration retries
-    tests, and the rule reports nothing on them.
+    `pytestmark` covers its first line, where the waiver goes. The causes named in the
+    message are decided as BL701 and BL702 decide them, with their default options, on
+    the retried tests' bodies: a message that blamed `uuid4()` used for unique test data,
+    or a clock read only handed to the code, sent reviewers after a cause the test does
+    not have. None of the nine real projects used for calibration retries tests, and the
+    rule reports nothing on them.
     """
 
     code = "BL721"
@@ -220,7 +229,7 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
             path="tests/test_export.py",
             expect=1,
         ),
-        # The message names the sleep and the clock read.
+        # The message names the sleep; the clock read only feeds the code under test.
         Example(
             """
             import time
@@ -487,9 +496,15 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
         self.report(node, message, conditions=conditions, first_line=first_line, fix=fix)
 
     def _causes(self, tests: Sequence[TestFunction]) -> tuple[list[str], str]:
-        """The nondeterministic calls of the first test that has some, and its name."""
+        """The calls BL701/BL702 report in the first test that has some, and its name."""
+        names = self.ctx.names
+        module = body_guards(self.ctx.tree.body, names)
         for test in tests:
-            found = nondeterministic_calls(test, self.ctx.names)
+            guards = module.merge(decorator_guards(test.node.decorators, names))
+            if test.class_node is not None:
+                guards = guards.merge(class_guards(test.class_node, names))
+            guards = guards.merge(Guards(fixtures=parameter_names(test.node)))
+            found = nondeterministic_calls(test, names, guards)
             if found:
                 return found, test.qualname
         return [], ""

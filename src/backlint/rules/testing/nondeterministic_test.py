@@ -2,11 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import libcst as cst
-
 from backlint.diagnostics import Severity
-from backlint.engine.walker import iter_descendants
-from backlint.index.names import ImportTable
 from backlint.index.testcode import TestFunction
 from backlint.rules.base import Example, Option
 from backlint.rules.dependencies.implicit_calls import CLOCK_CATALOG, CLOCK_READS, shown_name
@@ -18,10 +14,14 @@ from backlint.rules.testing.protection import (
     Guards,
     kind_label,
 )
+from backlint.rules.testing.verdicts import (
+    DEFAULT_CLOCK_FIXTURES,
+    IDS,
+    IN_PLACE,
+    draws_text,
+    may_repeat,
+)
 
-_IDS = "uuid."
-_STRING_MODULE = "string."
-_RANDOM = "random."
 _ASSERTED = "asserted"
 _ALL = "all"
 
@@ -29,32 +29,53 @@ _ALL = "all"
 class NondeterministicTest(CallInTestRule):
     """
     ## What it does
-    Flags tests and fixtures whose outcome depends on when or how they run:
+    Flags a test whose assertion compares a value exactly with a reading of the wall clock
+    or with an unseeded random draw:
 
-    - a read of the wall clock (`datetime.now()`/`utcnow()`/`today()`, `date.today()`,
-      Django's `timezone.now()`, `time.time()`/`time_ns()`) that an assertion depends
-      on: the call is inside the assertion, or its value reaches it through local
-      variables (`today = date.today()` ... `assert plan["date"] == today.isoformat()`);
-    - a module-level `random` function (`random.choice`, `shuffle`, `randint`,
-      `uniform`, ...) anywhere in the test, unless `random.seed()` ran before it in the
-      function or at module level. A seeded `random.Random(seed)` instance is fine.
-      Since one seed fixes them all, only the first unseeded draw of a function is
-      reported, with the number of the others.
+    - a clock read (`datetime.now()`/`utcnow()`/`today()`, `date.today()`, Django's
+      `timezone.now()`, `time.time()`/`time_ns()`) whose reading an assertion compares
+      for equality or membership (`==`, `!=`, `in`, `assertEqual`,
+      `assert_called_once_with`), directly or through local variables
+      (`today = date.today()` ... `assert plan["date"] == today.isoformat()`), also after
+      taking its `.day`, `.date()` or `isoformat()`;
+    - a module-level `random` draw that can repeat or change the case under test (an
+      integer from `randint`/`randrange`, a `shuffle`, a `choice`/`choices`/`sample`
+      from a literal list of values) whose result an assertion compares the same way
+      (`random.shuffle(a); random.shuffle(b); assert a != b`), unless `random.seed()` ran
+      before it in the function or at module level. A seeded `random.Random(seed)`
+      instance is fine. Since one seed fixes them all, only the first such draw of a
+      function is reported, with the number of the others.
 
-    A clock read is not flagged when the clock is frozen: `@freeze_time`/
-    `@time_machine.travel`/`@pytest.mark.freeze_time` on the test or its class (or in
-    `pytestmark`), inside `with freeze_time(...)`, after `freeze_time(...).start()`, or
-    when the test requests one of the `clock-fixtures` (`freezer`, `time_machine`). No
-    call is flagged once the test patched it (`mock.patch("app.orders.datetime")`,
-    `monkeypatch.setattr(uuid, "uuid4", ...)`, `mocker.patch("random.choice")`).
-    `time.perf_counter()` and `time.monotonic()` measure durations and are not flagged.
+    Not flagged, because the test is deterministic or freezing the clock would not help:
+
+    - ordered comparisons (`<`, `>=`, `assertGreater`): the clock only moves forward, so
+      a bracket (`before = now(); run(); after = now(); assert before <= x.created <=
+      after`) and a bound (`assert token.expires > now()`) hold whenever the code is
+      right;
+    - tolerances (`abs(a - b) < timedelta(seconds=5)`, `assertAlmostEqual(a, b,
+      delta=...)`, `pytest.approx`);
+    - a reading or a draw handed to the code under test before the assertion reads it
+      back (`create(order, placed=now)` ... `assert order.placed == now`), also inside
+      the assertion: a cursor or a filter bound (`assert repo.since(now - day) == [a]`),
+      an input (`assert is_expired(make(created=now))`), random test data sent through
+      the API;
+    - a pick among the test's own objects (`recipe = random.choice(recipes)`), which
+      selects data whose handling the assertion checks, and a float from a continuous
+      distribution (`uniform`, `gauss`), which practically never repeats;
+    - a frozen clock: `@freeze_time`/`@time_machine.travel`/`@pytest.mark.freeze_time` on
+      the test or its class (or in `pytestmark`), inside `with freeze_time(...)`, after
+      `freeze_time(...).start()`, or when the test requests one of the `clock-fixtures`
+      (`freezer`, `time_machine`);
+    - a call the test patched (`mock.patch("app.orders.datetime")`,
+      `monkeypatch.setattr(uuid, "uuid4", ...)`, `mocker.patch("random.choice")`);
+    - `time.perf_counter()` and `time.monotonic()`, which measure durations.
 
     ## Why is this bad?
-    A test that compares what the code computed with the clock read by the test passes
-    or fails depending on the moment: near midnight `date.today()` in the test and in the
-    code disagree, a timestamp lands one tick apart, a time limit is exceeded on a slow
-    CI machine. Random inputs pick a different case on each run, so a failure cannot be
-    reproduced. Such tests fail rarely and are then retried or ignored.
+    The code under test and the test read the clock at different moments. An assertion
+    that expects the two readings to agree fails whenever a second or a day turns in
+    between: near midnight `date.today()` in the test and in the code disagree. An
+    assertion that compares random draws fails for the draws that happen to collide.
+    Such tests fail rarely, cannot be reproduced, and are then retried or ignored.
 
     ## Example
     ```python
@@ -79,19 +100,24 @@ class NondeterministicTest(CallInTestRule):
     `pytest.mark.parametrize` over the interesting cases.
 
     ## Calibration
-    Read on the suites of saleor, netbox, mealie, dispatch, plane, redash, CTFd and the
-    FastAPI template:
+    Read on the suites of saleor, netbox, mealie, dispatch, polar, plane, redash, CTFd
+    and the FastAPI template:
 
-    - Clock reads that only build test data are not flagged (`clock-reads = "asserted"`):
-      `end_date=timezone.now() + timedelta(days=30)`, `reserved_until=...`,
-      `order.created = timezone.now()`. saleor's suite has about 600 such reads, and a
-      reviewer would not ask to freeze the clock for each; the 20 it keeps compare an
-      expiry or a date with `timezone.now()` inside the assertion. A value the test
-      handed to the code under test before asserting on it is a round trip
-      (`create(order, placed=now)` ... `assert order.placed == now`), also when it was
-      written into the code's response (`data["created"] = now`, saleor's end-to-end
-      tests) or used as the time to freeze at (`with freeze_time(base)`, CTFd).
-      `clock-reads = "all"` flags every unfrozen read, as the spec's prior art does.
+    - Clock reads that only build test data are not flagged: `end_date=timezone.now() +
+      timedelta(days=30)`, `reserved_until=...`, `order.created = timezone.now()`.
+      saleor's suite has about 600 such reads; of the clock reads that reach an
+      assertion, the ordered ones (`assert checkout.discount_expiration >
+      timezone.now()`, polar's brackets around a call) and the tolerances hold on any
+      clock, and the equalities (`assert start_date.day == now.day`, an expected
+      `"date": now().date().strftime(...)` in a webhook payload) are the ones that fail at
+      midnight. `clock-reads = "all"` flags every unfrozen read, as the spec's prior art
+      does.
+    - Random draws are mostly test data (mealie picks `random.choice(recipes)` in most
+      tests, changes the pick and checks the API kept the change): a draw is flagged
+      when an assertion compares it itself and it can repeat, like mealie's
+      `random.shuffle(a); random.shuffle(b); assert a != b`, which fails once in 120
+      runs, but not `assert random.uniform(1, 5) != rating`. `random-draws = "all"`
+      flags every unseeded draw.
     - `uuid.uuid1()`/`uuid4()` are not flagged by default (`report-ids = false`): real
       suites use them for unique test data (`email=f"{uuid4()}@example.com"`, an id
       that must not exist); the 16 that reached an assertion on saleor and plane all
@@ -99,8 +125,8 @@ class NondeterministicTest(CallInTestRule):
       (`random.choice(string.ascii_lowercase)`, mealie's invalid group token) is the
       same kind of opaque data and is treated like an id. `report-ids = true` flags
       every unpatched call of both.
-    - Fixtures hold no assertions, so only random values are flagged there (and every
-      id with `report-ids`).
+    - Fixtures hold no assertions, so they are only flagged with `clock-reads = "all"`,
+      `random-draws = "all"` or `report-ids`.
     - Nested functions (fakes, callbacks) are read as part of the test; their values
       are followed after the test body, when they run.
     - Helpers and `setUp` are only checked with `check-helpers`.
@@ -119,14 +145,21 @@ class NondeterministicTest(CallInTestRule):
         CHECK_HELPERS,
         Option(
             "clock-fixtures",
-            ("freezer", "time_machine", "frozen_time", "mock_now"),
+            DEFAULT_CLOCK_FIXTURES,
             "Fixtures that freeze the clock for the test that requests them.",
         ),
         Option(
             "clock-reads",
             _ASSERTED,
-            "`asserted`: flag a clock read only when an assertion depends on it; `all`: "
-            "flag every read outside a frozen clock.",
+            "`asserted`: flag a clock read only when an assertion compares it exactly "
+            "(`==`, `assertEqual`); `all`: flag every read outside a frozen clock.",
+            choices=(_ASSERTED, _ALL),
+        ),
+        Option(
+            "random-draws",
+            _ASSERTED,
+            "`asserted`: flag an unseeded random draw only when an assertion compares "
+            "what it drew; `all`: flag every unseeded draw (once per function).",
             choices=(_ASSERTED, _ALL),
         ),
         Option(
@@ -139,16 +172,6 @@ class NondeterministicTest(CallInTestRule):
     invalid = (
         Example(
             """
-            from datetime import UTC, datetime
-
-            def test_expiry_after_day_returns_true():
-                assert is_expired(make(created=datetime.now(UTC)))
-            """,
-            path="tests/test_orders.py",
-            expect=1,
-        ),
-        Example(
-            """
             from django.utils import timezone
 
             def test_reporting_period_today_starts_at_midnight():
@@ -159,37 +182,53 @@ class NondeterministicTest(CallInTestRule):
             path="tests/test_reports.py",
             expect=1,
         ),
+        # The date the code stored, compared with the test's own reading of today.
+        Example(
+            """
+            from datetime import date
+
+            def test_meal_plan_for_today_is_dated_today(client):
+                client.post("/plans/today", json={"title": "soup"})
+                assert client.get("/plans/today").json()["date"] == date.today().isoformat()
+            """,
+            path="tests/test_plans.py",
+            expect=1,
+        ),
         Example(
             """
             import datetime, unittest
 
-            class ExpiryTests(unittest.TestCase):
-                def test_token_expires_in_future(self):
-                    token = make_token()
-                    self.assertGreater(token.expiration, datetime.datetime.utcnow())
+            class InvoiceTests(unittest.TestCase):
+                def test_invoice_is_issued_today(self):
+                    invoice = issue_invoice(order)
+                    self.assertEqual(invoice.issued_on, datetime.date.today())
             """,
-            path="tests/test_tokens.py",
+            path="tests/test_invoices.py",
             expect=1,
         ),
+        # What a mock received, compared with an expectation built from the clock.
+        Example(
+            """
+            from datetime import UTC, datetime
+
+            def test_order_confirmed_posts_todays_date(post, order):
+                confirm(order)
+                expected = {"date": datetime.now(UTC).date().isoformat(), "code": order.code}
+                post.assert_called_once_with(expected)
+            """,
+            path="tests/test_tax.py",
+            expect=1,
+        ),
+        # Two shuffles of five letters are equal once in 120 runs.
         Example(
             """
             import random
-            import pytest
 
-            @pytest.fixture
-            def prices():
-                return [random.randint(1, 100) for _ in range(10)]
-            """,
-            path="tests/conftest.py",
-            expect=1,
-        ),
-        Example(
-            """
-            import random
-
-            def test_sort_is_stable_for_any_order(items):
-                random.shuffle(items)
-                assert sort(items) == sorted(items)
+            def test_order_by_two_columns(repo):
+                abbreviations, descriptions = list("abcde"), list("abcde")
+                random.shuffle(abbreviations)
+                random.shuffle(descriptions)
+                assert abbreviations != descriptions
             """,
             path="tests/test_sort.py",
             expect=1,
@@ -202,30 +241,93 @@ class NondeterministicTest(CallInTestRule):
             from freezegun import freeze_time
 
             @freeze_time("2024-01-01")
-            def test_expiry_after_day_returns_true():
-                assert is_expired(make(created=datetime.now(UTC)))
+            def test_invoice_is_issued_today():
+                assert issue_invoice(order).issued_on == datetime.now(UTC).date()
             """,
-            path="tests/test_orders.py",
+            path="tests/test_invoices.py",
         ),
         Example(
             """
             import datetime
             import time_machine
 
-            def test_expiry_after_day_returns_true():
+            def test_invoice_is_issued_today():
                 with time_machine.travel("2024-01-01"):
-                    assert is_expired(make(created=datetime.datetime.now()))
+                    assert issue_invoice(order).issued_on == datetime.date.today()
             """,
-            path="tests/test_orders.py",
+            path="tests/test_invoices.py",
         ),
         Example(
             """
-            from datetime import datetime
+            from datetime import date
 
-            def test_expiry_after_day_returns_true(freezer):
-                assert is_expired(make(created=datetime.now()))
+            def test_invoice_is_issued_today(freezer):
+                assert issue_invoice(order).issued_on == date.today()
+            """,
+            path="tests/test_invoices.py",
+        ),
+        # A bracket, a bound and a tolerance hold on any clock.
+        Example(
+            """
+            import datetime, unittest
+            from datetime import UTC, timedelta
+
+            def test_order_is_stamped_when_created():
+                before = datetime.datetime.now(UTC)
+                order = create_order()
+                after = datetime.datetime.now(UTC)
+                assert before <= order.created_at <= after
+
+            def test_invitation_expires_in_a_day():
+                seat = assign_seat()
+                expected = datetime.datetime.now(UTC) + timedelta(hours=24)
+                assert abs((seat.expires_at - expected).total_seconds()) < 60
+
+            class TokenTests(unittest.TestCase):
+                def test_token_expires_in_future(self):
+                    token = make_token()
+                    self.assertGreater(token.expiration, datetime.datetime.utcnow())
+                    self.assertAlmostEqual(
+                        token.created, datetime.datetime.utcnow(), delta=timedelta(seconds=5)
+                    )
+            """,
+            path="tests/test_tokens.py",
+        ),
+        # Handed to the code under test: a filter bound, an input, a round trip.
+        Example(
+            """
+            import uuid
+            from datetime import UTC, datetime, timedelta
+            from django.utils import timezone
+
+            def test_recent_orders_are_listed(repo, recent):
+                assert repo.created_since(datetime.now(UTC) - timedelta(days=1)) == [recent]
+
+            def test_fresh_order_is_not_expired():
+                assert not is_expired(make(created=datetime.now(UTC)))
+
+            def test_voucher_create_with_end_date_saves_it(client):
+                end_date = timezone.now() + timedelta(days=30)
+                response = client.post("/vouchers", {"code": str(uuid.uuid4()), "end": end_date})
+                assert response.json()["end"] == end_date.isoformat()
             """,
             path="tests/test_orders.py",
+        ),
+        # Random test data sent through the code, or shuffled into it.
+        Example(
+            """
+            import random
+
+            def test_get_recipe(client, recipes):
+                recipe = random.choice(recipes)
+                response = client.get(f"/recipes/{recipe.slug}")
+                assert response.json()["id"] == str(recipe.id)
+
+            def test_sort_is_stable_for_any_order(items):
+                random.shuffle(items)
+                assert sort(items) == sorted(items)
+            """,
+            path="tests/test_recipes.py",
         ),
         Example(
             """
@@ -251,19 +353,6 @@ class NondeterministicTest(CallInTestRule):
         ),
         Example(
             """
-            import uuid
-            from datetime import timedelta
-            from django.utils import timezone
-
-            def test_voucher_create_with_end_date_saves_it(client):
-                end_date = timezone.now() + timedelta(days=30)
-                response = client.post("/vouchers", {"code": str(uuid.uuid4()), "end": end_date})
-                assert response.json()["end"] == end_date.isoformat()
-            """,
-            path="tests/test_vouchers.py",
-        ),
-        Example(
-            """
             from unittest import mock
             from datetime import datetime
 
@@ -273,14 +362,16 @@ class NondeterministicTest(CallInTestRule):
             """,
             path="tests/test_billing.py",
         ),
+        # Fixtures only build data.
         Example(
             """
+            import random
             import uuid
             import pytest
 
             @pytest.fixture
             def order():
-                return Order(id=uuid.uuid4())
+                return Order(id=uuid.uuid4(), items=random.randint(1, 5))
             """,
             path="tests/conftest.py",
         ),
@@ -288,8 +379,8 @@ class NondeterministicTest(CallInTestRule):
             """
             import datetime
 
-            def assert_recent(stamp):
-                assert stamp > datetime.datetime.now() - datetime.timedelta(minutes=1)
+            def assert_issued_today(invoice):
+                assert invoice.issued_on == datetime.date.today()
             """,
             path="tests/helpers.py",
         ),
@@ -300,7 +391,6 @@ class NondeterministicTest(CallInTestRule):
 
     def check(self, function: TestFunction, sites: Sequence[CallSite], guards: Guards) -> None:
         frozen_by_fixture = bool(guards.fixtures & set(self.str_list_option("clock-fixtures")))
-        every_read = self.option("clock-reads") == _ALL
         report_ids = bool(self.option("report-ids"))
         reads: list[CallSite] = []
         found: list[tuple[CallSite, str]] = []
@@ -311,27 +401,15 @@ class NondeterministicTest(CallInTestRule):
             if site.qualified in CLOCK_READS:
                 if not (site.frozen or frozen_by_fixture):
                     reads.append(site)
-            elif site.qualified.startswith(_IDS) or _draws_text(site.node, self.ctx.names):
+            elif site.qualified.startswith(IDS) or draws_text(site.node, self.ctx.names):
                 if report_ids:
                     found.append((site, "a random id"))
             elif not site.seeded:
                 draws.append(site)
-        if draws:
-            # One seed fixes them all: report the first draw of the function only.
-            more = len(draws) - 1
-            tail = (
-                f" ({more} more unseeded {'draws follow' if more > 1 else 'draw follows'})"
-                if more
-                else ""
-            )
-            found.append((draws[0], f"an unseeded random generator{tail}"))
-        tail = ""
-        if reads and not every_read:
-            asserted = asserted_sites(function.node.body, [s.node for s in reads], self.ctx.names)
-            reads = [site for site in reads if id(site.node) in asserted]
-            tail = ": an assertion compares with it"
-        found += [(site, f"the wall clock{tail}") for site in reads]
-        for site, what in found:
+        compared = self._compared(function, reads, draws)
+        found += self._reads(reads, compared)
+        found += self._draws(draws, compared)
+        for site, what in sorted(found, key=lambda item: sites.index(item[0])):
             shown = shown_name(site.node.func, site.qualified)
             self.report(
                 site.node,
@@ -339,18 +417,57 @@ class NondeterministicTest(CallInTestRule):
                 conditions=function.requires,
             )
 
+    def _compared(
+        self, function: TestFunction, reads: Sequence[CallSite], draws: Sequence[CallSite]
+    ) -> dict[int, str]:
+        """How an assertion compares each read or draw, by the ``id()`` of its call (only
+        those it compares exactly, without a round trip through the code)."""
+        followed = [
+            *(reads if self.option("clock-reads") != _ALL else ()),
+            *(draws if self.option("random-draws") != _ALL else ()),
+        ]
+        if not followed:
+            return {}
+        shuffles = [s.node for s in followed if s.qualified in IN_PLACE]
+        calls = [site.node for site in followed]
+        return asserted_sites(function.node.body, calls, self.ctx.names, shuffles)
 
-def _draws_text(node: cst.Call, table: ImportTable) -> bool:
-    """``random.choice(string.ascii_letters)``: characters for an opaque random string,
-    which is unique test data like a generated id."""
-    if not node.args:
-        return False
-    population = node.args[0].value
-    for part in (population, *iter_descendants(population)):
-        if isinstance(part, (cst.SimpleString, cst.ConcatenatedString)):
-            return True
-        if isinstance(part, (cst.Name, cst.Attribute)) and (
-            table.qualified_name(part) or ""
-        ).startswith(_STRING_MODULE):
-            return True
-    return False
+    def _reads(
+        self, reads: Sequence[CallSite], compared: dict[int, str]
+    ) -> list[tuple[CallSite, str]]:
+        if self.option("clock-reads") == _ALL:
+            return [(site, "the wall clock") for site in reads]
+        return [
+            (
+                site,
+                f"the wall clock: an assertion compares the reading exactly "
+                f"({compared[id(site.node)]}), which fails when a second or a day turns "
+                "between the test's read and the code's",
+            )
+            for site in reads
+            if id(site.node) in compared
+        ]
+
+    def _draws(
+        self, draws: Sequence[CallSite], compared: dict[int, str]
+    ) -> list[tuple[CallSite, str]]:
+        """One finding per function: one seed fixes every draw."""
+        every = self.option("random-draws") == _ALL
+        kept = [
+            site
+            for site in draws
+            if every
+            or (id(site.node) in compared and may_repeat(site.qualified, site.node, self.ctx.names))
+        ]
+        if not kept:
+            return []
+        more = len(kept) - 1
+        what = "an unseeded random generator"
+        if not every:
+            what += f": an assertion compares what it drew exactly ({compared[id(kept[0].node)]})"
+        if more:
+            follow = "draw follows" if more == 1 else "draws follow"
+            if not every:
+                follow = "draw reaches an assertion" if more == 1 else "draws reach assertions"
+            what += f" ({more} more unseeded {follow})"
+        return [(kept[0], what)]

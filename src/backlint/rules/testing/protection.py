@@ -96,6 +96,9 @@ class CallSite:
     patched: bool  # an earlier patch named the call's module, class or function
     seeded: bool  # ``random.seed()`` ran earlier
     loops: tuple[cst.For | cst.While, ...] = ()  # the loops of the function around it
+    # The functions and classes the test defines around it (a fake, a callback), outermost
+    # first: code that runs when something calls it, not as a statement of the test.
+    nested: tuple[cst.FunctionDef | cst.ClassDef, ...] = ()
 
 
 def callee_name(node: cst.BaseExpression, table: ImportTable) -> str:
@@ -236,6 +239,7 @@ class _Frame:
     exempt: int = 0  # inside decorators or parameter lists: not run by the test
     loops: list[cst.For | cst.While] = field(default_factory=list)
     nested: list[bool] = field(default_factory=list)  # nested functions: frozen or not
+    enclosing: list[cst.FunctionDef | cst.ClassDef] = field(default_factory=list)
     freezing_withs: set[int] = field(default_factory=set)
     sites: list[CallSite] = field(default_factory=list)
 
@@ -275,6 +279,7 @@ class CallInTestRule(FileRule):
             frame.patched |= guards.patched
             frame.nested.append(guards.frozen)
             frame.frozen += guards.frozen
+            frame.enclosing.append(node)
             return
         function = self.ctx.test_functions.get(id(node))
         if function is None or (function.kind == "helper" and not self.option("check-helpers")):
@@ -288,6 +293,7 @@ class CallInTestRule(FileRule):
             return
         if node is not frame.function.node:
             frame.frozen -= frame.nested.pop()
+            frame.enclosing.pop()
             return
         self._frame = None
         parameters = parameter_names(node)
@@ -330,6 +336,14 @@ class CallInTestRule(FileRule):
             self._frame.exempt -= 1
 
     # -- blocks --
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if self._frame is not None:  # a class the test defines: a fake
+            self._frame.enclosing.append(node)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        if self._frame is not None:
+            self._frame.enclosing.pop()
 
     def visit_With(self, node: cst.With) -> None:
         frame = self._frame
@@ -389,6 +403,7 @@ class CallInTestRule(FileRule):
                     bool(call_names(name) & frame.patched),
                     frame.seeded,
                     tuple(frame.loops),
+                    tuple(frame.enclosing),
                 )
             )
 
