@@ -92,12 +92,28 @@ _USERS = (("users/schemas.py", _SCHEMAS), ("users/routes.py", _ROUTES), ("users/
 
 @dataclass(frozen=True)
 class Use:
-    """One way a function (or an import) depends on a class: ``how`` says which
-    ("parameter `req`", "return type", "`UserResponse.model_validate`"), ``names`` the
-    qualified names it mentions."""
+    """One way a function (or an import) depends on a class: ``kind`` is ``parameter``
+    (``detail`` its name), ``return``, ``build`` (``detail`` the call, ``UserOut(...)``)
+    or empty for an import; ``names`` are the qualified names it mentions."""
 
     names: tuple[str, ...]
-    how: str = ""
+    kind: str = ""
+    detail: str = ""
+
+
+def _describe(uses: list[Use]) -> str:
+    """``parameters `a`, `b`, return type, builds it with `A(...)```: how code uses a model."""
+    parts = []
+    for kind, singular, plural in (
+        ("parameter", "parameter", "parameters"),
+        ("return", "return type", "return type"),
+        ("build", "builds it with", "builds it with"),
+    ):
+        details = list(dict.fromkeys(use.detail for use in uses if use.kind == kind))
+        if details:
+            label = singular if len(details) == 1 else plural
+            parts.append(" ".join([label, ", ".join(d for d in details if d)]).strip())
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -116,16 +132,14 @@ class UsesTransportModel:
     adapter_globs: tuple[str, ...] = ()
     in_adapter: bool = False
 
-    def _found(self, project: ProjectIndex) -> list[tuple[TransportModel, list[str]]]:
-        found: dict[str, tuple[TransportModel, list[str]]] = {}
+    def _found(self, project: ProjectIndex) -> list[tuple[TransportModel, list[Use]]]:
+        found: dict[str, tuple[TransportModel, list[Use]]] = {}
         for use in self.uses:
             for name in use.names:
                 model = transport_model(project, name, self.patterns)
                 if model is None or {model.name, model.canonical} & set(self.allowed):
                     continue
-                hows = found.setdefault(model.canonical, (model, []))[1]
-                if use.how and use.how not in hows:
-                    hows.append(use.how)
+                found.setdefault(model.canonical, (model, []))[1].append(use)
         sure = [item for item in found.values() if not self._doubtful(item[0], project)]
         return sure or list(found.values())
 
@@ -147,8 +161,9 @@ class UsesTransportModel:
     def refine(self, message: str, project: ProjectIndex) -> str:
         found = self._found(project)
         described = []
-        for model, hows in found:
-            how = f" ({', '.join(hows)})" if hows else ""
+        for model, uses in found:
+            how = _describe(uses)
+            how = f" ({how})" if how else ""
             described.append(f"`{model.name}`{how} from `{model.module}`, {model.reason}")
         noun = "transport model" if len(described) == 1 else "transport models"
         return message.replace(_MARKER, f"{noun} {'; '.join(described)}")
@@ -779,21 +794,27 @@ class TransportModelInDomain(FileRule):
         params = node.params
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             if param.annotation is not None:
-                self._use(scope, param.annotation.annotation, f"parameter `{param.name.value}`")
+                self._use(scope, param.annotation.annotation, f"`{param.name.value}`")
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param) and star.annotation is not None:
-                self._use(scope, star.annotation.annotation, f"parameter `{star.name.value}`")
+                self._use(scope, star.annotation.annotation, f"`{star.name.value}`")
         if node.returns is not None:
-            self._use(scope, node.returns.annotation, "return type")
+            self._use(scope, node.returns.annotation, "", kind="return")
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._leave()
 
-    def _use(self, scope: _Scope, annotation: cst.BaseExpression, how: str) -> None:
+    def _use(
+        self,
+        scope: _Scope,
+        annotation: cst.BaseExpression,
+        detail: str,
+        kind: str = "parameter",
+    ) -> None:
         names = [n for n in annotation_names(annotation, self.ctx.names) if _may_be_project(n)]
         if names:
             self._used.update(names)
-            scope.uses.append(Use(tuple(names), how))
+            scope.uses.append(Use(tuple(names), kind, detail))
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -811,7 +832,7 @@ class TransportModelInDomain(FileRule):
         scope = self._scopes[-1]
         scope.first = scope.first or node
         shown = f"`{dotted}.{validator}`" if validator else f"`{dotted}(...)`"
-        scope.uses.append(Use((qualified,), f"builds it with {shown}"))
+        scope.uses.append(Use((qualified,), "build", shown))
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
