@@ -92,7 +92,8 @@ def transport_model(
             fact.name,
             canonical,
             facts.path,
-            "named like a request/response schema, though no route handler uses it",
+            "named like a request/response schema (no route handler of the run takes or "
+            "returns it)",
             "low",
         )
     else:
