@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -14,7 +14,7 @@ from backlint.engine.context import FileContext
 from backlint.index.names import dotted_name
 from backlint.index.routes import annotation_names
 from backlint.index.transport import DEFAULT_SCHEMA_NAME_PATTERNS, TransportModel, transport_model
-from backlint.rules.base import Condition, Example, FileRule, Option
+from backlint.rules.base import Condition, Example, FileRule, Option, OptionValue
 
 if TYPE_CHECKING:
     from backlint.index.project import ProjectIndex
@@ -712,22 +712,25 @@ class TransportModelInDomain(FileRule):
         ),
     )
 
+    def __init__(self, settings: Mapping[str, OptionValue] | None = None) -> None:
+        super().__init__(settings)
+        self._specs: dict[str, pathspec.GitIgnoreSpec] = {}  # compiled glob options
+
     def applies_to(self, ctx: FileContext) -> bool:
         if not super().applies_to(ctx):
             return False
         return not self._spec("mapper-globs").match_file(ctx.relative)
 
     def _spec(self, option: str) -> pathspec.GitIgnoreSpec:
-        specs: dict[str, pathspec.GitIgnoreSpec] = self.__dict__.setdefault("_specs", {})
-        if option not in specs:
-            specs[option] = pathspec.GitIgnoreSpec.from_lines(self.str_list_option(option))
-        return specs[option]
+        if option not in self._specs:
+            self._specs[option] = pathspec.GitIgnoreSpec.from_lines(self.str_list_option(option))
+        return self._specs[option]
 
     def begin_file(self, ctx: FileContext) -> None:
         super().begin_file(ctx)
         self._classes: list[str] = []
         # The module, then each enclosing class body or function being walked.
-        self._scopes: list[_Scope] = [_Scope("module-level code", None, skipped=False)]
+        self._scopes: list[_Scope] = [_Scope("Module-level code", None, skipped=False)]
         self._used: set[str] = set()  # qualified names used in signatures or calls
         self._imports: list[tuple[cst.ImportFrom, list[str]]] = []
         self._patterns = self.str_list_option("schema-name-patterns")
