@@ -115,8 +115,9 @@ def test_cross_module_router_and_model_two_modules_away(tmp_path: Path) -> None:
         ("app/payments/service.py", 3, "BL401"),
     ]
     bl401 = next(item for item in found if item["code"] == "BL401")
-    assert (
-        "`NewPayment` (from `app.payments.payloads`, used by a route handler)" in (bl401["message"])
+    assert bl401["message"] == (
+        "`pay` depends on transport model `NewPayment` (parameter `payment`) from "
+        "`app.payments.payloads`, which route handler `create` in `app.payments.handlers` takes"
     )
 
 

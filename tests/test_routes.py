@@ -233,7 +233,7 @@ def test_pydantic_models_are_found_across_modules_and_reexports(tmp_path: Path) 
     model = transport_model(project, "app.payloads.NewOrder", patterns)
     assert model is not None
     assert model.canonical == "app.payloads.orders.NewOrder"
-    assert model.reason == "used by a route handler"
+    assert model.reason == "which route handler `create` in `app.web` takes"
     assert transport_model(project, "app.settings.Settings", patterns) is None
     # Named like a response, but defined in a domain module: a domain value.
     assert transport_model(project, "app.domain.OrderResponse", patterns) is None
@@ -250,6 +250,11 @@ def test_transport_models_resolve_without_pydantic_installed(tmp_path: Path) -> 
         "users/service.py": (
             "from users.schemas import CreateUserRequest\n\n"
             "def create(req: CreateUserRequest) -> None:\n    ...\n"
+        ),
+        "users/routes.py": (
+            "from fastapi import APIRouter\nfrom users.schemas import CreateUserRequest\n"
+            "router = APIRouter()\n\n@router.post('/users')\n"
+            "def post(body: CreateUserRequest) -> None:\n    ...\n"
         ),
     }
     for relative, source in files.items():
@@ -278,8 +283,8 @@ def test_transport_models_resolve_without_pydantic_installed(tmp_path: Path) -> 
         check=False,
     )
     assert completed.returncode == 1, completed.stderr
-    assert "users/service.py:3:17: BL401" in completed.stdout
-    assert "`CreateUserRequest` (from `users.schemas`" in completed.stdout
+    assert "users/service.py:3:5: BL401" in completed.stdout
+    assert "`CreateUserRequest` (parameter `req`) from `users.schemas`" in completed.stdout
 
 
 def test_unresolved_router_gives_low_confidence_findings_only_on_request(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from backlint.index.collect import collect
 from backlint.index.facts import FileFacts, ImportFact
 from backlint.index.modules import module_name
 from backlint.index.names import ImportTable
+from backlint.index.persistence import is_persistence_module, persisted_names
 from backlint.index.roles import RoleMatcher
 from backlint.index.routes import RouteFinder, url_views
 from backlint.index.testcode import classify_functions
@@ -158,6 +159,11 @@ def _url_views(relative: str, module: cst.Module, table: ImportTable) -> tuple[s
     if path.name == "urls.py" or path.parent.name == "urls":
         return url_views(module, table)
     return ()
+
+
+def _is_persistence(relative: str, roles: frozenset[str]) -> bool:
+    """A ``repository`` file, or a module whose path names the persistence layer."""
+    return "repository" in roles or is_persistence_module(relative)
 
 
 def parse_file(path: Path, settings: Settings) -> tuple[cst.Module, ImportTable] | None:
@@ -310,12 +316,14 @@ class FilePass:
             return None
         name, is_package = module_name(path, self.roots)
         collected = collect(module, name, is_package)
+        assert collected.table is not None
+        roles = self.roles.candidate_roles(relative)
         return FileFacts(
             path=relative,
             module=name,
             is_package=is_package,
             is_test=self.settings.pytest.is_test_path(relative),
-            roles=self.roles.candidate_roles(relative),
+            roles=roles,
             imports=(),
             bindings=tuple(collected.bindings),
             classes=tuple(collected.classes),
@@ -323,6 +331,7 @@ class FilePass:
             async_functions=tuple(collected.async_functions),
             packages=frozenset(collected.packages),
             lines=text.count("\n"),
+            persisted=persisted_names(module, collected.table, _is_persistence(relative, roles)),
         )
 
     def _analyze(
@@ -404,6 +413,9 @@ class FilePass:
             lines=len(lines),
             routes=tuple(handler.fact for handler in handlers),
             url_views=_url_views(task.relative, module, collected.table),
+            persisted=persisted_names(
+                module, collected.table, _is_persistence(task.relative, context.candidate_roles)
+            ),
         )
         snippet_lines = {d.span.start.line for d in diagnostics}
         snippet_lines.update(c.diagnostic.span.start.line for c in conditional)

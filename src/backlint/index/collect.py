@@ -13,6 +13,7 @@ import libcst as cst
 
 from backlint.index.facts import BindingFact, ClassFact, ImportKind
 from backlint.index.names import ImportTable, caught_types, dotted_name, resolve_relative
+from backlint.index.routes import annotation_names
 
 
 @dataclass(frozen=True)
@@ -271,9 +272,62 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
     for name, qualified in names.items():
         result.bindings.append(BindingFact(name, "import", qualified))
     table = result.table
-    for class_node in class_nodes:
-        bases = (table.qualified_name(arg.value) for arg in class_node.bases if arg.keyword is None)
-        result.classes.append(
-            ClassFact(class_node.name.value, tuple(base for base in bases if base is not None))
-        )
+    result.classes.extend(_class_fact(class_node, table) for class_node in class_nodes)
     return result
+
+
+# Decorators of methods that shape (de)serialisation or build instances: not behaviour.
+_NOT_BEHAVIOUR = frozenset(
+    {
+        "classmethod",
+        "staticmethod",
+        "validator",
+        "root_validator",
+        "field_validator",
+        "model_validator",
+        "field_serializer",
+        "model_serializer",
+        "computed_field",
+        "overload",
+    }
+)
+
+
+def _class_fact(node: cst.ClassDef, table: ImportTable) -> ClassFact:
+    bases = (table.qualified_name(arg.value) for arg in node.bases if arg.keyword is None)
+    # ``class User(SQLModel, table=True)``: libcst keeps keywords apart from the bases.
+    is_table = any(
+        arg.keyword is not None
+        and arg.keyword.value == "table"
+        and isinstance(arg.value, cst.Name)
+        and arg.value.value == "True"
+        for arg in node.keywords
+    )
+    fields: list[str] = []
+    behaviour: list[str] = []
+    for statement in _body_of(node):
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.AnnAssign):
+                    fields.extend(annotation_names(small.annotation.annotation, table))
+        elif isinstance(statement, cst.FunctionDef) and _is_behaviour(statement):
+            behaviour.append(statement.name.value)
+    return ClassFact(
+        node.name.value,
+        tuple(base for base in bases if base is not None),
+        table=is_table,
+        fields=tuple(dict.fromkeys(fields)),
+        behaviour=tuple(behaviour),
+    )
+
+
+def _is_behaviour(method: cst.FunctionDef) -> bool:
+    """A public method that is not a validator, serializer, or class/static method."""
+    if method.name.value.startswith("_"):
+        return False
+    for decorator in method.decorators:
+        expression = decorator.decorator
+        callee = expression.func if isinstance(expression, cst.Call) else expression
+        if (dotted_name(callee) or "").rsplit(".", 1)[-1] in _NOT_BEHAVIOUR:
+            return False
+    return True

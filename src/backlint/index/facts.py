@@ -68,10 +68,20 @@ class BindingFact:
 
 @dataclass(frozen=True)
 class ClassFact:
-    """A top-level class with its bases as qualified names (as far as the file can tell)."""
+    """A top-level class with its bases as qualified names (as far as the file can tell).
+
+    ``table`` says the class statement passes ``table=True`` (a SQLModel table: a
+    persistence class). ``fields`` are the qualified names its annotated class attributes
+    mention (``items: list[Line]`` gives ``Line``'s name). ``behaviour`` names its public
+    methods other than validators, serializers, class and static methods: what a domain
+    class does, which a pure request or response shape does not.
+    """
 
     name: str
     bases: tuple[str, ...]
+    table: bool = False
+    fields: tuple[str, ...] = ()
+    behaviour: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,13 +92,15 @@ class RouteFact:
     ``requires`` holds what the file could not decide alone (that an imported ``router``
     is an ``APIRouter``, that a base class is a DRF view); the handler counts only if
     all of it holds. ``models`` are the qualified names its signature and decorator
-    mention: request bodies, ``response_model=``, the return annotation.
+    mention: request bodies, ``response_model=``, the return annotation (parameters a
+    dependency provides are not part of the request and are left out).
     """
 
     handler: str
     framework: str
     models: tuple[str, ...]
     requires: tuple[Requirement, ...] = ()
+    responses: tuple[str, ...] = ()  # those of ``models`` it returns (``response_model=``)
 
 
 @dataclass(frozen=True)
@@ -114,3 +126,8 @@ class FileFacts:
     packages: frozenset[str] = frozenset()
     # Qualified names of the views a Django ``urls.py`` routes to.
     url_views: tuple[str, ...] = ()
+    # Qualified names the file's persistence code reads or writes: the signatures and
+    # generic type arguments of its repository classes (``UserRepository``,
+    # ``RepositoryGeneric[UserOut, UserRow]``), and of every function in a ``repository``
+    # file (``index/persistence.py``).
+    persisted: tuple[str, ...] = ()

@@ -48,10 +48,11 @@ class Handler:
     requires: tuple[Requirement, ...]
     models: tuple[str, ...]
     websocket: bool = False
+    responses: tuple[str, ...] = ()  # the part of ``models`` it returns
 
     @property
     def fact(self) -> RouteFact:
-        return RouteFact(self.qualname, self.framework, self.models, self.requires)
+        return RouteFact(self.qualname, self.framework, self.models, self.requires, self.responses)
 
 
 # Requirements: checked once per run in the project pass (picklable dataclasses).
@@ -153,13 +154,17 @@ class RouteFinder:
             if found is not None:
                 framework, requires, verb, call = found
                 models = _models(node, call, self._table)
-                return Handler(node, qualname, framework, requires, models, verb == "websocket")
+                responses = _responses(node, call, self._table)
+                websocket = verb == "websocket"
+                return Handler(node, qualname, framework, requires, models, websocket, responses)
             qualified = self._table.qualified_name(_callee(decorator.decorator)) or ""
             if qualified in VIEW_DECORATORS:
                 return Handler(node, qualname, VIEW_DECORATORS[qualified], (), ())
         if qualname in registered:
             framework = registered[qualname]
-            return Handler(node, qualname, framework, (), _models(node, None, self._table))
+            models = _models(node, None, self._table)
+            responses = _responses(node, None, self._table)
+            return Handler(node, qualname, framework, (), models, responses=responses)
         if "." not in qualname and _first_parameter(node) == "request":
             if self._is_routes_file:
                 return Handler(node, qualname, "django", (UsesDjango(),), ())
@@ -229,7 +234,8 @@ class RouteFinder:
             framework, requires = view
             if _is_view_method(method, self._table):
                 models = _models(method, None, self._table)
-                yield Handler(method, qualname, framework, requires, models)
+                responses = _responses(method, None, self._table)
+                yield Handler(method, qualname, framework, requires, models, responses=responses)
 
     def _view_base(self, node: cst.ClassDef) -> tuple[str, tuple[Requirement, ...]] | None:
         """The framework of a class-based view, with what must hold for it to be one."""
@@ -359,7 +365,22 @@ def _framework_guess(decorator: cst.Call, node: cst.FunctionDef) -> str:
 def _models(
     node: cst.FunctionDef, decorator: cst.Call | None, table: ImportTable
 ) -> tuple[str, ...]:
-    """Qualified names a handler's signature and ``response_model=`` mention."""
+    """Qualified names a handler's signature and ``response_model=`` mention.
+
+    Parameters the framework injects (``user: User = Depends(current_user)``) are what a
+    dependency returns, not the request: they are left out.
+    """
+    names = list(_responses(node, decorator, table))
+    for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+        if param.annotation is not None and not _injected(param, table):
+            names.extend(annotation_names(param.annotation.annotation, table))
+    return tuple(dict.fromkeys(names))
+
+
+def _responses(
+    node: cst.FunctionDef, decorator: cst.Call | None, table: ImportTable
+) -> tuple[str, ...]:
+    """Qualified names a handler's ``response_model=`` and return annotation mention."""
     expressions: list[cst.BaseExpression] = []
     if decorator is not None:
         expressions.extend(
@@ -367,15 +388,31 @@ def _models(
             for arg in decorator.args
             if arg.keyword is not None and arg.keyword.value == "response_model"
         )
-    for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
-        if param.annotation is not None:
-            expressions.append(param.annotation.annotation)
     if node.returns is not None:
         expressions.append(node.returns.annotation)
-    names: list[str] = []
-    for expression in expressions:
-        names.extend(annotation_names(expression, table))
+    names = [name for expression in expressions for name in annotation_names(expression, table)]
     return tuple(dict.fromkeys(names))
+
+
+def _injected(param: cst.Param, table: ImportTable) -> bool:
+    """``= Depends(get_user)`` or ``Annotated[User, Depends(get_user)]``: a dependency's
+    result. ``Depends()`` and ``Depends(Filters)`` on ``Filters`` itself build the class
+    from the query string: that one is part of the request."""
+    declared = param.annotation.annotation if param.annotation is not None else None
+    metadata: list[cst.BaseExpression] = []
+    if (
+        isinstance(declared, cst.Subscript)
+        and (table.qualified_name(declared.value) or "").rsplit(".", 1)[-1] == "Annotated"
+    ):
+        parts = [e.slice.value for e in declared.slice if isinstance(e.slice, cst.Index)]
+        declared, metadata = (parts[0], parts[1:]) if parts else (None, [])
+    for candidate in (param.default, *metadata):
+        if isinstance(candidate, cst.Call) and _mentions_depends(candidate, table):
+            if not candidate.args or declared is None:
+                return False
+            dependency = table.qualified_name(candidate.args[0].value)
+            return dependency != table.qualified_name(declared)
+    return False
 
 
 def annotation_names(expression: cst.BaseExpression, table: ImportTable) -> Iterator[str]:
