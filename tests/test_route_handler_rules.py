@@ -106,6 +106,7 @@ def test_one_data_access_finding_per_handler(tmp_path: Path) -> None:
             "app/routes.py": """
             from fastapi import APIRouter
             from app.deps import SessionDep
+            from app.services import items
             router = APIRouter()
 
             @router.post("/items")
@@ -124,7 +125,7 @@ def test_one_data_access_finding_per_handler(tmp_path: Path) -> None:
         "Route handler `create_item` calls `session.add`, `session.commit` and "
         "`session.refresh` directly: data access belongs in a repository behind a service"
     )
-    assert finding.span.start.line == 8
+    assert finding.span.start.line == 9
 
 
 def test_alias_module_outside_the_run_is_read_from_disk(tmp_path: Path) -> None:
@@ -135,6 +136,7 @@ def test_alias_module_outside_the_run_is_read_from_disk(tmp_path: Path) -> None:
             "app/routes.py": """
             from fastapi import APIRouter
             from app.deps import SessionDep
+            from app.services import items
             router = APIRouter()
 
             @router.get("/items")
@@ -160,6 +162,7 @@ def test_conditional_calls_are_dropped_from_the_message(tmp_path: Path) -> None:
             "app/routes.py": """
             from fastapi import APIRouter
             from app.clients import HttpSession
+            from app.services import forecasts
             router = APIRouter()
 
             @router.get("/weather/{city}")
@@ -181,15 +184,18 @@ def test_repository_calls_have_their_own_message(tmp_path: Path) -> None:
             "app/routes.py": """
             from fastapi import APIRouter, Depends
             from app.repositories import OrderRepository
+            from app.services import OrderService
             router = APIRouter()
 
-            @router.get("/orders/{id}")
-            def get_order(id: int, orders: OrderRepository = Depends()):
-                return orders.get(id)
+            @router.post("/orders/{id}/cancel")
+            def cancel_order(id: int, orders: OrderRepository = Depends()):
+                order = orders.get(id)
+                return orders.cancel(order)
             """,
         },
     )
     (finding,) = _check(tmp_path, "BL102")
     assert finding.message.startswith(
-        "Route handler `get_order` calls repository method `orders.get` directly"
+        "Route handler `cancel_order` calls repository method `orders.get` and "
+        "`orders.cancel` directly"
     )

@@ -51,6 +51,7 @@ SESSION_FACTORIES = frozenset(
         "sqlalchemy.ext.asyncio.async_scoped_session",
     }
 )
+NEW_TYPE = frozenset({"typing.NewType", "typing_extensions.NewType"})
 FLASK_SQLALCHEMY = frozenset(
     {"flask_sqlalchemy.SQLAlchemy", "flask_sqlalchemy.extension.SQLAlchemy"}
 )
@@ -90,6 +91,21 @@ HTTP_ERROR_MODULES = (
     "starlette.exceptions.",
     "ninja.errors.",
 )
+# Exceptions, responses and statuses that answer 401/403: an authorization check.
+AUTHORIZATION_ERRORS = frozenset(
+    {
+        "PermissionDenied",
+        "Forbidden",
+        "Unauthorized",
+        "NotAuthenticated",
+        "AuthenticationFailed",
+        "HttpResponseForbidden",
+        "permission_denied",
+        "FORBIDDEN",
+        "UNAUTHORIZED",
+    }
+)
+_DENIED = ("HTTP_401", "HTTP_403")
 # Calls that raise an HTTP error themselves (Flask's ``abort``, DRF's ``permission_denied``).
 ABORT_CALLS = frozenset({"abort", "permission_denied", "throttled"})
 # Django responses whose class names an error status.
@@ -210,6 +226,24 @@ def _is_http_exception(exc: cst.BaseExpression, ctx: FileContext) -> bool:
         or qualified.startswith(HTTP_ERROR_MODULES)
         or "http" in name.lower()
     )
+
+
+def is_authorization_exit(suite: cst.BaseSuite, ctx: FileContext) -> bool:
+    """The guard's exit answers 401 or 403: ``raise PermissionDenied``, ``abort(403)``,
+    ``HTTPException(status.HTTP_403_FORBIDDEN)``, ``HttpResponseForbidden()``."""
+    statements = suite_statements(suite)
+    if not statements:
+        return False
+    stack: list[cst.CSTNode] = [statements[-1]]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Integer) and current.value in ("401", "403"):
+            return True
+        name = last_name(current) if isinstance(current, cst.BaseExpression) else None
+        if name is not None and (name in AUTHORIZATION_ERRORS or name.startswith(_DENIED)):
+            return True
+        stack.extend(iter_children(current))
+    return False
 
 
 def is_error_response(value: cst.BaseExpression, ctx: FileContext) -> bool:
@@ -361,25 +395,31 @@ def sessionish(name: str) -> bool:
 @dataclass(frozen=True)
 class IsSessionType:
     """An imported annotation names a SQLAlchemy session: a project subclass of
-    ``Session``, a re-export of one, or a FastAPI dependency alias
-    (``DbSession = Annotated[Session, Depends(get_db)]``) in another module."""
+    ``Session``, a re-export of one, a FastAPI dependency alias
+    (``DbSession = Annotated[Session, Depends(get_db)]``) or a ``NewType`` of one
+    (``AsyncSession = NewType("AsyncSession", AsyncReadSession)``) in another module."""
 
     qualified: str
 
     def holds(self, project: ProjectIndex) -> bool:
-        if project.inherits(self.qualified, SESSION_TYPES):
-            return True
-        found = final_binding(project, self.qualified)
-        if found is None:
-            return False
-        _, binding = found
-        if binding.shape in ("import", "alias"):
-            return binding.target in SESSION_TYPES
-        if binding.shape == "annotated" and binding.target:
-            return binding.target in SESSION_TYPES or project.inherits(
-                binding.target, SESSION_TYPES
-            )
+        return _is_session_type(project, self.qualified, 0)
+
+
+def _is_session_type(project: ProjectIndex, qualified: str, depth: int) -> bool:
+    if qualified in SESSION_TYPES or project.inherits(qualified, SESSION_TYPES):
+        return True
+    found = final_binding(project, qualified)
+    if found is None or depth > 5:
         return False
+    _, binding = found
+    if binding.shape in ("import", "alias"):
+        return binding.target in SESSION_TYPES
+    if binding.shape == "annotated" and binding.target:
+        return _is_session_type(project, binding.target, depth + 1)
+    if binding.shape == "call" and binding.target in NEW_TYPE and binding.detail:
+        # ``AsyncSession = NewType("AsyncSession", AsyncReadSession)``, possibly twice.
+        return _is_session_type(project, binding.detail, depth + 1)
+    return False
 
 
 @dataclass(frozen=True)
