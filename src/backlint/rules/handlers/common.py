@@ -4,10 +4,12 @@ A handler's *own* code is its body without nested functions, classes and lambdas
 nested streaming generator or a callback is code the handler defines, not code it runs
 on every request.
 
-An *HTTP error exit* maps a failure to an HTTP response: raising ``HTTPException``,
-``Http404``, ``PermissionDenied`` or a DRF/werkzeug exception, calling ``abort(...)``,
-returning a ``*Response`` whose status is 4xx/5xx or Flask's ``body, 404``. A branch
-whose body does only that (after simple statements such as a log call) is a *guard*.
+An *HTTP error exit* maps a failure to an HTTP response: raising an exception
+(``HTTPException``, ``Http404``, ``PermissionDenied``, a DRF/werkzeug exception, or a
+project's own that its exception handlers map), calling ``abort(...)``, returning a
+``*Response`` whose status is 4xx/5xx or Flask's ``body, 404``, or returning a redirect
+(``redirect(...)``, ``HttpResponseRedirect``). A branch whose body does only that (after
+simple statements such as a log call) is a *guard*.
 """
 
 from __future__ import annotations
@@ -56,41 +58,6 @@ FLASK_SQLALCHEMY = frozenset(
     {"flask_sqlalchemy.SQLAlchemy", "flask_sqlalchemy.extension.SQLAlchemy"}
 )
 
-# Exceptions that become an HTTP error response, by the name they are raised under.
-HTTP_ERROR_NAMES = frozenset(
-    {
-        "HTTPException",
-        "Http404",
-        "HttpError",
-        "PermissionDenied",
-        "SuspiciousOperation",
-        "BadRequest",
-        "NotFound",
-        "Forbidden",
-        "Unauthorized",
-        "Conflict",
-        "Gone",
-        "UnprocessableEntity",
-        "NotAuthenticated",
-        "AuthenticationFailed",
-        "MethodNotAllowed",
-        "NotAcceptable",
-        "ParseError",
-        "Throttled",
-        "UnsupportedMediaType",
-        "APIException",
-        "ValidationError",
-    }
-)
-HTTP_ERROR_MODULES = (
-    "werkzeug.exceptions.",
-    "rest_framework.exceptions.",
-    "django.http.",
-    "django.core.exceptions.",
-    "fastapi.",
-    "starlette.exceptions.",
-    "ninja.errors.",
-)
 # Exceptions, responses and statuses that answer 401/403: an authorization check.
 AUTHORIZATION_ERRORS = frozenset(
     {
@@ -100,6 +67,8 @@ AUTHORIZATION_ERRORS = frozenset(
         "NotAuthenticated",
         "AuthenticationFailed",
         "HttpResponseForbidden",
+        "NotPermitted",
+        "AccessDenied",
         "permission_denied",
         "FORBIDDEN",
         "UNAUTHORIZED",
@@ -207,25 +176,20 @@ def is_guard(suite: cst.BaseSuite, ctx: FileContext) -> bool:
 
 def is_http_exit(statement: cst.CSTNode, ctx: FileContext) -> bool:
     if isinstance(statement, cst.Raise):
-        return statement.exc is not None and _is_http_exception(statement.exc, ctx)
+        # ``HTTPException``, ``Http404``, or a project's ``ResourceNotFound`` that an
+        # exception handler maps to a response: an error exit either way.
+        return True
     if isinstance(statement, cst.Expr):
         return callee_name(statement.value) in ABORT_CALLS
     if isinstance(statement, cst.Return) and statement.value is not None:
-        return is_error_response(statement.value, ctx)
+        return is_error_response(statement.value, ctx) or _is_redirect(statement.value)
     return False
 
 
-def _is_http_exception(exc: cst.BaseExpression, ctx: FileContext) -> bool:
-    target = exc.func if isinstance(exc, cst.Call) else exc
-    name = last_name(target)
-    if name is None:
-        return False
-    qualified = ctx.qualified_name(target) or ""
-    return (
-        name in HTTP_ERROR_NAMES
-        or qualified.startswith(HTTP_ERROR_MODULES)
-        or "http" in name.lower()
-    )
+def _is_redirect(value: cst.BaseExpression) -> bool:
+    """``redirect(...)``, ``HttpResponseRedirect(url)``, ``RedirectResponse(url)``: an
+    early exit that sends the browser elsewhere (to log in, to the form, to an error)."""
+    return "redirect" in (callee_name(value) or "").lower()
 
 
 def is_authorization_exit(suite: cst.BaseSuite, ctx: FileContext) -> bool:

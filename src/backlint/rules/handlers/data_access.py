@@ -90,8 +90,11 @@ _SESSION_WRITES = frozenset(
         "bulk_update_mappings",
     }
 )
-# Ending (or undoing) the request's transaction: the unit of work of one request.
-TRANSACTION_CONTROL = frozenset({"commit", "rollback", "flush", "begin", "begin_nested", "close"})
+# Ending (or undoing) the request's transaction, and reloading a row after it: the
+# unit of work of one request.
+TRANSACTION_CONTROL = frozenset(
+    {"commit", "rollback", "flush", "begin", "begin_nested", "close", "refresh", "expire"}
+)
 # ``Model.objects...`` and ``Model.query...`` methods that write.
 _ORM_WRITES = frozenset(
     {
@@ -108,39 +111,59 @@ _ORM_WRITES = frozenset(
 _ORM_INSTANCE = frozenset({"get", "create", "first", "last", "latest", "earliest"})
 # Statements a session executes that write.
 _WRITE_STATEMENTS = frozenset({"insert", "update", "delete"})
-# Repository method names that read; any other public method is taken to write
-# (``update``, ``archive``, ``record_decision``).
-_READ_PREFIXES = (
-    "get",
-    "list",
-    "find",
-    "count",
-    "exist",
-    "search",
-    "fetch",
-    "load",
-    "read",
-    "paginate",
-    "all",
-    "first",
-    "one",
-    "query",
-    "select",
-    "filter",
-    "iter",
-    "stream",
-    "has_",
-    "is_",
-    "total",
-    "sum",
-    "aggregate",
-    "lookup",
-    "retrieve",
-    "latest",
-    "earliest",
-    "by_",
-    "contains",
-    "check",
+# Repository method names that write (``update``, ``soft_delete``,
+# ``record_decision``); reads (``get_by_id``, ``paginate``, ``apply_sorting``) are
+# queries a handler may make.
+_WRITE_PREFIXES = (
+    "create",
+    "update",
+    "delete",
+    "save",
+    "add",
+    "remove",
+    "insert",
+    "upsert",
+    "set_",
+    "bulk_",
+    "soft_delete",
+    "destroy",
+    "archive",
+    "unarchive",
+    "restore",
+    "record",
+    "mark",
+    "increment",
+    "decrement",
+    "persist",
+    "store",
+    "commit",
+    "flush",
+    "cancel",
+    "approve",
+    "reject",
+    "enable",
+    "disable",
+    "activate",
+    "deactivate",
+    "assign",
+    "unassign",
+    "attach",
+    "detach",
+    "link",
+    "unlink",
+    "grant",
+    "revoke",
+    "block",
+    "unblock",
+    "lock",
+    "unlock",
+    "publish",
+    "unpublish",
+    "purge",
+    "reset",
+    "write",
+    "put",
+    "move",
 )
 # Classes that hold data but are not models: their ``save()`` is theirs.
 DJANGO_MODELS = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
@@ -354,14 +377,14 @@ class DataAccessFinder:
             binding = self._ctx.bindings.get(holder.value)
             if binding is not None and binding.shape == "call":
                 if binding.target in FLASK_SQLALCHEMY:
-                    return Access(call, shown, "session", ())
+                    return _session_access(call, shown, ())
                 # A subclass of ``SQLAlchemy`` defined here: the project pass decides.
-                return Access(call, shown, "session", (IsFlaskSQLAlchemy(qualified),))
+                return _session_access(call, shown, (IsFlaskSQLAlchemy(qualified),))
             if self._ctx.names.imported(holder.value) is None:
                 return None
         elif self._ctx.names.imported((dotted_name(holder) or "").split(".")[0]) is None:
             return None
-        return Access(call, shown, "session", (IsFlaskSQLAlchemy(qualified),))
+        return _session_access(call, shown, (IsFlaskSQLAlchemy(qualified),))
 
 
 def _typed_access(call: cst.Call, shown: str, method: str, kind: Kind | None) -> Access | None:
@@ -369,17 +392,21 @@ def _typed_access(call: cst.Call, shown: str, method: str, kind: Kind | None) ->
         return None
     name, conditions = kind
     if name == "session" and method in SESSION_METHODS:
-        write = method in _SESSION_WRITES or _executes_write(call, method)
-        control = method in TRANSACTION_CONTROL
-        return Access(call, shown, "session", conditions, write, control)
+        return _session_access(call, shown, conditions)
     if name == "repository" and not method.startswith("_"):
-        write = not method.startswith(_READ_PREFIXES)
+        write = method.startswith(_WRITE_PREFIXES)
         return Access(call, shown, "repository", conditions, write)
     if (name == "instance" and method in ("save", "delete")) or (
         name == "built" and method == "save"
     ):
         return Access(call, shown, "orm", conditions, write=True)
     return None
+
+
+def _session_access(call: cst.Call, shown: str, conditions: tuple[Condition, ...]) -> Access:
+    method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+    write = method in _SESSION_WRITES or _executes_write(call, method)
+    return Access(call, shown, "session", conditions, write, method in TRANSACTION_CONTROL)
 
 
 def _executes_write(call: cst.Call, method: str) -> bool:

@@ -5,32 +5,37 @@ blocks (``shapes.renders_html``: markup and what it shows), where only collabora
 calls are counted:
 
 * ``statements``: every statement, nested ones included (the docstring and ``elif``
-  headers are not statements of their own); a run of assignments that copy request
-  input onto an object (``user.name = body.name``, ``user.email = body.email``)
-  counts once, like the ``setattr`` loop or ``model_copy(update=...)`` it could be;
+  headers are not statements of their own), except those in the block of a guard
+  (building and returning an error is one thing, the guard); a run of assignments
+  that take request input (``email = request.POST.get("email")``,
+  ``user.name = body.name``) counts once, like the parsing, the ``setattr`` loop or
+  the ``model_copy(update=...)`` it could be;
 * ``branches``: ``if``/``elif``, ``case``, ternaries, comprehension ``if`` clauses and
-  ``except`` clauses, except *guards* (``common.is_guard``);
+  ``except`` clauses, except *guards* (``common.is_guard``) and tests that read
+  request input alone (``HandlerSubjects.reads_input_only``);
 * ``domain_branches``: branches, guards included, whose test compares domain state
   with something other than ``None``/``True``/``False``/``""``
   (``order.status == "shipped"``). Comparisons with request input, on who is asking
   and on plumbing are not (``subjects.HandlerSubjects``), nor is any comparison in a
   guard that answers 401/403: that is an authorization check;
 * ``loops``: ``for``/``while`` statements, except in websocket handlers, in handlers
-  that are streaming generators themselves, and ``for`` loops that are a comprehension
-  or a ``next(...)`` written out (``shapes.is_mapping_loop``);
+  that are streaming generators themselves, ``for`` loops that are a comprehension
+  or a ``next(...)`` written out (``shapes.is_mapping_loop``) and loops that only call
+  something for each item of the request's input;
 * ``arithmetic``: arithmetic binary operations and augmented assignments without a
   string or sequence-literal operand (``"a" + b``, ``items + [x]``, ``path / "f"``,
   ``_("Deleted: ") + str(n)`` are not arithmetic);
 * ``collaborators``: distinct calls on injected parameters (``Depends``), on names or
   types that end with Service/Repository/Session, and of functions imported from
   service or repository modules, except the calls that build the returned value
-  (``return Stats(total=repo.count(), ...)`` reads, it does not orchestrate).
+  (``return Stats(total=repo.count(), ...)`` reads, it does not orchestrate); all the
+  calls on one database session are one collaborator.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -157,10 +162,12 @@ class Metrics:
 
 @dataclass(frozen=True)
 class _Place:
-    """Where a node of the handler sits: in markup, in the returned value."""
+    """Where a node of the handler sits: in markup, in the returned value, in the block
+    of a guard (which maps an error to HTTP)."""
 
     markup: bool = False
     returned: bool = False
+    guarded: bool = False
 
 
 def measure(
@@ -171,10 +178,10 @@ def measure(
     docstring = docstring_of(node)
     collaborators = _Collaborators(node, ctx, aliases)
     subjects = HandlerSubjects(node, ctx)
-    nodes = list(_walk(node))
+    nodes = list(_walk(node, ctx))
     generator = any(isinstance(n, cst.Yield) for n, _ in nodes)
     loops_exempt = handler.websocket or generator
-    copies = _repeated_copies(node, subjects)
+    copies = _repeated_inputs(nodes, subjects)
     elifs: set[int] = set()
     for current, place in nodes:
         if isinstance(current, cst.Call):
@@ -184,8 +191,9 @@ def measure(
         if place.markup:
             continue
         small = isinstance(current, cst.BaseSmallStatement) and current is not docstring
-        if (small and id(current) not in copies) or (
-            isinstance(current, _COMPOUND) and id(current) not in elifs
+        if not place.guarded and (
+            (small and id(current) not in copies)
+            or (isinstance(current, _COMPOUND) and id(current) not in elifs)
         ):
             metrics.statements += 1
         if isinstance(current, cst.If):
@@ -200,7 +208,7 @@ def measure(
         elif isinstance(current, cst.Match):
             _match(metrics, current, ctx, subjects)
         elif isinstance(current, (cst.For, cst.While)):
-            if not loops_exempt and not is_mapping_loop(current):
+            if not (loops_exempt or is_mapping_loop(current) or _applies_input(current, subjects)):
                 metrics.loops += 1
         elif isinstance(current, cst.BinaryOperation):
             if _is_arithmetic(current.operator, current.left, current.right):
@@ -214,54 +222,71 @@ def _is_augmented_arithmetic(node: cst.AugAssign) -> bool:
     return isinstance(node.operator, _AUGMENTED) and not _not_number(node.value)
 
 
-def _walk(node: cst.FunctionDef) -> Iterator[tuple[cst.CSTNode, _Place]]:
+def _walk(node: cst.FunctionDef, ctx: FileContext) -> Iterator[tuple[cst.CSTNode, _Place]]:
     """The handler's own nodes in source order (nested scopes yielded, not entered),
-    each with its place; the body of an HTML builder ``with`` is markup."""
+    each with its place: the body of an HTML builder ``with`` is markup, the block of a
+    guard is guarded."""
     stack: list[tuple[cst.CSTNode, _Place]] = [(node.body, _Place())]
     while stack:
         current, place = stack.pop()
         yield current, place
         if isinstance(current, NESTED_SCOPES):
             continue
-        inner = place
-        if isinstance(current, cst.With) and not place.markup and renders_html(current):
-            children = list(iter_children(current))
-            stack.extend(
-                (child, _Place(markup=child is current.body, returned=place.returned))
-                for child in reversed(children)
-            )
-            continue
-        if isinstance(current, cst.Return):
-            inner = _Place(markup=place.markup, returned=True)
-        stack.extend((child, inner) for child in reversed(list(iter_children(current))))
+        special = _special_block(current, place, ctx)
+        inner = replace(place, returned=True) if isinstance(current, cst.Return) else place
+        stack.extend(
+            (child, special[1] if child is special[0] else inner)
+            for child in reversed(list(iter_children(current)))
+        )
 
 
-def _repeated_copies(node: cst.FunctionDef, subjects: HandlerSubjects) -> set[int]:
-    """Assignments that copy input onto an object right after another such copy: the
-    run counts as one statement."""
+def _special_block(
+    node: cst.CSTNode, place: _Place, ctx: FileContext
+) -> tuple[cst.CSTNode | None, _Place]:
+    """The child block of ``node`` that is markup or a guard's, with its place."""
+    if isinstance(node, cst.With) and not place.markup and renders_html(node):
+        return node.body, replace(place, markup=True)
+    if isinstance(node, cst.If):
+        block = _guard_block(node, ctx)
+        if block is node.body:
+            return block, replace(place, guarded=True)
+        if block is not None and isinstance(node.orelse, cst.Else):
+            return node.orelse, replace(place, guarded=True)
+    if isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)) and is_guard(node.body, ctx):
+        return node.body, replace(place, guarded=True)
+    return None, place
+
+
+def _repeated_inputs(
+    nodes: list[tuple[cst.CSTNode, _Place]], subjects: HandlerSubjects
+) -> set[int]:
+    """Assignments of request input (to a local or onto an object) right after another
+    one: the run counts as one statement, like the parsing or the copy it is."""
     repeated: set[int] = set()
-    for block in _blocks(node):
+    for block, _ in nodes:
+        if not isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            continue
         previous = False
         for statement in suite_statements(block):
-            copy = _copies_input(statement, subjects)
-            if copy and previous:
+            taken = _takes_input(statement, subjects)
+            if taken and previous:
                 repeated.add(id(statement))
-            previous = copy
+            previous = taken
     return repeated
 
 
-def _blocks(node: cst.FunctionDef) -> Iterator[cst.BaseSuite]:
-    for current, _ in _walk(node):
-        if isinstance(current, (cst.IndentedBlock, cst.SimpleStatementSuite)):
-            yield current
-
-
-def _copies_input(statement: cst.CSTNode, subjects: HandlerSubjects) -> bool:
-    """``user.email = body.email``, ``item.name = data["name"]``."""
-    if not isinstance(statement, cst.Assign):
+def _takes_input(statement: cst.CSTNode, subjects: HandlerSubjects) -> bool:
+    """``email = request.POST.get("email")``, ``user.email = body.email``."""
+    if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or statement.value is None:
         return False
-    targets = [target.target for target in statement.targets]
-    return all(isinstance(t, cst.Attribute) for t in targets) and subjects.is_input(statement.value)
+    targets = (
+        [target.target for target in statement.targets]
+        if isinstance(statement, cst.Assign)
+        else [statement.target]
+    )
+    return all(isinstance(t, (cst.Attribute, cst.Name)) for t in targets) and subjects.is_input(
+        statement.value
+    )
 
 
 def _if(metrics: Metrics, node: cst.If, ctx: FileContext, subjects: HandlerSubjects) -> None:
@@ -274,6 +299,23 @@ def _if(metrics: Metrics, node: cst.If, ctx: FileContext, subjects: HandlerSubje
         _domain(metrics, node.test, subjects)
 
 
+def _applies_input(loop: cst.For | cst.While, subjects: HandlerSubjects) -> bool:
+    """``for event in request.get_json(): record(event)``: the request handed on item by
+    item, with calls alone (no decision or calculation of the loop's own)."""
+    if not isinstance(loop, cst.For) or loop.orelse is not None:
+        return False
+    if not subjects.is_input(loop.iter):
+        return False
+    return all(
+        isinstance(s, cst.Expr) and isinstance(_awaited(s.value), cst.Call)
+        for s in suite_statements(loop.body)
+    )
+
+
+def _awaited(node: cst.BaseExpression) -> cst.BaseExpression:
+    return node.expression if isinstance(node, cst.Await) else node
+
+
 def _guard_block(node: cst.If, ctx: FileContext) -> cst.BaseSuite | None:
     """The block that makes the ``if`` a guard, in its body or in its plain ``else``."""
     if is_guard(node.body, ctx):
@@ -284,6 +326,8 @@ def _guard_block(node: cst.If, ctx: FileContext) -> cst.BaseSuite | None:
 
 
 def _branch(metrics: Metrics, test: cst.BaseExpression, subjects: HandlerSubjects) -> None:
+    if subjects.reads_input_only(test):
+        return  # parsing the request (``if request.method == "POST"``, optional filters)
     metrics.branches += 1
     _domain(metrics, test, subjects)
 
@@ -339,8 +383,11 @@ class _Collaborators:
     ) -> None:
         self._ctx = ctx
         self._receivers: set[str] = set()
+        self._sessions: set[str] = set()
         for param in parameters(node):
             name = param.name.value
+            if _session_name(name):
+                self._sessions.add(name)
             if _collaborator_name(name) or is_depends(param.default):
                 self._receivers.add(name)
                 continue
@@ -348,6 +395,8 @@ class _Collaborators:
                 continue
             for candidate, extras in type_candidates(param.annotation.annotation, aliases):
                 typed = last_name(candidate) or ""
+                if _session_name(typed):
+                    self._sessions.add(name)
                 if any(is_depends(extra) for extra in extras) or _collaborator_name(typed):
                     self._receivers.add(name)
 
@@ -361,7 +410,15 @@ class _Collaborators:
             return shown if self._imported_from_service(func) else None
         root = parts[0]
         if root in ("self", "cls"):
+            if len(parts) > 2 and _session_name(parts[1]):
+                return ".".join(parts[:2])
             return shown if len(parts) > 2 and _collaborator_name(parts[1]) else None
+        if root in self._sessions or (
+            _session_name(root) and self._ctx.names.imported(root) is None
+        ):
+            # The database session is one collaborator however many calls the handler
+            # makes on it; BL102 reports those calls.
+            return root
         if root in self._receivers:
             return shown
         if _collaborator_name(root) and self._ctx.names.imported(root) is None:
@@ -378,6 +435,10 @@ class _Collaborators:
         qualified = self._ctx.qualified_name(func) or ""
         module = qualified.rpartition(".")[0]
         return any(_service_segment(segment) for segment in module.split("."))
+
+
+def _session_name(name: str) -> bool:
+    return name.lower().endswith("session")
 
 
 def _collaborator_name(name: str) -> bool:

@@ -72,20 +72,20 @@ class RouteHandlerDataAccess(FileRule):
     - **session and ORM calls** are reported when the project has a service or
       repository layer: the handler bypasses it;
     - **repository calls** are reported when the project has a service layer and the
-      handler writes through the repository (any method but the reads, `get*`,
-      `list*`, `find*`, `count*`, `search*`, `paginate*`, `exists*`...): the use case
-      belongs in the service. Reading through a repository (`get_by_id`) is a query a
-      handler may make;
-    - **a transaction script** is reported in any project: several persistence calls,
-      at least one of them a write (`commit` counts), mixed with the handler's own
-      logic (a loop, a decision on domain state or two branches, as BL101 counts
-      them). The message then says so.
+      handler writes through the repository (`create*`, `update*`, `delete*`, `save*`,
+      `add*`, `remove*`, `archive*`, `record*`, `mark*`...): the use case belongs in
+      the service. Reading through a repository (`get_by_id`, `paginate`) is a query
+      a handler may make;
+    - **a transaction script** is reported in any project: several persistence calls
+      (session, ORM or repository), at least one of them a write (`commit` counts),
+      mixed with the handler's own logic (a loop, a decision on domain state or two
+      branches, as BL101 counts them). It is one finding, and its message says so.
 
     Not reported: one query, or a CRUD handler that fetches, changes and commits, in a
     project without a service or repository layer (a Flask or Django project built
     that way: moving its queries is a redesign, not a fix); a handler whose only
-    persistence call ends the request's transaction (`commit`, `rollback`, `flush`
-    after calling services: the unit of work of one request); a connection check
+    persistence calls end the request's transaction (`commit`, `rollback`, `flush`,
+    `refresh` after calling services: the unit of work of one request); a connection check
     (`session.execute(select(1))`, `text("SELECT 1")`); `get_object_or_404` and
     `get_list_or_404` (with the query passed to them) and Flask-SQLAlchemy's
     `first_or_404()`/`get_or_404()`, which map "not found" to HTTP; Django's cached
@@ -442,15 +442,15 @@ class RouteHandlerDataAccess(FileRule):
         accesses = self._finder.find(handler)
         if not accesses:
             return
-        script = _transaction_script(accesses, measure(handler, self.ctx, self._aliases))
+        if _transaction_script(accesses, measure(handler, self.ctx, self._aliases)):
+            self._report(handler, accesses, "script", ())
+            return
         data = [access for access in accesses if access.kind != "repository"]
         repository = [access for access in accesses if access.kind == "repository"]
-        if data and (script or not all(access.control for access in data)):
-            layer = () if script else (HasLayer(frozenset({SERVICE, REPOSITORY})),)
-            self._report(handler, data, "script" if script else "data", layer)
-        if repository and (script or any(access.write for access in repository)):
-            layer = () if script else (HasLayer(frozenset({SERVICE})),)
-            self._report(handler, repository, "repository", layer)
+        if data and not all(access.control for access in data):
+            self._report(handler, data, "data", (HasLayer(frozenset({SERVICE, REPOSITORY})),))
+        if any(access.write for access in repository):
+            self._report(handler, repository, "repository", (HasLayer(frozenset({SERVICE})),))
 
     def _report(
         self,

@@ -43,7 +43,9 @@ _REQUEST_STATE = frozenset({"user", "auth"})
 # What a Django form or a DRF serializer made of the request.
 _VALIDATED = frozenset({"cleaned_data", "validated_data", "initial_data"})
 # Builtins that convert input without making it anything else (``int(group_id)``).
-_CONVERSIONS = frozenset({"str", "int", "float", "bool", "len", "list", "tuple", "set"})
+_CONVERSIONS = frozenset({"str", "int", "float", "bool", "len", "list", "tuple", "set", "dict"})
+# Builtins a test may apply to input and still only read input.
+_INSPECTING = _CONVERSIONS | {"isinstance", "hasattr", "any", "all", "callable"}
 # Methods that read a value out of the object they are called on (``data.get("x")``).
 _ACCESSORS = frozenset(
     {
@@ -169,7 +171,7 @@ class HandlerSubjects:
                 value: cst.BaseExpression = current.value
             elif isinstance(current, cst.AnnAssign) and current.value is not None:
                 targets, value = [current.target], current.value
-            elif isinstance(current, cst.For):
+            elif isinstance(current, (cst.For, cst.CompFor)):
                 targets, value = [current.target], current.iter
             else:
                 continue
@@ -189,6 +191,8 @@ class HandlerSubjects:
         node = _unconverted(node)
         if isinstance(node, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
             return False
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            return self.is_input(node.for_in.iter)  # ``[e.strip() for e in entities]``
         chain, root = _chain(node)
         if root is None:
             return False
@@ -202,6 +206,39 @@ class HandlerSubjects:
             # ``self.group_id``: an attribute a class-based view sets per request.
             return len(chain) == 1 and not _acting_attribute(chain[0])
         return False
+
+    def reads_input_only(self, test: cst.BaseExpression) -> bool:
+        """The test reads request input and nothing else but literals, constants and
+        builtins (``request.method == "POST"``, ``if start_date and not end_date``):
+        parsing the request, which is the handler's job."""
+        found = False
+        stack: list[cst.BaseExpression] = [test]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, cst.BooleanOperation):
+                stack.extend((current.left, current.right))
+            elif isinstance(current, cst.UnaryOperation):
+                stack.append(current.expression)
+            elif isinstance(current, cst.Comparison):
+                stack.append(current.left)
+                stack.extend(target.comparator for target in current.comparisons)
+            elif isinstance(current, (cst.List, cst.Tuple, cst.Set)):
+                stack.extend(element.value for element in current.elements)
+            elif self.is_input(current) or self._is_request(current):
+                found = True
+            elif _builtin_call(current) or _function_call(current):
+                # ``len(items)``, ``is_valid_email(email)``, ``htmx_partial(request)``:
+                # a check of the input (a method of a collaborator is not).
+                assert isinstance(current, cst.Call)
+                stack.extend(arg.value for arg in current.args)
+            elif not (_constant(current) or _trivial(current) or _literal(current)):
+                return False
+        return found
+
+    def _is_request(self, node: cst.BaseExpression) -> bool:
+        """The request object itself (``request``, ``self.request``)."""
+        dotted = _dotted(node)
+        return dotted in _REQUEST_ROOTS or dotted == "self.request"
 
     def is_acting(self, node: cst.BaseExpression) -> bool:
         """The acting user (or their membership, their session) itself."""
@@ -362,6 +399,40 @@ def _chain(node: cst.BaseExpression) -> tuple[list[str], str | None]:
         return [], None
     names.reverse()
     return names, current.value
+
+
+def _builtin_call(node: cst.BaseExpression) -> bool:
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value in _INSPECTING
+    )
+
+
+def _function_call(node: cst.BaseExpression) -> bool:
+    """A call of a plain function with arguments (``is_valid(email)``)."""
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and not node.func.value[:1].isupper()
+        and bool(node.args)
+    )
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        inner = _dotted(node.value)
+        return None if inner is None else f"{inner}.{node.attr.value}"
+    return None
+
+
+def _literal(node: cst.BaseExpression) -> bool:
+    return isinstance(
+        node,
+        (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString, cst.FormattedString),
+    )
 
 
 def _attribute(node: cst.BaseExpression) -> str | None:
