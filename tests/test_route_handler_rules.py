@@ -215,15 +215,15 @@ def test_domain_branch_named_is_on_domain_state_not_on_who_asks_or_input(
             router = APIRouter()
 
             @router.post("/orders/{order_id}/refund")
-            def refund(order_id: int, body: Refund, current_user: CurrentUser, orders: OrderService):
-                order = orders.get(order_id)
+            def refund(order_id: int, body: Refund, current_user: CurrentUser, svc: OrderService):
+                order = svc.get(order_id)
                 if order.customer_id != current_user.id:
                     raise HTTPException(404)
                 if order.id != order_id or body.version != order.version:
                     raise HTTPException(409)
                 if order.refunded_amount + body.amount > order.net_amount:
                     raise HTTPException(400, "Refund exceeds the order")
-                return orders.refund(order, body.amount)
+                return svc.refund(order, body.amount)
             """,
         },
     )
@@ -275,8 +275,9 @@ def test_data_access_needs_a_layer_or_a_transaction_script(tmp_path: Path) -> No
     _write(tmp_path / "layered", layered)
     found = _check(tmp_path / "layered", "BL102")
     assert [f.message.split(" directly")[0] for f in found] == [
-        "Route handler `show` calls `db.session.get`"
-    ] + [script.message.split(" directly")[0]]
+        "Route handler `show` calls `db.session.get`",
+        script.message,
+    ]
 
 
 def test_a_repository_named_table_is_not_a_layer(tmp_path: Path) -> None:
