@@ -105,6 +105,7 @@ def test_cross_module_router_and_model_two_modules_away(tmp_path: Path) -> None:
                 @router.post("/payments")
                 def create(body: NewPayment, db: Session) -> None:
                     pay(body)
+                    db.add(AuditEntry(kind="payment"))
                     db.commit()
             """,
         },
@@ -203,9 +204,11 @@ def test_workspace_member_is_a_source_root(tmp_path: Path) -> None:
 
                 SessionDep = Annotated[Session, Depends(get_db)]
             """,
+            "backend/app/crud.py": "def create_item(session, item): ...\n",
             "backend/app/api/routes/items.py": """
                 from fastapi import APIRouter
                 from app.api.deps import SessionDep
+                from app import crud
                 router = APIRouter()
 
                 @router.get("/items")
@@ -215,4 +218,4 @@ def test_workspace_member_is_a_source_root(tmp_path: Path) -> None:
         },
     )
     found = findings("--select", "BL102", cwd=root)
-    assert keys(found, root) == [("backend/app/api/routes/items.py", 7, "BL102")]
+    assert keys(found, root) == [("backend/app/api/routes/items.py", 8, "BL102")]

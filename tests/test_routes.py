@@ -321,3 +321,111 @@ def test_unresolved_router_gives_low_confidence_findings_only_on_request(tmp_pat
 
     assert bl502(False) == []
     assert bl502(True) == ["low"]
+
+
+def test_router_classes_made_by_factories_resolve(tmp_path: Path) -> None:
+    """``APIRouter = get_api_router_class(APIRoute)`` then ``router = APIRouter()``: the
+    factory's return annotation, or the router subclass it returns, decides."""
+    project = _project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/kit.py": """
+                from fastapi import APIRouter as _APIRouter
+
+                def get_api_router_class(route_class) -> type[_APIRouter]:
+                    class _Custom(_APIRouter):
+                        pass
+                    return _Custom
+
+                def unannotated_factory(route_class):
+                    class _Custom(_APIRouter):
+                        pass
+                    return _Custom
+
+                def make_router():
+                    return _APIRouter(prefix="/v1")
+
+                def make_cache():
+                    return {}
+            """,
+            "app/routing.py": """
+                from app.kit import get_api_router_class, unannotated_factory
+                APIRouter = get_api_router_class(object)
+                OtherRouter = unannotated_factory(object)
+            """,
+            "app/orders/endpoints.py": """
+                from app.routing import APIRouter, OtherRouter
+                from app.kit import make_router, make_cache
+                router = APIRouter(prefix="/orders")
+                other = OtherRouter()
+                built = make_router()
+                cache = make_cache()
+
+                @router.get("/a")
+                def annotated(): ...
+
+                @other.get("/b")
+                def returned_subclass(): ...
+
+                @built.post("/c")
+                def returned_instance(): ...
+
+                @cache.get("key")
+                def not_a_route(): ...
+            """,
+        },
+    )
+    assert _handlers(project) == {
+        "app.orders.endpoints:annotated",
+        "app.orders.endpoints:returned_subclass",
+        "app.orders.endpoints:returned_instance",
+    }
+    confidences = {
+        route.handler: all(
+            getattr(r, "confidence", lambda _: "high")(project) == "high" for r in route.requires
+        )
+        for _, route in project.routes
+    }
+    assert all(confidences.values()), confidences
+
+
+def test_endpoints_modules_have_the_routes_role(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path,
+        {
+            "app/orders/endpoints.py": "x = 1\n",
+            "app/users/endpoints/me.py": "x = 1\n",
+            "app/endpoints_helpers.py": "x = 1\n",
+        },
+    )
+    assert project.role_of("app/orders/endpoints.py") == "routes"
+    assert project.role_of("app/users/endpoints/me.py") == "routes"
+    assert project.role_of("app/endpoints_helpers.py") is None
+
+
+def test_private_request_helpers_of_views_files_are_handlers_only_if_routed(
+    tmp_path: Path,
+) -> None:
+    project = _project(
+        tmp_path,
+        {
+            "manage.py": "import django\n",
+            "shop/views.py": """
+                def dashboard(request):
+                    return _context(request)
+
+                def _context(request):
+                    ...
+
+                def _routed(request):
+                    ...
+            """,
+            "shop/urls.py": """
+                from django.urls import path
+                from shop import views
+                urlpatterns = [path("", views.dashboard), path("r/", views._routed)]
+            """,
+        },
+    )
+    assert _handlers(project) == {"shop.views:dashboard", "shop.views:_routed"}

@@ -57,6 +57,7 @@ DEFAULT_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "**/routers/**",
             "**/views.py",
             "**/views/**",
+            "**/endpoints.py",
             "**/endpoints/**",
         ),
     ),

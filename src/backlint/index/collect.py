@@ -187,12 +187,19 @@ def _annotated_dependency(value: cst.Subscript, table: ImportTable) -> tuple[str
     return declared, dependency
 
 
+_NEW_TYPE = frozenset({"typing.NewType", "typing_extensions.NewType"})
+
+
 def _binding_shape(value: cst.BaseExpression, table: ImportTable) -> tuple[str, str, str]:
     if isinstance(value, cst.Subscript):
         annotated = _annotated_dependency(value, table)
         if annotated is not None:
             return "annotated", annotated[0], annotated[1]
     shape, target = _simple_shape(value, table)
+    if shape == "call" and target in _NEW_TYPE and isinstance(value, cst.Call):
+        # ``AsyncSession = NewType("AsyncSession", AsyncReadSession)``: the type it wraps.
+        wrapped = [arg.value for arg in value.args if arg.keyword is None][1:2]
+        return shape, target, (_qualify(wrapped[0], table) or "") if wrapped else ""
     return shape, target, ""
 
 

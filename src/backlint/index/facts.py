@@ -57,7 +57,8 @@ class BindingFact:
     (``target`` is the qualified name imported), ``alias`` (another name),
     ``annotated`` (``Annotated[T, Depends(dep)]``: ``target`` is ``T`` and ``detail`` the
     dependency, a FastAPI dependency alias), ``none``, ``list``, ``dict``, ``set`` or
-    ``other``.
+    ``other``. For ``X = NewType("X", T)`` (a ``call`` of ``typing.NewType``),
+    ``detail`` is the qualified ``T``.
     """
 
     name: str

@@ -12,7 +12,7 @@ index as the route registry.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -75,11 +75,7 @@ class IsRouter:
         binding = project.binding(self.qualified)
         if binding is None or binding.shape != "call" or not binding.target:
             return None
-        if binding.target in ROUTER_TYPES:
-            return True
-        if project.class_fact(binding.target) is None:
-            return None
-        return project.inherits(binding.target, frozenset(ROUTER_TYPES))
+        return makes_router(project, binding.target)
 
     def holds(self, project: ProjectIndex) -> bool:
         resolved = self._resolved(project)
@@ -87,6 +83,88 @@ class IsRouter:
 
     def confidence(self, project: ProjectIndex) -> str:
         return "low" if self._resolved(project) is None else "high"
+
+
+def makes_router(project: ProjectIndex, callee: str, depth: int = 0) -> bool | None:
+    """Whether calling ``callee`` gives a router, or None when the project cannot tell.
+
+    ``callee`` is a router class, a project subclass of one, a name bound to what a
+    factory returns (``APIRouter = get_api_router_class(APIRoute)``), or a factory
+    function whose return annotation names a router type (``-> type[APIRouter]``,
+    ``-> APIRouter``) or that returns a router subclass it defines or a router it builds.
+    """
+    if callee in ROUTER_TYPES:
+        return True
+    if project.class_fact(callee) is not None:
+        return project.inherits(callee, _ROUTER_NAMES)
+    defined = project.canonical(callee)
+    if defined in ROUTER_TYPES:
+        return True  # ``from fastapi import APIRouter`` re-exported by a project module
+    binding = project.binding(defined)
+    if binding is not None and binding.shape == "call" and binding.target and depth < 3:
+        return makes_router(project, binding.target, depth + 1)
+    if binding is not None:
+        return None  # a variable, or a name imported from a library: nothing to read
+    return project.memo(
+        ("router-factory", defined), lambda: _factory_makes_router(project, defined)
+    )
+
+
+_ROUTER_NAMES = frozenset(ROUTER_TYPES)
+
+
+def _factory_makes_router(project: ProjectIndex, qualified: str) -> bool | None:
+    """Read the project function ``qualified``: does it return a router (class)?"""
+    module, _, name = qualified.rpartition(".")
+    parsed = project.parsed(module) if module else None
+    if parsed is None:
+        return None
+    tree, table = parsed
+    function = next(
+        (
+            statement
+            for statement in _top_level_definitions(tree.body)
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == name
+        ),
+        None,
+    )
+    if function is None:
+        return None
+
+    def is_router(name: str) -> bool:
+        return name in ROUTER_TYPES or (
+            project.class_fact(name) is not None and project.inherits(name, _ROUTER_NAMES)
+        )
+
+    if function.returns is not None:
+        named = list(annotation_names(function.returns.annotation, table))
+        if any(is_router(candidate) for candidate in named):
+            return True
+    return _returns_router(function, table, is_router) or None
+
+
+def _returns_router(
+    function: cst.FunctionDef, table: ImportTable, is_router: Callable[[str], bool]
+) -> bool:
+    """``class _Router(APIRouter): ...; return _Router`` or ``return APIRouter(...)``."""
+    local_routers = {
+        statement.name.value
+        for statement in _body(function)
+        if isinstance(statement, cst.ClassDef)
+        and any(is_router(table.qualified_name(base.value) or "") for base in statement.bases)
+    }
+    for statement in _body(function):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.Return) or small.value is None:
+                continue
+            value = small.value
+            if isinstance(value, cst.Name) and value.value in local_routers:
+                return True
+            if isinstance(value, cst.Call) and is_router(table.qualified_name(value.func) or ""):
+                return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -166,7 +244,9 @@ class RouteFinder:
             responses = _responses(node, None, self._table)
             return Handler(node, qualname, framework, (), models, responses=responses)
         if "." not in qualname and _first_parameter(node) == "request":
-            if self._is_routes_file:
+            # A private ``_helper(request)`` of a views file is a handler only if a
+            # ``urls.py`` routes to it: the underscore says it is called, not routed.
+            if self._is_routes_file and not qualname.startswith("_"):
                 return Handler(node, qualname, "django", (UsesDjango(),), ())
             return Handler(
                 node, qualname, "django", (RoutedByUrls(f"{self._module}.{qualname}"),), ()

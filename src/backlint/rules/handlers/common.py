@@ -4,10 +4,12 @@ A handler's *own* code is its body without nested functions, classes and lambdas
 nested streaming generator or a callback is code the handler defines, not code it runs
 on every request.
 
-An *HTTP error exit* maps a failure to an HTTP response: raising ``HTTPException``,
-``Http404``, ``PermissionDenied`` or a DRF/werkzeug exception, calling ``abort(...)``,
-returning a ``*Response`` whose status is 4xx/5xx or Flask's ``body, 404``. A branch
-whose body does only that (after simple statements such as a log call) is a *guard*.
+An *HTTP error exit* maps a failure to an HTTP response: raising an exception
+(``HTTPException``, ``Http404``, ``PermissionDenied``, a DRF/werkzeug exception, or a
+project's own that its exception handlers map), calling ``abort(...)``, returning a
+``*Response`` whose status is 4xx/5xx or Flask's ``body, 404``, or returning a redirect
+(``redirect(...)``, ``HttpResponseRedirect``). A branch whose body does only that (after
+simple statements such as a log call) is a *guard*.
 """
 
 from __future__ import annotations
@@ -51,45 +53,28 @@ SESSION_FACTORIES = frozenset(
         "sqlalchemy.ext.asyncio.async_scoped_session",
     }
 )
+NEW_TYPE = frozenset({"typing.NewType", "typing_extensions.NewType"})
 FLASK_SQLALCHEMY = frozenset(
     {"flask_sqlalchemy.SQLAlchemy", "flask_sqlalchemy.extension.SQLAlchemy"}
 )
 
-# Exceptions that become an HTTP error response, by the name they are raised under.
-HTTP_ERROR_NAMES = frozenset(
+# Exceptions, responses and statuses that answer 401/403: an authorization check.
+AUTHORIZATION_ERRORS = frozenset(
     {
-        "HTTPException",
-        "Http404",
-        "HttpError",
         "PermissionDenied",
-        "SuspiciousOperation",
-        "BadRequest",
-        "NotFound",
         "Forbidden",
         "Unauthorized",
-        "Conflict",
-        "Gone",
-        "UnprocessableEntity",
         "NotAuthenticated",
         "AuthenticationFailed",
-        "MethodNotAllowed",
-        "NotAcceptable",
-        "ParseError",
-        "Throttled",
-        "UnsupportedMediaType",
-        "APIException",
-        "ValidationError",
+        "HttpResponseForbidden",
+        "NotPermitted",
+        "AccessDenied",
+        "permission_denied",
+        "FORBIDDEN",
+        "UNAUTHORIZED",
     }
 )
-HTTP_ERROR_MODULES = (
-    "werkzeug.exceptions.",
-    "rest_framework.exceptions.",
-    "django.http.",
-    "django.core.exceptions.",
-    "fastapi.",
-    "starlette.exceptions.",
-    "ninja.errors.",
-)
+_DENIED = ("HTTP_401", "HTTP_403")
 # Calls that raise an HTTP error themselves (Flask's ``abort``, DRF's ``permission_denied``).
 ABORT_CALLS = frozenset({"abort", "permission_denied", "throttled"})
 # Django responses whose class names an error status.
@@ -191,25 +176,38 @@ def is_guard(suite: cst.BaseSuite, ctx: FileContext) -> bool:
 
 def is_http_exit(statement: cst.CSTNode, ctx: FileContext) -> bool:
     if isinstance(statement, cst.Raise):
-        return statement.exc is not None and _is_http_exception(statement.exc, ctx)
+        # ``HTTPException``, ``Http404``, or a project's ``ResourceNotFound`` that an
+        # exception handler maps to a response: an error exit either way.
+        return True
     if isinstance(statement, cst.Expr):
         return callee_name(statement.value) in ABORT_CALLS
     if isinstance(statement, cst.Return) and statement.value is not None:
-        return is_error_response(statement.value, ctx)
+        return is_error_response(statement.value, ctx) or _is_redirect(statement.value)
     return False
 
 
-def _is_http_exception(exc: cst.BaseExpression, ctx: FileContext) -> bool:
-    target = exc.func if isinstance(exc, cst.Call) else exc
-    name = last_name(target)
-    if name is None:
+def _is_redirect(value: cst.BaseExpression) -> bool:
+    """``redirect(...)``, ``HttpResponseRedirect(url)``, ``RedirectResponse(url)``: an
+    early exit that sends the browser elsewhere (to log in, to the form, to an error)."""
+    return "redirect" in (callee_name(value) or "").lower()
+
+
+def is_authorization_exit(suite: cst.BaseSuite, ctx: FileContext) -> bool:
+    """The guard's exit answers 401 or 403: ``raise PermissionDenied``, ``abort(403)``,
+    ``HTTPException(status.HTTP_403_FORBIDDEN)``, ``HttpResponseForbidden()``."""
+    statements = suite_statements(suite)
+    if not statements:
         return False
-    qualified = ctx.qualified_name(target) or ""
-    return (
-        name in HTTP_ERROR_NAMES
-        or qualified.startswith(HTTP_ERROR_MODULES)
-        or "http" in name.lower()
-    )
+    stack: list[cst.CSTNode] = [statements[-1]]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Integer) and current.value in ("401", "403"):
+            return True
+        name = last_name(current) if isinstance(current, cst.BaseExpression) else None
+        if name is not None and (name in AUTHORIZATION_ERRORS or name.startswith(_DENIED)):
+            return True
+        stack.extend(iter_children(current))
+    return False
 
 
 def is_error_response(value: cst.BaseExpression, ctx: FileContext) -> bool:
@@ -361,25 +359,31 @@ def sessionish(name: str) -> bool:
 @dataclass(frozen=True)
 class IsSessionType:
     """An imported annotation names a SQLAlchemy session: a project subclass of
-    ``Session``, a re-export of one, or a FastAPI dependency alias
-    (``DbSession = Annotated[Session, Depends(get_db)]``) in another module."""
+    ``Session``, a re-export of one, a FastAPI dependency alias
+    (``DbSession = Annotated[Session, Depends(get_db)]``) or a ``NewType`` of one
+    (``AsyncSession = NewType("AsyncSession", AsyncReadSession)``) in another module."""
 
     qualified: str
 
     def holds(self, project: ProjectIndex) -> bool:
-        if project.inherits(self.qualified, SESSION_TYPES):
-            return True
-        found = final_binding(project, self.qualified)
-        if found is None:
-            return False
-        _, binding = found
-        if binding.shape in ("import", "alias"):
-            return binding.target in SESSION_TYPES
-        if binding.shape == "annotated" and binding.target:
-            return binding.target in SESSION_TYPES or project.inherits(
-                binding.target, SESSION_TYPES
-            )
+        return _is_session_type(project, self.qualified, 0)
+
+
+def _is_session_type(project: ProjectIndex, qualified: str, depth: int) -> bool:
+    if qualified in SESSION_TYPES or project.inherits(qualified, SESSION_TYPES):
+        return True
+    found = final_binding(project, qualified)
+    if found is None or depth > 5:
         return False
+    _, binding = found
+    if binding.shape in ("import", "alias"):
+        return binding.target in SESSION_TYPES
+    if binding.shape == "annotated" and binding.target:
+        return _is_session_type(project, binding.target, depth + 1)
+    if binding.shape == "call" and binding.target in NEW_TYPE and binding.detail:
+        # ``AsyncSession = NewType("AsyncSession", AsyncReadSession)``, possibly twice.
+        return _is_session_type(project, binding.detail, depth + 1)
+    return False
 
 
 @dataclass(frozen=True)

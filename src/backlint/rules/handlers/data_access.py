@@ -19,13 +19,14 @@ are shortcuts that map "not found" to HTTP: they and the query they wrap are lef
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from backlint.engine.walker import iter_children
 from backlint.index.names import dotted_name
+from backlint.index.routes import UsesDjango
 from backlint.rules.handlers.common import (
     FETCH_OR_404,
     FLASK_SQLALCHEMY,
@@ -76,21 +77,122 @@ SESSION_METHODS = frozenset(
 _SELF_SESSION_NAMES = frozenset({"session", "db_session", "dbsession"})
 _SCOPED = frozenset(SESSION_FACTORIES - {"sqlalchemy.orm.sessionmaker"})
 _SHOWN = 4  # calls named in one message; the rest are counted
+_SESSION_WRITES = frozenset(
+    {
+        "add",
+        "add_all",
+        "delete",
+        "merge",
+        "flush",
+        "commit",
+        "bulk_save_objects",
+        "bulk_insert_mappings",
+        "bulk_update_mappings",
+    }
+)
+# Ending (or undoing) the request's transaction, and reloading a row after it: the
+# unit of work of one request.
+TRANSACTION_CONTROL = frozenset(
+    {"commit", "rollback", "flush", "begin", "begin_nested", "close", "refresh", "expire"}
+)
+# ``Model.objects...`` and ``Model.query...`` methods that write.
+_ORM_WRITES = frozenset(
+    {
+        "create",
+        "bulk_create",
+        "bulk_update",
+        "get_or_create",
+        "update_or_create",
+        "update",
+        "delete",
+    }
+)
+# ``Model.objects`` methods that give one model instance.
+_ORM_INSTANCE = frozenset({"get", "create", "first", "last", "latest", "earliest"})
+# Statements a session executes that write.
+_WRITE_STATEMENTS = frozenset({"insert", "update", "delete"})
+# Repository method names that write (``update``, ``soft_delete``,
+# ``record_decision``); reads (``get_by_id``, ``paginate``, ``apply_sorting``) are
+# queries a handler may make.
+_WRITE_PREFIXES = (
+    "create",
+    "update",
+    "delete",
+    "save",
+    "add",
+    "remove",
+    "insert",
+    "upsert",
+    "set_",
+    "bulk_",
+    "soft_delete",
+    "destroy",
+    "archive",
+    "unarchive",
+    "restore",
+    "record",
+    "mark",
+    "increment",
+    "decrement",
+    "persist",
+    "store",
+    "commit",
+    "flush",
+    "cancel",
+    "approve",
+    "reject",
+    "enable",
+    "disable",
+    "activate",
+    "deactivate",
+    "assign",
+    "unassign",
+    "attach",
+    "detach",
+    "link",
+    "unlink",
+    "grant",
+    "revoke",
+    "block",
+    "unblock",
+    "lock",
+    "unlock",
+    "publish",
+    "unpublish",
+    "purge",
+    "reset",
+    "write",
+    "put",
+    "move",
+)
+# Classes that hold data but are not models: their ``save()`` is theirs.
+DJANGO_MODELS = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
+_NOT_MODELS = ("Serializer", "Form", "FormSet", "Response", "Exception", "Error")
+# Classmethods that build a repository: ``OrderRepository.from_session(session)``.
+_CONSTRUCTORS = frozenset(
+    {"create", "new", "build", "instance", "get_instance", "for_session", "with_session"}
+)
 # Django's content-type registry: a cached lookup of model metadata, not a query a
 # repository would own.
 _CONTENT_TYPE_CACHE = frozenset({"get_for_model", "get_for_models", "get_for_id", "clear_cache"})
 
-Kind = tuple[str, tuple["Condition", ...]]  # ("session" | "repository", conditions)
+# What a receiver holds, with what must hold for it: "session", "repository", a
+# fetched model "instance" or one "built" by calling its class.
+Kind = tuple[str, tuple["Condition", ...]]
 
 
 @dataclass(frozen=True)
 class Access:
-    """One persistence call: the call, how it reads (``db.query``), its kind."""
+    """One persistence call: the call, how it reads (``db.query``), its kind, whether
+    it writes (``add``, ``save``, ``update_many``) and whether it only ends or undoes
+    a transaction (``commit``, ``rollback``)."""
 
     node: cst.Call
     shown: str
     kind: str  # session, orm, repository
     conditions: tuple[Condition, ...]
+    write: bool = False
+    control: bool = False
 
 
 class DataAccessFinder:
@@ -121,12 +223,19 @@ class DataAccessFinder:
                 self._bind(receivers, node.target, kind)
             elif isinstance(node, cst.WithItem) and node.asname is not None:
                 self._bind(receivers, node.asname.name, self._value_kind(node.item))
+            elif isinstance(node, cst.For) and _orm_chain(node.iter):
+                # ``for order in Order.objects.filter(...)``: each one a model instance.
+                self._bind(receivers, node.target, ("instance", (UsesDjango(),)))
         owner = handler.qualname.split(".")[0] if "." in handler.qualname else None
+        written = _written_chains(calls)
         found: list[Access] = []
         for call in calls:
             access = self._access(call, receivers, owner)
-            if access is not None:
-                found.append(access)
+            if access is None or _ping(call):
+                continue
+            if access.kind == "orm" and id(call) in written:
+                access = replace(access, write=True)
+            found.append(access)
         return found
 
     # Receivers -----------------------------------------------------------------
@@ -183,13 +292,20 @@ class DataAccessFinder:
             return ("session", ())
         if name[:1].isupper() and name.endswith("Repository"):
             return ("repository", ())
-        if qualified is None or not isinstance(value.func, cst.Name):
+        if _repository_constructor(value.func):
+            return ("repository", ())
+        if _fetches_instance(value, name):
+            return ("instance", (UsesDjango(),))
+        if qualified is None:
             return None
-        binding = self._ctx.bindings.get(value.func.value)
-        if binding is not None and binding.shape == "call":
-            return ("session", ()) if binding.target in SESSION_FACTORIES else None
-        if self._ctx.names.imported(value.func.value) is not None and sessionish(name):
-            return ("session", (BoundToCall(qualified, SESSION_FACTORIES),))
+        if isinstance(value.func, cst.Name):
+            binding = self._ctx.bindings.get(value.func.value)
+            if binding is not None and binding.shape == "call":
+                return ("session", ()) if binding.target in SESSION_FACTORIES else None
+            if self._ctx.names.imported(value.func.value) is not None and sessionish(name):
+                return ("session", (BoundToCall(qualified, SESSION_FACTORIES),))
+        if _builds_instance(value, name):
+            return ("built", (IsDjangoModel(qualified),))
         return None
 
     def _module_kind(self, name: str) -> Kind | None:
@@ -240,7 +356,7 @@ class DataAccessFinder:
         if attribute in ("objects", "query") and _is_class_name(holder):
             if method in _CONTENT_TYPE_CACHE:
                 return None
-            return Access(call, shown, "orm", ())
+            return Access(call, shown, "orm", (), write=method in _ORM_WRITES)
         if isinstance(holder, cst.Name) and holder.value in ("self", "cls"):
             kind = self._self_kind(owner, attribute)
             if kind is None and attribute in _SELF_SESSION_NAMES and method != "get":
@@ -261,14 +377,14 @@ class DataAccessFinder:
             binding = self._ctx.bindings.get(holder.value)
             if binding is not None and binding.shape == "call":
                 if binding.target in FLASK_SQLALCHEMY:
-                    return Access(call, shown, "session", ())
+                    return _session_access(call, shown, ())
                 # A subclass of ``SQLAlchemy`` defined here: the project pass decides.
-                return Access(call, shown, "session", (IsFlaskSQLAlchemy(qualified),))
+                return _session_access(call, shown, (IsFlaskSQLAlchemy(qualified),))
             if self._ctx.names.imported(holder.value) is None:
                 return None
         elif self._ctx.names.imported((dotted_name(holder) or "").split(".")[0]) is None:
             return None
-        return Access(call, shown, "session", (IsFlaskSQLAlchemy(qualified),))
+        return _session_access(call, shown, (IsFlaskSQLAlchemy(qualified),))
 
 
 def _typed_access(call: cst.Call, shown: str, method: str, kind: Kind | None) -> Access | None:
@@ -276,10 +392,127 @@ def _typed_access(call: cst.Call, shown: str, method: str, kind: Kind | None) ->
         return None
     name, conditions = kind
     if name == "session" and method in SESSION_METHODS:
-        return Access(call, shown, "session", conditions)
+        return _session_access(call, shown, conditions)
     if name == "repository" and not method.startswith("_"):
-        return Access(call, shown, "repository", conditions)
+        write = method.startswith(_WRITE_PREFIXES)
+        return Access(call, shown, "repository", conditions, write)
+    if (name == "instance" and method in ("save", "delete")) or (
+        name == "built" and method == "save"
+    ):
+        return Access(call, shown, "orm", conditions, write=True)
     return None
+
+
+def _session_access(call: cst.Call, shown: str, conditions: tuple[Condition, ...]) -> Access:
+    method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+    write = method in _SESSION_WRITES or _executes_write(call, method)
+    return Access(call, shown, "session", conditions, write, method in TRANSACTION_CONTROL)
+
+
+def _executes_write(call: cst.Call, method: str) -> bool:
+    """``session.execute(update(Order)...)``: a statement that writes."""
+    if method not in ("execute", "exec") or not call.args:
+        return False
+    statement = call.args[0].value
+    while isinstance(statement, cst.Call) and isinstance(statement.func, cst.Attribute):
+        statement = statement.func.value  # ``update(X).where(...).values(...)``
+    return isinstance(statement, cst.Call) and last_name(statement.func) in _WRITE_STATEMENTS
+
+
+def _ping(call: cst.Call) -> bool:
+    """``session.execute(select(1))``, ``text("SELECT 1")``: a health check of the
+    connection, not data access."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value in ("execute", "exec", "scalar")):
+        return False
+    if len(call.args) != 1 or not isinstance(call.args[0].value, cst.Call):
+        return False
+    inner = call.args[0].value
+    values = [arg.value for arg in inner.args]
+    if last_name(inner.func) == "select":
+        return bool(values) and all(isinstance(v, cst.Integer) for v in values)
+    if last_name(inner.func) == "text" and len(values) == 1:
+        text = values[0].evaluated_value if isinstance(values[0], cst.SimpleString) else None
+        return isinstance(text, str) and " ".join(text.lower().split()) == "select 1"
+    return False
+
+
+def _repository_constructor(func: cst.BaseExpression) -> bool:
+    """``OrderRepository.from_session(session)`` and other classmethod constructors."""
+    if not isinstance(func, cst.Attribute):
+        return False
+    owner = last_name(func.value) or ""
+    method = func.attr.value
+    return (
+        owner[:1].isupper()
+        and owner.endswith("Repository")
+        and (method.startswith("from_") or method in _CONSTRUCTORS)
+    )
+
+
+def _orm_chain(node: cst.BaseExpression) -> bool:
+    """``Order.objects...``: a chain of calls that starts at a model's manager."""
+    while isinstance(node, (cst.Call, cst.Attribute)):
+        if isinstance(node, cst.Call):
+            node = node.func
+            continue
+        if node.attr.value == "objects" and _is_class_name(node.value):
+            return True
+        node = node.value
+    return False
+
+
+def _fetches_instance(value: cst.Call, name: str) -> bool:
+    """A call that fetches one Django model instance: ``Order.objects.get(...)``,
+    ``Order.objects.filter(...).first()``, ``get_object_or_404(...)``,
+    ``self.get_object()``."""
+    func = value.func
+    if name in _ORM_INSTANCE and isinstance(func, cst.Attribute) and _orm_chain(func.value):
+        return True
+    if name == "get_object_or_404":
+        return True
+    return name == "get_object" and dotted_name(func) == "self.get_object"
+
+
+def _builds_instance(value: cst.Call, name: str) -> bool:
+    """``Order(...)``: a class called, which the project pass checks is a model."""
+    return (
+        isinstance(value.func, (cst.Name, cst.Attribute))
+        and _is_class_name(value.func)
+        and not name.endswith(_NOT_MODELS)
+        and not name.endswith("Repository")
+    )
+
+
+@dataclass(frozen=True)
+class IsDjangoModel:
+    """The class ``qualified`` is a Django model (its ``save()`` writes a row)."""
+
+    qualified: str
+
+    def holds(self, project: ProjectIndex) -> bool:
+        if self.qualified.startswith("django.contrib.") and ".models." in self.qualified:
+            return True
+        return project.inherits(self.qualified, DJANGO_MODELS)
+
+
+def _written_chains(calls: list[cst.Call]) -> set[int]:
+    """Calls that start a chain ending in a write: ``filter`` in
+    ``Order.objects.filter(...).update(...)``."""
+    written: set[int] = set()
+    for call in calls:
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in _ORM_WRITES):
+            continue
+        written.add(id(call))
+        inner: cst.BaseExpression = func.value
+        while isinstance(inner, (cst.Call, cst.Attribute)):
+            if isinstance(inner, cst.Call):
+                written.add(id(inner))
+                inner = inner.func
+            else:
+                inner = inner.value
+    return written
 
 
 def _shown_call(func: cst.Attribute) -> str:

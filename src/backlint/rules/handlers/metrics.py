@@ -1,47 +1,60 @@
 """BL101's measures of a route handler: kinds of logic, not one complexity score.
 
-Counted over the handler's own code (``common.own_nodes``):
+Counted over the handler's own code (``common.own_nodes``), leaving out HTML builder
+blocks (``shapes.renders_html``: markup and what it shows), where only collaborator
+calls are counted:
 
 * ``statements``: every statement, nested ones included (the docstring and ``elif``
-  headers are not statements of their own);
+  headers are not statements of their own), except those in the block of a guard
+  (building and returning an error is one thing, the guard); a run of assignments
+  that take request input (``email = request.POST.get("email")``,
+  ``user.name = body.name``) counts once, like the parsing, the ``setattr`` loop or
+  the ``model_copy(update=...)`` it could be;
 * ``branches``: ``if``/``elif``, ``case``, ternaries, comprehension ``if`` clauses and
-  ``except`` clauses, except *guards* (``common.is_guard``);
-* ``domain_branches``: branches, guards included, whose test compares an attribute or
-  subscript (or its ``len()``) with something other than ``None``/``True``/``False``/
-  ``""``: a decision on domain state (``order.status == "shipped"``). Request plumbing
-  (``request.method == "POST"``, ``self.action``), constants (``Status.PAID``),
-  configuration (``settings.X``) and ``status_code`` are not domain state;
+  ``except`` clauses, except *guards* (``common.is_guard``) and tests that read
+  request input alone (``HandlerSubjects.reads_input_only``);
+* ``domain_branches``: branches, guards included, whose test compares domain state
+  with something other than ``None``/``True``/``False``/``""``
+  (``order.status == "shipped"``). Comparisons with request input, on who is asking
+  and on plumbing are not (``subjects.HandlerSubjects``), nor is any comparison in a
+  guard that answers 401/403: that is an authorization check;
 * ``loops``: ``for``/``while`` statements, except in websocket handlers, in handlers
-  that are streaming generators themselves, and ``for`` loops that only fill a list or
-  dict (a comprehension written out);
+  that are streaming generators themselves, ``for`` loops that are a comprehension
+  or a ``next(...)`` written out (``shapes.is_mapping_loop``) and loops that only call
+  something for each item of the request's input;
 * ``arithmetic``: arithmetic binary operations and augmented assignments without a
   string or sequence-literal operand (``"a" + b``, ``items + [x]``, ``path / "f"``,
   ``_("Deleted: ") + str(n)`` are not arithmetic);
 * ``collaborators``: distinct calls on injected parameters (``Depends``), on names or
   types that end with Service/Repository/Session, and of functions imported from
-  service or repository modules.
+  service or repository modules, except the calls that build the returned value
+  (``return Stats(total=repo.count(), ...)`` reads, it does not orchestrate); all the
+  calls on one database session are one collaborator.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from backlint.engine.walker import iter_children
 from backlint.index.names import dotted_name
 from backlint.rules.handlers.common import (
+    NESTED_SCOPES,
     docstring_of,
+    is_authorization_exit,
     is_depends,
     is_guard,
     last_name,
-    own_nodes,
     parameters,
     suite_statements,
     type_candidates,
 )
+from backlint.rules.handlers.shapes import is_mapping_loop, renders_html
+from backlint.rules.handlers.subjects import HandlerSubjects, code_of, is_state
 
 if TYPE_CHECKING:
     from backlint.engine.context import FileContext
@@ -90,7 +103,6 @@ _NOT_NUMBERS = (
     cst.SetComp,
     cst.DictComp,
 )
-_TRIVIAL = frozenset({"None", "True", "False"})
 # Calls that return text: ``_("Deleted: ") + str(id)`` is string building.
 _STRING_CALLS = frozenset(
     {
@@ -107,14 +119,6 @@ _STRING_CALLS = frozenset(
         "isoformat",
     }
 )
-_FILLING = frozenset({"append", "extend", "add", "update", "insert", "appendleft", "setdefault"})
-# Not domain state: configuration, and an HTTP status being compared.
-_CONFIG_ROOTS = frozenset({"settings", "config", "conf", "current_app"})
-_TRANSPORT_ATTRIBUTES = frozenset({"status_code"})
-# Roots of request plumbing: comparing them is parsing input, not deciding on state.
-_REQUEST_ROOTS = frozenset({"request", "req"})
-_SELF_PLUMBING = frozenset({"request", "kwargs", "args", "action", "format_kwarg", "method"})
-_REQUEST_STATE = frozenset({"user", "auth"})
 _COLLABORATOR_SUFFIXES = (
     "service",
     "services",
@@ -156,6 +160,16 @@ class Metrics:
         return len(self.collaborators)
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a node of the handler sits: in markup, in the returned value, in the block
+    of a guard (which maps an error to HTTP)."""
+
+    markup: bool = False
+    returned: bool = False
+    guarded: bool = False
+
+
 def measure(
     handler: Handler, ctx: FileContext, aliases: Mapping[str, cst.BaseExpression]
 ) -> Metrics:
@@ -163,196 +177,177 @@ def measure(
     metrics = Metrics()
     docstring = docstring_of(node)
     collaborators = _Collaborators(node, ctx, aliases)
-    nodes = list(own_nodes(node))
-    generator = any(isinstance(n, cst.Yield) for n in nodes)
+    subjects = HandlerSubjects(node, ctx)
+    nodes = list(_walk(node, ctx))
+    generator = any(isinstance(n, cst.Yield) for n, _ in nodes)
     loops_exempt = handler.websocket or generator
+    copies = _repeated_inputs(nodes, subjects)
     elifs: set[int] = set()
-    inputs = frozenset(
-        param.name.value
-        for param in parameters(node)
-        if param.name.value not in ("self", "cls") and not is_depends(param.default)
-    )
-    for current in nodes:
+    for current, place in nodes:
+        if isinstance(current, cst.Call):
+            key = None if place.returned else collaborators.key(current)
+            if key is not None:
+                metrics.collaborators.add(key)
+        if place.markup:
+            continue
         small = isinstance(current, cst.BaseSmallStatement) and current is not docstring
-        if small or (isinstance(current, _COMPOUND) and id(current) not in elifs):
+        if not place.guarded and (
+            (small and id(current) not in copies)
+            or (isinstance(current, _COMPOUND) and id(current) not in elifs)
+        ):
             metrics.statements += 1
         if isinstance(current, cst.If):
             if isinstance(current.orelse, cst.If):
                 elifs.add(id(current.orelse))
-            _branch(metrics, current.test, _if_is_guard(current, ctx), inputs)
+            _if(metrics, current, ctx, subjects)
         elif isinstance(current, (cst.IfExp, cst.CompIf)):
-            _branch(metrics, current.test, False, inputs)
+            _branch(metrics, current.test, subjects)
         elif isinstance(current, (cst.ExceptHandler, cst.ExceptStarHandler)):
             if not is_guard(current.body, ctx):
                 metrics.branches += 1
         elif isinstance(current, cst.Match):
-            _match(metrics, current, ctx)
+            _match(metrics, current, ctx, subjects)
         elif isinstance(current, (cst.For, cst.While)):
-            if not loops_exempt and not _builds_collection(current):
+            if not (loops_exempt or is_mapping_loop(current) or _applies_input(current, subjects)):
                 metrics.loops += 1
         elif isinstance(current, cst.BinaryOperation):
             if _is_arithmetic(current.operator, current.left, current.right):
                 metrics.arithmetic += 1
-        elif isinstance(current, cst.AugAssign):
-            if isinstance(current.operator, _AUGMENTED) and not _not_number(current.value):
-                metrics.arithmetic += 1
-        elif isinstance(current, cst.Call):
-            key = collaborators.key(current)
-            if key is not None:
-                metrics.collaborators.add(key)
+        elif isinstance(current, cst.AugAssign) and _is_augmented_arithmetic(current):
+            metrics.arithmetic += 1
     return metrics
 
 
-def _if_is_guard(node: cst.If, ctx: FileContext) -> bool:
-    """The ``if`` only maps a failure to HTTP, in its body or in its plain ``else``."""
+def _is_augmented_arithmetic(node: cst.AugAssign) -> bool:
+    return isinstance(node.operator, _AUGMENTED) and not _not_number(node.value)
+
+
+def _walk(node: cst.FunctionDef, ctx: FileContext) -> Iterator[tuple[cst.CSTNode, _Place]]:
+    """The handler's own nodes in source order (nested scopes yielded, not entered),
+    each with its place: the body of an HTML builder ``with`` is markup, the block of a
+    guard is guarded."""
+    stack: list[tuple[cst.CSTNode, _Place]] = [(node.body, _Place())]
+    while stack:
+        current, place = stack.pop()
+        yield current, place
+        if isinstance(current, NESTED_SCOPES):
+            continue
+        special = _special_block(current, place, ctx)
+        inner = replace(place, returned=True) if isinstance(current, cst.Return) else place
+        stack.extend(
+            (child, special[1] if child is special[0] else inner)
+            for child in reversed(list(iter_children(current)))
+        )
+
+
+def _special_block(
+    node: cst.CSTNode, place: _Place, ctx: FileContext
+) -> tuple[cst.CSTNode | None, _Place]:
+    """The child block of ``node`` that is markup or a guard's, with its place."""
+    if isinstance(node, cst.With) and not place.markup and renders_html(node):
+        return node.body, replace(place, markup=True)
+    if isinstance(node, cst.If):
+        block = _guard_block(node, ctx)
+        if block is node.body:
+            return block, replace(place, guarded=True)
+        if block is not None and isinstance(node.orelse, cst.Else):
+            return node.orelse, replace(place, guarded=True)
+    if isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)) and is_guard(node.body, ctx):
+        return node.body, replace(place, guarded=True)
+    return None, place
+
+
+def _repeated_inputs(
+    nodes: list[tuple[cst.CSTNode, _Place]], subjects: HandlerSubjects
+) -> set[int]:
+    """Assignments of request input (to a local or onto an object) right after another
+    one: the run counts as one statement, like the parsing or the copy it is."""
+    repeated: set[int] = set()
+    for block, _ in nodes:
+        if not isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            continue
+        previous = False
+        for statement in suite_statements(block):
+            taken = _takes_input(statement, subjects)
+            if taken and previous:
+                repeated.add(id(statement))
+            previous = taken
+    return repeated
+
+
+def _takes_input(statement: cst.CSTNode, subjects: HandlerSubjects) -> bool:
+    """``email = request.POST.get("email")``, ``user.email = body.email``."""
+    if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or statement.value is None:
+        return False
+    targets = (
+        [target.target for target in statement.targets]
+        if isinstance(statement, cst.Assign)
+        else [statement.target]
+    )
+    return all(isinstance(t, (cst.Attribute, cst.Name)) for t in targets) and subjects.is_input(
+        statement.value
+    )
+
+
+def _if(metrics: Metrics, node: cst.If, ctx: FileContext, subjects: HandlerSubjects) -> None:
+    """An ``if``: a guard is not a branch, and a guard that answers 401/403 checks who
+    is asking, whatever it compares."""
+    guard = _guard_block(node, ctx)
+    if guard is None:
+        _branch(metrics, node.test, subjects)
+    elif not is_authorization_exit(guard, ctx):
+        _domain(metrics, node.test, subjects)
+
+
+def _applies_input(loop: cst.For | cst.While, subjects: HandlerSubjects) -> bool:
+    """``for event in request.get_json(): record(event)``: the request handed on item by
+    item, with calls alone (no decision or calculation of the loop's own)."""
+    if not isinstance(loop, cst.For) or loop.orelse is not None:
+        return False
+    if not subjects.is_input(loop.iter):
+        return False
+    return all(
+        isinstance(s, cst.Expr) and isinstance(_awaited(s.value), cst.Call)
+        for s in suite_statements(loop.body)
+    )
+
+
+def _awaited(node: cst.BaseExpression) -> cst.BaseExpression:
+    return node.expression if isinstance(node, cst.Await) else node
+
+
+def _guard_block(node: cst.If, ctx: FileContext) -> cst.BaseSuite | None:
+    """The block that makes the ``if`` a guard, in its body or in its plain ``else``."""
     if is_guard(node.body, ctx):
-        return True
-    return isinstance(node.orelse, cst.Else) and is_guard(node.orelse.body, ctx)
+        return node.body
+    if isinstance(node.orelse, cst.Else) and is_guard(node.orelse.body, ctx):
+        return node.orelse.body
+    return None
 
 
-def _branch(
-    metrics: Metrics, test: cst.BaseExpression, guard: bool, inputs: frozenset[str]
-) -> None:
-    if not guard:
-        metrics.branches += 1
-    shown = domain_comparison(test, inputs)
+def _branch(metrics: Metrics, test: cst.BaseExpression, subjects: HandlerSubjects) -> None:
+    if subjects.reads_input_only(test):
+        return  # parsing the request (``if request.method == "POST"``, optional filters)
+    metrics.branches += 1
+    _domain(metrics, test, subjects)
+
+
+def _domain(metrics: Metrics, test: cst.BaseExpression, subjects: HandlerSubjects) -> None:
+    shown = subjects.domain_comparison(test)
     if shown is not None:
         metrics.domain_branches += 1
         metrics.domain_tests.append(shown)
 
 
-def _match(metrics: Metrics, node: cst.Match, ctx: FileContext) -> None:
-    on_state = _is_state(node.subject)
+def _match(metrics: Metrics, node: cst.Match, ctx: FileContext, subjects: HandlerSubjects) -> None:
+    on_state = is_state(node.subject) and not subjects.is_input(node.subject)
     for case in node.cases:
         if not is_guard(case.body, ctx):
             metrics.branches += 1
         pattern = case.pattern
         if on_state and isinstance(pattern, cst.MatchValue):
             metrics.domain_branches += 1
-            metrics.domain_tests.append(_code(node.subject))
-
-
-def _builds_collection(loop: cst.For | cst.While) -> bool:
-    """A ``for`` loop that only fills a list or dict: a comprehension written out.
-
-    Its body holds only ``x.append(...)``-like calls, subscript assignments and local
-    assignments feeding them; mapping results to a response this way is the handler's
-    job, like the comprehension it could be.
-    """
-    if not isinstance(loop, cst.For) or loop.orelse is not None:
-        return False
-    statements = suite_statements(loop.body)
-    fills = False
-    for statement in statements:
-        if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
-            func = statement.value.func
-            if not (isinstance(func, cst.Attribute) and func.attr.value in _FILLING):
-                return False
-            fills = True
-        elif isinstance(statement, cst.Assign):
-            targets = [target.target for target in statement.targets]
-            if all(isinstance(target, cst.Subscript) for target in targets):
-                fills = True
-            elif not all(isinstance(target, cst.Name) for target in targets):
-                return False
-        elif not isinstance(statement, cst.AnnAssign):
-            return False
-    return fills
-
-
-# Domain state -------------------------------------------------------------------
-
-
-def domain_comparison(test: cst.BaseExpression, inputs: frozenset[str]) -> str | None:
-    """The first comparison of domain state in a test (through ``and``/``or``/``not``).
-
-    Two fields of one handler parameter compared with each other
-    (``body.new_password == body.current_password``, ``q.start > q.end``) validate the
-    request's input, like a schema validator would.
-    """
-    for comparison in _comparisons(test):
-        operands = [comparison.left, *(target.comparator for target in comparison.comparisons)]
-        for left, right in itertools.pairwise(operands):
-            root = _root(left)
-            if root is not None and root in inputs and root == _root(right):
-                continue
-            if (_is_state(left) and not _trivial(right)) or (
-                _is_state(right) and not _trivial(left)
-            ):
-                return _code(comparison)
-    return None
-
-
-def _root(node: cst.BaseExpression) -> str | None:
-    """``body`` for ``body.items[0].price``; ``None`` when the chain has no name root."""
-    while isinstance(node, (cst.Attribute, cst.Subscript)):
-        node = node.value
-    return node.value if isinstance(node, cst.Name) else None
-
-
-def _comparisons(test: cst.BaseExpression) -> Iterator[cst.Comparison]:
-    stack: list[cst.BaseExpression] = [test]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.BooleanOperation):
-            stack.extend((current.right, current.left))
-        elif isinstance(current, cst.UnaryOperation) and isinstance(current.operator, cst.Not):
-            stack.append(current.expression)
-        elif isinstance(current, cst.Comparison):
-            yield current
-
-
-def _trivial(node: cst.BaseExpression) -> bool:
-    """``None``, ``True``, ``False`` or ``""``: comparing with them checks existence."""
-    if isinstance(node, cst.SimpleString):
-        return node.evaluated_value == ""
-    return isinstance(node, cst.Name) and node.value in _TRIVIAL
-
-
-def _is_state(node: cst.BaseExpression) -> bool:
-    """An attribute or subscript (or its ``len()``) that is not request plumbing, a
-    constant, configuration or an HTTP status."""
-    if isinstance(node, cst.Call) and last_name(node.func) == "len" and len(node.args) == 1:
-        node = node.args[0].value
-    if not isinstance(node, (cst.Attribute, cst.Subscript)):
-        return False
-    if isinstance(node, cst.Attribute):
-        name = node.attr.value
-        if name in _TRANSPORT_ATTRIBUTES or (name.isupper() and len(name) > 1):
-            return False
-    chain: list[str] = []
-    current: cst.BaseExpression = node
-    called = False
-    while isinstance(current, (cst.Attribute, cst.Subscript, cst.Call)):
-        if isinstance(current, cst.Attribute):
-            chain.append(current.attr.value)
-            current = current.value
-        elif isinstance(current, cst.Subscript):
-            current = current.value
-        else:
-            called = True
-            current = current.func
-    if not isinstance(current, cst.Name):
-        return True
-    if current.value[:1].isupper() and not called:
-        return False  # ``OrderStatus.PAID``, ``Group.BUILTIN``: a constant, not state
-    chain.reverse()  # root outwards: ``self.request.user.x`` gives request, user, x
-    if current.value in ("self", "cls") and chain and chain[0] in _SELF_PLUMBING:
-        if chain[0] != "request":
-            return False
-        chain = chain[1:]
-    elif current.value in _CONFIG_ROOTS:
-        return False
-    elif current.value not in _REQUEST_ROOTS:
-        return True
-    # The request's user (``request.user.credit``) is domain state; its method, query
-    # parameters, body and headers are input.
-    return bool(chain) and chain[0] in _REQUEST_STATE
-
-
-def _code(node: cst.CSTNode) -> str:
-    text = " ".join(cst.Module(body=[]).code_for_node(node).split())
-    return text if len(text) <= 60 else text[:57] + "..."
+            metrics.domain_tests.append(code_of(node.subject))
 
 
 # Arithmetic ---------------------------------------------------------------------
@@ -388,8 +383,11 @@ class _Collaborators:
     ) -> None:
         self._ctx = ctx
         self._receivers: set[str] = set()
+        self._sessions: set[str] = set()
         for param in parameters(node):
             name = param.name.value
+            if _session_name(name):
+                self._sessions.add(name)
             if _collaborator_name(name) or is_depends(param.default):
                 self._receivers.add(name)
                 continue
@@ -397,6 +395,8 @@ class _Collaborators:
                 continue
             for candidate, extras in type_candidates(param.annotation.annotation, aliases):
                 typed = last_name(candidate) or ""
+                if _session_name(typed):
+                    self._sessions.add(name)
                 if any(is_depends(extra) for extra in extras) or _collaborator_name(typed):
                     self._receivers.add(name)
 
@@ -410,7 +410,15 @@ class _Collaborators:
             return shown if self._imported_from_service(func) else None
         root = parts[0]
         if root in ("self", "cls"):
+            if len(parts) > 2 and _session_name(parts[1]):
+                return ".".join(parts[:2])
             return shown if len(parts) > 2 and _collaborator_name(parts[1]) else None
+        if root in self._sessions or (
+            _session_name(root) and self._ctx.names.imported(root) is None
+        ):
+            # The database session is one collaborator however many calls the handler
+            # makes on it; BL102 reports those calls.
+            return root
         if root in self._receivers:
             return shown
         if _collaborator_name(root) and self._ctx.names.imported(root) is None:
@@ -427,6 +435,10 @@ class _Collaborators:
         qualified = self._ctx.qualified_name(func) or ""
         module = qualified.rpartition(".")[0]
         return any(_service_segment(segment) for segment in module.split("."))
+
+
+def _session_name(name: str) -> bool:
+    return name.lower().endswith("session")
 
 
 def _collaborator_name(name: str) -> bool:

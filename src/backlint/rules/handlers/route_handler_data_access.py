@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -15,54 +16,95 @@ from backlint.rules.handlers.data_access import (
     class_annotations,
     listing,
 )
+from backlint.rules.handlers.layers import REPOSITORY, SERVICE, HasLayer
+from backlint.rules.handlers.metrics import Metrics, measure
+
+if TYPE_CHECKING:
+    from backlint.index.routes import Handler
 
 _FASTAPI = (
     "from fastapi import APIRouter, Depends\n"
     "from sqlalchemy.orm import Session\n"
     "router = APIRouter()\n"
 )
+# The project's handlers delegate to a service layer: a route module imports one.
+_SERVICE_LAYER = (("app/services/orders.py", "def place(db, order):\n    ...\n"),)
 
 
-def _routes(code: str) -> str:
-    """A snippet of a routes module with its FastAPI imports and router."""
-    return _FASTAPI + textwrap.dedent(code)
+def _routes(code: str, layered: bool = True) -> str:
+    """A snippet of a routes module with its FastAPI imports and router, importing the
+    project's service layer unless ``layered`` is false."""
+    header = _FASTAPI + ("from app.services import orders\n" if layered else "")
+    return header + textwrap.dedent(code)
 
 
 class RouteHandlerDataAccess(FileRule):
     """
     ## What it does
-    Reports a route handler that talks to persistence itself:
+    Reports a route handler that talks to persistence itself where the project has a
+    layer for that, or that runs a whole use case with its transaction. Persistence
+    calls are:
 
     - `query`/`execute`/`exec`/`scalars`/`get`/`add`/`delete`/`merge`/`refresh`/
       `flush`/`commit`/`rollback` on a SQLAlchemy or SQLModel `Session`/`AsyncSession`.
       The receiver's type decides: a parameter annotated `Session` (also through
-      `Annotated[Session, Depends(...)]` and aliases such as `SessionDep`/`DbSession`,
+      `Annotated[Session, Depends(...)]`, aliases such as `SessionDep`/`DbSession` and
+      `NewType`s such as `AsyncSession = NewType("AsyncSession", AsyncReadSession)`,
       even when they are defined in another module), a parameter injected with
       `Depends(get_db)`, a name bound to `SessionLocal()` or `Session(engine)`, a
       `scoped_session`, or Flask-SQLAlchemy's `db.session`;
-    - Django's `Model.objects.<method>(...)` and Flask-SQLAlchemy's
-      `Model.query.<method>(...)`;
-    - any public method of a `*Repository` object, known by its type (annotation or a
-      binding to `XRepository(...)`, or `XRepository(db).method()` on the spot),
-      whatever the variable is called.
+    - Django's `Model.objects.<method>(...)`, Flask-SQLAlchemy's
+      `Model.query.<method>(...)`, and `save()`/`delete()` on a Django model instance
+      (fetched with `Model.objects.get(...)`, `.first()`, `get_object_or_404(...)`,
+      `self.get_object()` or a loop over `Model.objects...`, or `save()` on a
+      `Model(...)` the handler built);
+    - any public method of a `*Repository` object, known by its type (annotation, a
+      binding to `XRepository(...)` or to a classmethod constructor such as
+      `XRepository.from_session(session)`, or a call on the spot), whatever the
+      variable is called.
 
-    One finding per handler (two when it also calls a repository), at its first
-    persistence call; the message names every call. `get_object_or_404` and
+    When it reports depends on what the project gives the handler to delegate to,
+    decided once per run from what the route modules import: a module with the
+    `service` or `repository` role, a `crud`/`services`/`repositories` module, a
+    `*_service`/`*_repository` name or a project `*Service`/`*Repository` class that is
+    not an ORM model (a `GithubRepository` table is a word of the domain):
+
+    - **session and ORM calls** are reported when the project has a service or
+      repository layer: the handler bypasses it;
+    - **repository calls** are reported when the project has a service layer and the
+      handler writes through the repository (`create*`, `update*`, `delete*`, `save*`,
+      `add*`, `remove*`, `archive*`, `record*`, `mark*`...): the use case belongs in
+      the service. Reading through a repository (`get_by_id`, `paginate`) is a query
+      a handler may make;
+    - **a transaction script** is reported in any project: several persistence calls
+      (session, ORM or repository), at least one of them a write (`commit` counts),
+      mixed with the handler's own logic (a loop, a decision on domain state or two
+      branches, as BL101 counts them). It is one finding, and its message says so.
+
+    Not reported: one query, or a CRUD handler that fetches, changes and commits, in a
+    project without a service or repository layer (a Flask or Django project built
+    that way: moving its queries is a redesign, not a fix); a handler whose only
+    persistence calls end the request's transaction (`commit`, `rollback`, `flush`,
+    `refresh` after calling services: the unit of work of one request); a connection check
+    (`session.execute(select(1))`, `text("SELECT 1")`); `get_object_or_404` and
     `get_list_or_404` (with the query passed to them) and Flask-SQLAlchemy's
-    `first_or_404()`/`get_or_404()` map "not found" to HTTP and are not reported, nor
-    are Django's cached content-type lookups (`ContentType.objects.get_for_model`).
-    DRF hooks such as `get_queryset` and `perform_create` are not handlers, and DRF's
+    `first_or_404()`/`get_or_404()`, which map "not found" to HTTP; Django's cached
+    content-type lookups (`ContentType.objects.get_for_model`). DRF hooks such as
+    `get_queryset` and `perform_create` are not handlers, and DRF's
     `serializer.save()` is not a persistence call. Test code is not checked.
 
     ## Why is this bad?
     A handler that queries and commits itself ties the HTTP layer to the schema and the
     ORM: the same query ends up copied across endpoints, transactions are committed
     halfway through a use case, and the logic can only be tested with a database behind
-    an HTTP client. Calling a repository from the handler skips the service, where the
-    use case (and its transaction) belongs.
+    an HTTP client. Where the project has services and repositories, such a handler
+    goes around them; calling a repository's writes from the handler skips the service,
+    where the use case (and its transaction) belongs.
 
     ## Example
     ```python
+    from app.services import orders
+
     @router.get("/orders")
     def list_orders(db: Session = Depends(get_db)):
         return db.query(Order).filter(Order.open).all()
@@ -90,6 +132,12 @@ class RouteHandlerDataAccess(FileRule):
     a parameter injected with `Depends(get_db)`/`Depends(get_session)`, and
     `self.session` on a class-based view whose base class declares it elsewhere (not
     for `get`, which too many objects have).
+
+    The layer condition was calibrated on Flask (redash, CTFd) and Django (plane,
+    netbox) projects that query the ORM from every view by design: reporting each of
+    those views (550 findings) told their maintainers nothing they could act on, while
+    the transaction scripts among them (bulk updates, invitations, archiving with side
+    effects) are the views a reviewer would move into a service.
     """
 
     code = "BL102"
@@ -112,6 +160,7 @@ class RouteHandlerDataAccess(FileRule):
             """
             ),
             path="app/routes.py",
+            files=_SERVICE_LAYER,
             expect=1,
         ),
         Example(
@@ -123,11 +172,13 @@ class RouteHandlerDataAccess(FileRule):
             """
             ),
             path="app/routes.py",
+            files=_SERVICE_LAYER,
         ),
-        # An ``Annotated`` alias defined in another module.
+        # An ``Annotated`` alias defined in another module; ``crud`` is the layer.
         Example(
             """
             from fastapi import APIRouter
+            from app import crud
             from app.deps import SessionDep
             router = APIRouter()
             @router.get("/items")
@@ -143,8 +194,104 @@ class RouteHandlerDataAccess(FileRule):
                     "from sqlmodel import Session\n"
                     "SessionDep = Annotated[Session, Depends(get_db)]\n",
                 ),
+                ("app/crud.py", "def create_item(session, item):\n    ...\n"),
             ),
         ),
+        # A ``NewType`` of a ``NewType`` of ``AsyncSession``, in another module.
+        Example(
+            """
+            from fastapi import APIRouter, Depends
+            from app.db import AsyncSession, get_db
+            from app.orders.service import order_service
+            router = APIRouter()
+            @router.get("/health/orders")
+            async def count(session: AsyncSession = Depends(get_db)):
+                return await session.scalar(select(func.count(Order.id)))
+            """,
+            path="app/routes.py",
+            files=(
+                (
+                    "app/db.py",
+                    "from typing import NewType\n"
+                    "from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession\n"
+                    'AsyncReadSession = NewType("AsyncReadSession", _AsyncSession)\n'
+                    'AsyncSession = NewType("AsyncSession", AsyncReadSession)\n',
+                ),
+            ),
+        ),
+        # A transaction script in a Django project without a service layer: queries,
+        # a loop deciding on each order, ``save()`` on each instance.
+        Example(
+            """
+            from django.http import JsonResponse
+            def hold_large_orders(request):
+                held = 0
+                for order in Order.objects.filter(owner=request.user):
+                    if order.total > 1000:
+                        order.status = "held"
+                        order.save()
+                return JsonResponse({"held": Order.objects.filter(status="held").count()})
+            """,
+            path="shop/views.py",
+            files=(
+                ("shop/urls.py", "from shop import views\npath('h/', views.hold_large_orders)\n"),
+            ),
+        ),
+        # A repository's write called from the handler, in a project with services.
+        Example(
+            _routes(
+                """
+            from app.orders.repository import OrderRepository
+            @router.post("/orders/{order_id}/archive")
+            def archive(order_id: int, db: Session = Depends(get_db)):
+                return OrderRepository(db).archive(order_id)
+            """
+            ),
+            path="app/routes.py",
+            files=_SERVICE_LAYER,
+        ),
+        # ``XRepository.from_session(session)`` builds a repository; the type decides.
+        Example(
+            _routes(
+                """
+            from app.orders.repository import OrderRepository
+            @router.post("/orders/{order_id}/note")
+            async def note(order_id: int, text: str, db: Session = Depends(get_db)):
+                records = OrderRepository.from_session(db)
+                order = await records.get_by_id(order_id)
+                return await records.update(order, update_dict={"note": text})
+            """
+            ),
+            path="app/routes.py",
+            files=_SERVICE_LAYER,
+        ),
+        Example(
+            _routes(
+                """
+            from app.db import SessionLocal
+            @router.post("/carts/purge")
+            def purge():
+                with SessionLocal() as s:
+                    s.execute(text("delete from carts where expired"))
+            """
+            ),
+            path="app/routes.py",
+            files=_SERVICE_LAYER,
+        ),
+    )
+    valid = (
+        # ``get_object_or_404`` is a shortcut that maps "not found" to HTTP.
+        Example(
+            """
+            from django.shortcuts import get_object_or_404, render
+            def detail(request, pk):
+                order = get_object_or_404(Order.objects.select_related("owner"), pk=pk)
+                return render(request, "order.html", {"order": order})
+            """,
+            path="shop/views.py",
+            files=(("shop/urls.py", "from shop import views\npath('o/', views.detail)\n"),),
+        ),
+        # A Django project without a service layer queries the ORM from its views.
         Example(
             """
             from django.http import JsonResponse
@@ -155,6 +302,7 @@ class RouteHandlerDataAccess(FileRule):
             path="shop/views.py",
             files=(("shop/urls.py", "from shop import views\npath('o/', views.order_list)\n"),),
         ),
+        # So does a Flask one, fetching, deleting and committing.
         Example(
             """
             from flask import Blueprint
@@ -170,56 +318,6 @@ class RouteHandlerDataAccess(FileRule):
             files=(
                 ("app/models.py", "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n"),
             ),
-            expect=1,
-        ),
-        Example(
-            _routes(
-                """
-            from app.orders.repository import OrderRepository
-            @router.get("/orders")
-            def list_orders(customer_id: int, db: Session = Depends(get_db)):
-                return OrderRepository(db).list_for_customer(customer_id)
-            """
-            ),
-            path="app/routes.py",
-        ),
-        # The receiver's type decides, whatever the variable is called.
-        Example(
-            """
-            from fastapi import APIRouter, Depends
-            from app.repositories import OrderRepository
-            router = APIRouter()
-            store = OrderRepository()
-            @router.get("/orders/{id}")
-            def get_order(id: int, data: OrderRepository = Depends()):
-                return data.get(id) or store.get(id)
-            """,
-            path="app/routes.py",
-        ),
-        Example(
-            _routes(
-                """
-            from app.db import SessionLocal
-            @router.post("/ping")
-            def ping():
-                with SessionLocal() as s:
-                    s.execute(text("select 1"))
-            """
-            ),
-            path="app/routes.py",
-        ),
-    )
-    valid = (
-        # ``get_object_or_404`` is a shortcut that maps "not found" to HTTP.
-        Example(
-            """
-            from django.shortcuts import get_object_or_404, render
-            def detail(request, pk):
-                order = get_object_or_404(Order.objects.select_related("owner"), pk=pk)
-                return render(request, "order.html", {"order": order})
-            """,
-            path="shop/views.py",
-            files=(("shop/urls.py", "from shop import views\npath('o/', views.detail)\n"),),
         ),
         Example(
             _routes(
@@ -230,6 +328,37 @@ class RouteHandlerDataAccess(FileRule):
             """
             ),
             path="app/routes.py",
+            files=_SERVICE_LAYER,
+        ),
+        # Committing the request's unit of work after calling the service.
+        Example(
+            _routes(
+                """
+            @router.post("/orders")
+            def create(body: CreateOrder, db: Session = Depends(get_db)):
+                order = orders.place(db, body)
+                db.commit()
+                return order
+            """
+            ),
+            path="app/routes.py",
+            files=_SERVICE_LAYER,
+        ),
+        # Reading through a repository, and a connection check.
+        Example(
+            _routes(
+                """
+            from app.repositories import OrderRepository
+            @router.get("/orders/{id}")
+            def get_order(id: int, data: OrderRepository = Depends()):
+                return data.get(id)
+            @router.get("/health")
+            def health(db: Session = Depends(get_db)):
+                db.execute(select(1))
+            """
+            ),
+            path="app/routes.py",
+            files=_SERVICE_LAYER,
         ),
         # A "session" alias that is an HTTP client session, not a database one.
         Example(
@@ -272,6 +401,7 @@ class RouteHandlerDataAccess(FileRule):
         Example(
             """
             from flask import Blueprint
+            from app.services import users
             bp = Blueprint("users", __name__)
             @bp.route("/users/<name>")
             def show(name):
@@ -289,6 +419,7 @@ class RouteHandlerDataAccess(FileRule):
             """
             ),
             path="tests/test_routes.py",
+            files=_SERVICE_LAYER,
         ),
     )
 
@@ -298,6 +429,7 @@ class RouteHandlerDataAccess(FileRule):
     def begin_file(self, ctx: FileContext) -> None:
         super().begin_file(ctx)
         self._finder: DataAccessFinder | None = None
+        self._aliases: dict[str, cst.BaseExpression] = {}
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         handler = self.ctx.handlers.get(id(node))
@@ -305,23 +437,47 @@ class RouteHandlerDataAccess(FileRule):
             return
         if self._finder is None:
             tree = self.ctx.tree
-            self._finder = DataAccessFinder(self.ctx, module_aliases(tree), class_annotations(tree))
-        groups: dict[str, list[Access]] = {}
-        for access in self._finder.find(handler):
-            # Session and ORM calls read as one finding; repository calls as another.
-            key = "repository" if access.kind == "repository" else "data"
-            groups.setdefault(key, []).append(access)
-        for kind, accesses in groups.items():
-            listed = listing([access.shown for access in accesses])
-            conditions: list[Condition] = list(handler.requires)
-            if any(access.conditions for access in accesses):
-                calls = tuple((access.shown, access.conditions) for access in accesses)
-                conditions.append(SomeCallIsAccess(calls, listed))
-            # Anchor on a call that is data access whatever the project pass decides.
-            anchor = next((a for a in accesses if not a.conditions), accesses[0])
-            self.report(
-                anchor.node, _message(handler.qualname, kind, listed), conditions=conditions
-            )
+            self._aliases = module_aliases(tree)
+            self._finder = DataAccessFinder(self.ctx, self._aliases, class_annotations(tree))
+        accesses = self._finder.find(handler)
+        if not accesses:
+            return
+        if _transaction_script(accesses, measure(handler, self.ctx, self._aliases)):
+            self._report(handler, accesses, "script", ())
+            return
+        data = [access for access in accesses if access.kind != "repository"]
+        repository = [access for access in accesses if access.kind == "repository"]
+        if data and not all(access.control for access in data):
+            self._report(handler, data, "data", (HasLayer(frozenset({SERVICE, REPOSITORY})),))
+        if any(access.write for access in repository):
+            self._report(handler, repository, "repository", (HasLayer(frozenset({SERVICE})),))
+
+    def _report(
+        self,
+        handler: Handler,
+        accesses: list[Access],
+        kind: str,
+        layer: tuple[Condition, ...],
+    ) -> None:
+        listed = listing([access.shown for access in accesses])
+        conditions: list[Condition] = [*handler.requires, *layer]
+        if any(access.conditions for access in accesses):
+            calls = tuple((access.shown, access.conditions) for access in accesses)
+            conditions.append(SomeCallIsAccess(calls, listed))
+        # Anchor on a call that is data access whatever the project pass decides.
+        anchor = next((a for a in accesses if not a.conditions), accesses[0])
+        self.report(anchor.node, _message(handler.qualname, kind, listed), conditions=conditions)
+
+
+def _transaction_script(accesses: list[Access], metrics: Metrics) -> bool:
+    """Several persistence calls, one of them a write, mixed with the handler's own
+    logic (a loop, a decision on domain state or two branches): a use case with its
+    transaction, written in the handler."""
+    if len({access.shown for access in accesses}) < 2:
+        return False
+    if not any(access.write for access in accesses):
+        return False
+    return metrics.loops > 0 or metrics.domain_branches > 0 or metrics.branches >= 2
 
 
 def _message(handler: str, kind: str, listed: str) -> str:
@@ -329,6 +485,11 @@ def _message(handler: str, kind: str, listed: str) -> str:
         return (
             f"Route handler `{handler}` calls repository method {listed} directly: "
             "a service should own the use case and call the repository"
+        )
+    if kind == "script":
+        return (
+            f"Route handler `{handler}` mixes persistence ({listed}) with its own logic: "
+            "the use case and its transaction belong in a service"
         )
     return (
         f"Route handler `{handler}` calls {listed} directly: "
