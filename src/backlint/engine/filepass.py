@@ -386,6 +386,7 @@ class FilePass:
                     span,
                     line_text,
                     None if noqa is None else frozenset(m.code for m in noqa.codes),
+                    late=raw.late,
                 )
             )
         facts = FileFacts(

@@ -6,7 +6,7 @@ it costs a small fraction of the parse. Import kinds follow rules.md §2.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -24,6 +24,10 @@ class RawImport:
     kind: ImportKind
     node: cst.Import | cst.ImportFrom
     top_level: int
+    # At module level after a statement that defines a name (``bp = Blueprint(...)``):
+    # the order is deliberate, as in a package that creates its blueprint and then imports
+    # the submodules that register routes on it.
+    late: bool = False
 
 
 @dataclass
@@ -49,27 +53,35 @@ _TYPE_CHECKING_NAMES = frozenset(
 )
 
 
-def _type_checking_branch(test: cst.BaseExpression) -> bool | None:
+def _type_checking_branch(test: cst.BaseExpression, qualify: Callable[[str], str]) -> bool | None:
     """Which branch of ``if <test>:`` only a type checker runs: True for the body, False for
     the ``else``, None when the test is not about ``TYPE_CHECKING``.
 
-    Handles ``TYPE_CHECKING``, ``typing.TYPE_CHECKING``, ``False`` (a common older idiom),
-    ``TYPE_CHECKING is True`` / ``== True``, ``TYPE_CHECKING and X`` and ``not ...``.
+    Handles ``TYPE_CHECKING``, ``typing.TYPE_CHECKING`` (also through an alias, as in
+    ``import typing as t`` / ``t.TYPE_CHECKING``; ``qualify`` resolves the file's
+    imports), ``False`` (a common older idiom), ``TYPE_CHECKING is True`` / ``== True``,
+    ``TYPE_CHECKING and X`` and ``not ...``.
     """
     if isinstance(test, cst.Name) and test.value == "False":
         return True
-    if dotted_name(test) in _TYPE_CHECKING_NAMES:
+    dotted = dotted_name(test)
+    if dotted is not None and (
+        dotted in _TYPE_CHECKING_NAMES or qualify(dotted) in _TYPE_CHECKING_NAMES
+    ):
         return True
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = _type_checking_branch(test.expression)
+        inner = _type_checking_branch(test.expression, qualify)
         return None if inner is None else not inner
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
         truthy = isinstance(target.comparator, cst.Name) and target.comparator.value == "True"
         if truthy and isinstance(target.operator, (cst.Is, cst.Equal)):
-            return _type_checking_branch(test.left)
+            return _type_checking_branch(test.left, qualify)
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-        sides = (_type_checking_branch(test.left), _type_checking_branch(test.right))
+        sides = (
+            _type_checking_branch(test.left, qualify),
+            _type_checking_branch(test.right, qualify),
+        )
         return True if True in sides else None
     return None
 
@@ -83,14 +95,16 @@ def _catches_import_error(handler: cst.ExceptHandler | cst.ExceptStarHandler) ->
     )
 
 
-def _children(statement: cst.CSTNode, kind: ImportKind) -> Iterator[tuple[cst.CSTNode, ImportKind]]:
+def _children(
+    statement: cst.CSTNode, kind: ImportKind, qualify: Callable[[str], str]
+) -> Iterator[tuple[cst.CSTNode, ImportKind]]:
     """The statements nested in ``statement`` with the import kind that applies inside them."""
     if isinstance(statement, (cst.FunctionDef,)):
         for child in _body_of(statement):
             yield child, ImportKind.DEFERRED if kind is ImportKind.RUNTIME else kind
         return
     if isinstance(statement, cst.If):
-        branch = _type_checking_branch(statement.test)
+        branch = _type_checking_branch(statement.test, qualify)
         body_kind = ImportKind.TYPE_CHECKING if branch is True else kind
         else_kind = ImportKind.TYPE_CHECKING if branch is False else kind
         for child in _body_of(statement):
@@ -213,6 +227,15 @@ def _simple_shape(value: cst.BaseExpression, table: ImportTable) -> tuple[str, s
     return "other", ""
 
 
+def _defines_name(statement: cst.CSTNode) -> bool:
+    """Whether a top-level statement binds a name other than by importing it."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return True
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, (cst.Assign, cst.AnnAssign)) for small in statement.body
+    )
+
+
 def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected:
     """Walk the statements of ``module_node`` and return its facts and import table."""
     result = Collected()
@@ -221,15 +244,22 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
     top_assignments: list[tuple[str, cst.BaseExpression]] = []
     class_nodes: list[cst.ClassDef] = []
 
+    def qualify(dotted: str) -> str:
+        head, dot, rest = dotted.partition(".")
+        meaning = names.get(head)
+        return dotted if meaning is None else meaning + dot + rest
+
+    defined = False  # a top-level statement before this one defines a name
     for index, top in enumerate(module_node.body):
         stack: list[tuple[cst.CSTNode, ImportKind, bool]] = [(top, ImportKind.RUNTIME, True)]
         while stack:
             statement, kind, at_top = stack.pop()
             if isinstance(statement, (cst.Import, cst.ImportFrom)):
+                late = defined and kind is ImportKind.RUNTIME
                 for source, name, binding, meaning in _import_entries(
                     statement, module, is_package
                 ):
-                    result.imports.append(RawImport(source, name, kind, statement, index))
+                    result.imports.append(RawImport(source, name, kind, statement, index, late))
                     if kind is ImportKind.RUNTIME and source:
                         result.packages.add(source.split(".", 1)[0])
                     if isinstance(statement, cst.ImportFrom) and not name and at_top:
@@ -260,9 +290,10 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
             keeps_top = at_top and isinstance(
                 statement, (cst.If, cst.Else, cst.Try, cst.TryStar, cst.With)
             )
-            children = list(_children(statement, kind))
+            children = list(_children(statement, kind, qualify))
             for child, child_kind in reversed(children):
                 stack.append((child, child_kind, nested_top or keeps_top))
+        defined = defined or _defines_name(top)
 
     result.table = ImportTable(module, names, frozenset(local))
     for name, value in top_assignments:

@@ -47,6 +47,9 @@ class ImportFact:
     span: Span
     line_text: str
     suppressed_codes: frozenset[str] | None  # codes of the noqa comment on the line; empty = bare
+    # At module level after a statement that defines a name: placed there on purpose (a
+    # package creating its Flask blueprint, then importing the submodules that use it).
+    late: bool = False
 
 
 @dataclass(frozen=True)

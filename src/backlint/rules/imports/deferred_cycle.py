@@ -8,15 +8,36 @@ from backlint.diagnostics import Diagnostic, Related, Severity
 from backlint.index.facts import ImportFact, ImportKind
 from backlint.index.project import ProjectIndex
 from backlint.rules.base import Example, ProjectRule
-from backlint.rules.imports.import_cycle import ImportCycle
+from backlint.rules.imports.import_cycle import ImportCycle, registers
 
 if TYPE_CHECKING:
     import networkx as nx
 
+# How the message names each kind of import: "Import of `x` inside a function".
 _MASKING_KINDS = {
-    ImportKind.DEFERRED: "Import inside a function",
-    ImportKind.TYPE_CHECKING: "`TYPE_CHECKING` import",
+    ImportKind.DEFERRED: ("Import of `{}` inside a function"),
+    ImportKind.TYPE_CHECKING: ("`TYPE_CHECKING` import of `{}`"),
 }
+
+# Base classes of ORM models (as the class index spells them): SQLAlchemy's declarative
+# bases, Flask-SQLAlchemy's ``db.Model``, SQLModel, Django, Peewee, Tortoise.
+ORM_MODEL_ROOTS = frozenset(
+    {
+        "sqlalchemy.orm.DeclarativeBase",
+        "sqlalchemy.orm.DeclarativeBaseNoMeta",
+        "sqlalchemy.orm.decl_api.DeclarativeBase",
+        "sqlalchemy.orm.declarative_base()",
+        "sqlalchemy.ext.declarative.declarative_base()",
+        "flask_sqlalchemy.SQLAlchemy().Model",
+        "sqlmodel.SQLModel",
+        "sqlmodel.main.SQLModel",
+        "django.db.models.Model",
+        "django.db.models.base.Model",
+        "peewee.Model",
+        "tortoise.Model",
+        "tortoise.models.Model",
+    }
+)
 
 
 class CycleMaskedByDeferredImport(ProjectRule):
@@ -25,12 +46,18 @@ class CycleMaskedByDeferredImport(ProjectRule):
     Reports an import made inside a function, or under `if TYPE_CHECKING:`, of a module
     that imports the importing module back at module level (directly or through others).
     Such an import is a workaround: written at the top of the module, it would close an
-    import cycle (BL411). The message names the module it would close the cycle with and
-    the runtime chain back.
+    import cycle (BL411). The message names the imported module and the runtime chain
+    that leads back. Each module is reported once per module it imports this way, at
+    its first such import.
 
     Deferred and `TYPE_CHECKING` imports that close no cycle are not reported: they have
-    other good reasons (start-up time, optional dependencies). Imports in
-    `try: ... except ImportError:` and test code are left alone.
+    other good reasons (start-up time, optional dependencies). Also left alone:
+
+    - `TYPE_CHECKING` imports of ORM model classes by a module that defines ORM models
+      (SQLAlchemy, SQLModel, Django, ...): annotating both sides of a relationship
+      (`Mapped["Order"]`) is the idiom the ORMs document, and the models package that
+      imports every model is what closes the loop;
+    - imports in `try: ... except ImportError:` and test code.
 
     ## Why is this bad?
     The cycle is still there; it has only been hidden from the interpreter. The two
@@ -79,11 +106,32 @@ class CycleMaskedByDeferredImport(ProjectRule):
             path="app/a.py",
             files=(("app/b.py", "import app.c\n"), ("app/c.py", "def f():\n    import app.a\n")),
         ),
+        # One finding per module and imported module, however many imports.
         Example(
             "import app.b\n",
             path="app/a.py",
-            files=(("app/b.py", "def f():\n    from app.a import x, y\n"),),
+            files=(
+                (
+                    "app/b.py",
+                    "def f():\n    from app.a import x, y\n\ndef g():\n    from app.a import z\n",
+                ),
+            ),
             expect=1,
+        ),
+        # Type-checking imports between ORM models close a cycle the ORM does not
+        # explain when the imported name is not a model.
+        Example(
+            "from sqlalchemy.orm import DeclarativeBase\nimport app.models.b\n"
+            "class Base(DeclarativeBase): ...\nclass A(Base): ...\n",
+            path="app/models/a.py",
+            files=(
+                (
+                    "app/models/b.py",
+                    "from typing import TYPE_CHECKING\nfrom app.models.a import Base\n"
+                    "if TYPE_CHECKING:\n    from app.models.a import helper\n"
+                    "class B(Base): ...\n",
+                ),
+            ),
         ),
     )
     valid = (
@@ -107,6 +155,35 @@ class CycleMaskedByDeferredImport(ProjectRule):
             path="tests/test_a.py",
             files=(("app/b.py", "def f():\n    import tests.test_a\n"),),
         ),
+        # Relationship hints between ORM models: the models package imports every model.
+        Example(
+            "from typing import TYPE_CHECKING\n"
+            "from sqlalchemy.orm import Mapped, relationship\n"
+            "from app.models.base import Base\n"
+            "if TYPE_CHECKING:\n    from app.models import Order\n"
+            "class Customer(Base):\n    orders: Mapped[list['Order']] = relationship()\n",
+            path="app/models/customer.py",
+            files=(
+                (
+                    "app/models/__init__.py",
+                    "from .customer import Customer\nfrom .order import Order\n",
+                ),
+                (
+                    "app/models/base.py",
+                    "from sqlalchemy.orm import DeclarativeBase\n"
+                    "class Base(DeclarativeBase): ...\n",
+                ),
+                (
+                    "app/models/order.py",
+                    "from app.models.base import Base\nclass Order(Base): ...\n",
+                ),
+            ),
+        ),
+        # A module importing itself in a function closes no cycle.
+        Example(
+            "def f():\n    from app.orders import service\n",
+            path="app/orders/service.py",
+        ),
     )
 
     def check_project(self, project: ProjectIndex) -> Iterable[Diagnostic]:
@@ -115,19 +192,29 @@ class CycleMaskedByDeferredImport(ProjectRule):
         runtime = nx.DiGraph()
         masking: list[tuple[str, str, ImportFact]] = []
         for source, target, imports in project.code_imports():
+            if source == target:
+                continue  # a module importing itself closes no cycle
+            # The same runtime graph as BL411's (noqa'd imports included).
+            counts = not registers(project, source, target, imports)
             for fact in imports:
                 if fact.kind is ImportKind.RUNTIME:
-                    runtime.add_edge(source, target, fact=fact)
+                    if counts and not runtime.has_edge(source, target):
+                        runtime.add_edge(source, target, fact=fact)
                 elif fact.kind in _MASKING_KINDS:
                     masking.append((source, target, fact))
-        reported: set[tuple[str, object]] = set()
-        for source, target, fact in masking:
-            if (source, fact.span) in reported:
-                continue  # ``from x import A, B``: one statement, one finding
-            if source in runtime and target in runtime and nx.has_path(runtime, target, source):
-                reported.add((source, fact.span))
-                back = nx.shortest_path(runtime, target, source)
-                yield self._diagnostic(project, runtime, source, target, fact, back)
+        reported: set[tuple[str, str]] = set()
+        for source, target, fact in sorted(masking, key=lambda item: (item[0], item[2].span)):
+            if (source, target) in reported:
+                continue  # one finding per module and imported module
+            if not (
+                source in runtime and target in runtime and nx.has_path(runtime, target, source)
+            ):
+                continue
+            if fact.kind is ImportKind.TYPE_CHECKING and _model_hint(project, source, fact):
+                continue
+            reported.add((source, target))
+            back = nx.shortest_path(runtime, target, source)
+            yield self._diagnostic(project, runtime, source, target, fact, back)
 
     def _diagnostic(
         self,
@@ -139,13 +226,30 @@ class CycleMaskedByDeferredImport(ProjectRule):
         back: list[str],
     ) -> Diagnostic:
         chain = " -> ".join(back)
+        what = _MASKING_KINDS[fact.kind].format(target)
         return self.diagnostic(
             project.modules[source].path,
             fact.span,
-            f"{_MASKING_KINDS[fact.kind]} of `{target}` hides an import cycle with "
-            f"`{source}`: at runtime {chain}",
+            f"{what} hides an import cycle: `{target}` imports `{source}` back at runtime "
+            f"({chain})",
             related=_related(project, runtime, back),
         )
+
+
+def _model_hint(project: ProjectIndex, source: str, fact: ImportFact) -> bool:
+    """Whether ``fact`` imports ORM model classes into a module that defines ORM models:
+    the relationship annotations every ORM documents."""
+    if not fact.name or not _is_model(project, f"{fact.module}.{fact.name}"):
+        return False
+    facts = project.modules[source]
+    return any(_is_model(project, f"{source}.{c.name}") for c in facts.classes)
+
+
+def _is_model(project: ProjectIndex, qualified: str) -> bool:
+    return project.memo(
+        ("BL412-model", qualified),
+        lambda: any(name in ORM_MODEL_ROOTS for name in project.ancestors(qualified)),
+    )
 
 
 def _related(project: ProjectIndex, runtime: nx.DiGraph, chain: list[str]) -> Iterator[Related]:
