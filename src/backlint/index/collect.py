@@ -304,7 +304,17 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
     table = result.table
     for class_node in class_nodes:
         bases = (table.qualified_name(arg.value) for arg in class_node.bases if arg.keyword is None)
+        decorators = (
+            table.qualified_name(
+                d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+            )
+            for d in class_node.decorators
+        )
         result.classes.append(
-            ClassFact(class_node.name.value, tuple(base for base in bases if base is not None))
+            ClassFact(
+                class_node.name.value,
+                tuple(base for base in bases if base is not None),
+                tuple(name for name in decorators if name is not None),
+            )
         )
     return result

@@ -75,6 +75,9 @@ class ClassFact:
 
     name: str
     bases: tuple[str, ...]
+    # What its decorators call, qualified: ``strawberry.type`` for ``@strawberry.type`` and
+    # for ``@strawberry.type(name="X")``.
+    decorators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,89 @@
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 import libcst as cst
 
 from backlint.diagnostics import Severity
-from backlint.index.names import caught_types
-from backlint.rules.base import Example
-from backlint.rules.errors.handler_rule import SwallowRule
-from backlint.rules.errors.swallow import Swallow
+from backlint.engine.context import FileContext
+from backlint.index.names import caught_types, dotted_name
+from backlint.rules.base import Condition, Example, Option
+from backlint.rules.errors.handler_rule import HandlerContext, SwallowRule
+from backlint.rules.errors.swallow import SWALLOW_OPTIONS, RecordedWithTraceback, Swallow
 
 _BROAD = ("builtins.Exception", "builtins.BaseException")
+# What a handler may do in a loop and still be going on to the next iteration.
+_NEXT_ITERATION = frozenset({"logs", "passes", "continues"})
+# Folders of code that does not run in the service: developer tools, scripts, load tests.
+_TOOLING_FOLDERS = frozenset(
+    {
+        "scripts",
+        "script",
+        "bin",
+        "dev",
+        "tools",
+        "devtools",
+        "load_tests",
+        "loadtests",
+        "locust",
+        "benchmarks",
+        "examples",
+        "docs",
+    }
+)
+
+
+def tooling_path(relative: str) -> bool:
+    """``scripts/fix.py``, ``dev/cli/cli.py``, ``.semgrep/rules/x.py``: not service code."""
+    folders = PurePosixPath(relative).parts[:-1]
+    return any(part in _TOOLING_FOLDERS or part.startswith(".") for part in folders)
+
+
+def _mentions_none(annotation: cst.BaseExpression) -> bool:
+    """``X | None``, ``Optional[X]``, ``Union[X, None]``, ``None``."""
+    if isinstance(annotation, cst.Name):
+        return annotation.value == "None"
+    if isinstance(annotation, cst.BinaryOperation):
+        return _mentions_none(annotation.left) or _mentions_none(annotation.right)
+    if isinstance(annotation, cst.Subscript):
+        head = (dotted_name(annotation.value) or "").rsplit(".", 1)[-1]
+        if head == "Optional":
+            return True
+        return head == "Union" and any(
+            isinstance(element.slice, cst.Index) and _mentions_none(element.slice.value)
+            for element in annotation.slice
+        )
+    if isinstance(annotation, (cst.SimpleString, cst.ConcatenatedString)):
+        text = annotation.evaluated_value if isinstance(annotation, cst.SimpleString) else None
+        return isinstance(text, str) and ("None" in text or "Optional[" in text)
+    return False
+
+
+def _returns_a_value(try_node: cst.Try | None) -> bool:
+    """Whether the ``try`` body ends with ``return <value>``: the function gives its result
+    from the ``try``, and its handler's ``None`` is the "no result" answer."""
+    if try_node is None or not try_node.body.body:
+        return False
+    last = try_node.body.body[-1]
+    if not isinstance(last, cst.SimpleStatementLine):
+        return False
+    statement = last.body[-1]
+    return (
+        isinstance(statement, cst.Return)
+        and statement.value is not None
+        and not (isinstance(statement.value, cst.Name) and statement.value.value == "None")
+    )
+
+
+def optional_result(context: HandlerContext) -> bool:
+    """Whether ``None`` is the function's declared or evident "no result" value."""
+    function = context.function
+    returns = function.returns if function is not None else None
+    if returns is not None and isinstance(returns.annotation, cst.Name):
+        return returns.annotation.value != "None" and _returns_a_value(context.try_node)
+    return _returns_a_value(context.try_node) or (
+        returns is not None and _mentions_none(returns.annotation)
+    )
 
 
 class SwallowedBroadExcept(SwallowRule):
@@ -18,19 +93,40 @@ class SwallowedBroadExcept(SwallowRule):
     body only swallows the error: it passes, continues, breaks, returns `None`, or only
     logs, prints or reports it (`logger.exception(...)`, `sentry_sdk.capture_exception()`).
 
-    Left alone, as for BL201: cleanup functions, a `try` inside a `finally:` or another
-    `except` body, a `try` followed directly by `raise`, and test code.
-
     Loggers are recognised through imports: the `logging` module, `logging.getLogger()`,
     structlog and loguru, names listed in `logger-names` (such as `logger` or
     `self.log`), and loggers imported from another module of the project, which are
     resolved through that module's bindings.
 
+    Left alone, because there the handler is the right thing to do or the failure is
+    reported all the same:
+
+    - shutdown and cleanup functions (`__exit__`, `__del__`, `close`, `shutdown`,
+      `cleanup`, `stop`, `cancel_all_tasks`, ...; globs in `allow-in-functions`):
+      raising there would stop the rest of the cleanup or replace the error on its way;
+    - a handler in a loop that only logs, passes or continues (`allow-in-loop`): in a
+      poll, worker, supervisor or batch loop, going on to the next iteration is the
+      handling. A handler that returns or breaks out of the loop is still reported;
+    - a `try` followed directly by a `raise`, an `abort(...)`/`sys.exit(...)`, or a
+      `return` of an error result (`return False`, `return None, "error"` is not one;
+      `return JSONResponse(..., status_code=500)`, `return {"error": ...}`,
+      `return error_response`, `return body, 503` are): the handler falls through to it;
+    - a handler that returns `None` (after logging, or not) in a function whose `try`
+      returns the result, or whose return annotation includes `None`: `None` is the
+      function's "no result" answer, which its callers check;
+    - a `try` inside a `finally:` or another `except` body, and test code.
+
+    A handler that records the error with its traceback (`logger.exception(...)`,
+    `exc_info=True`, `sentry_sdk.capture_exception()`) is usually a deliberate
+    best-effort step (a notification, a metric, a plugin call that must not break the
+    main flow): it is reported with low confidence, shown only with
+    `include-low-confidence`. Code outside the service is left alone too: files under
+    `scripts/`, `bin/`, `dev/`, `tools/`, `load_tests/`, `benchmarks/`, `examples/`,
+    `docs/` and hidden folders.
+
     ## Why is this bad?
     The caller carries on as if the operation had succeeded. Logging is not handling:
-    the log line is written, and the order is still marked paid. Unlike ruff's BLE001,
-    a handler that logs with a traceback is still flagged, because the failure is
-    still hidden from the code that needs to react to it.
+    the log line is written, and the order is still marked paid.
 
     ## Example
     ```python
@@ -50,9 +146,7 @@ class SwallowedBroadExcept(SwallowRule):
 
     ## How to fix
     Re-raise, translated into a domain error (`raise PaymentFailed(...) from error`),
-    or return an explicit error result the caller must deal with. A supervisor loop
-    that must keep running and logs with a traceback is accepted
-    (`allow-logged-in-loop`).
+    or return an explicit error result the caller must deal with.
     """
 
     code = "BL202"
@@ -61,6 +155,15 @@ class SwallowedBroadExcept(SwallowRule):
     fix_text = "Re-raise (`raise DomainError(...) from e`) or translate into an error result."
     severity = Severity.WARNING
     tags = ("reliability", "AP-PY03")
+    options = (
+        *SWALLOW_OPTIONS,
+        Option(
+            "allow-in-loop",
+            True,
+            "Accept a handler inside a loop that only logs, passes or continues: in a poll, "
+            "worker or batch loop, going on to the next iteration is the handling.",
+        ),
+    )
     invalid = (
         """
         import logging
@@ -93,7 +196,35 @@ class SwallowedBroadExcept(SwallowRule):
         try:
             pull()
         except BaseException:
-            logger.exception("failed")
+            logger.warning("failed")
+        """,
+        # Returning out of the loop abandons the remaining items.
+        """
+        def sync_all(items):
+            for item in items:
+                try:
+                    push(item)
+                except Exception:
+                    return None
+        """,
+        # The caller is told the save worked.
+        """
+        def save(record) -> bool:
+            try:
+                store(record)
+            except Exception as error:
+                log.error("save failed: %s", error)
+            return True
+        """,
+        # `-> None`: returning None is not an answer the caller checks.
+        """
+        def publish(event) -> None:
+            try:
+                bus.send(event)
+            except Exception:
+                log.warning("publish failed")
+                return None
+            audit(event)
         """,
     )
     valid = (
@@ -155,6 +286,105 @@ class SwallowedBroadExcept(SwallowRule):
                 except Exception:
                     log.warning("cleanup failed")
         """,
+        # Shutdown and cleanup hooks.
+        """
+        class Worker:
+            def stop(self):
+                try:
+                    self.consumer.close()
+                except Exception:
+                    log.warning("consumer did not close")
+
+            async def _cleanup_connections(self):
+                try:
+                    await self.pool.dispose()
+                except Exception:
+                    pass
+
+            def cancel_all_tasks(self):
+                try:
+                    self.scheduler.cancel()
+                except Exception:
+                    log.exception("cancel failed")
+        """,
+        # Batch and poll loops: the next item or the next poll is the handling.
+        """
+        def import_all(rows):
+            for row in rows:
+                try:
+                    create(row)
+                except Exception as error:
+                    log.error("row %s skipped: %s", row, error)
+
+        def poll():
+            while True:
+                try:
+                    consume()
+                except Exception:
+                    log.warning("poll failed, retrying")
+                sleep(5)
+        """,
+        # The code right after the handler reports the failure.
+        """
+        def handler(request):
+            try:
+                return render(request)
+            except Exception:
+                log.exception("render failed")
+            return JSONResponse({"detail": "unavailable"}, status_code=503)
+
+        def view():
+            try:
+                return load()
+            except Exception:
+                log.exception("load failed")
+            abort(500)
+
+        def saved(record):
+            try:
+                store(record)
+                return True
+            except Exception:
+                log.exception("store failed")
+            return False
+        """,
+        # Recorded with its traceback: a best-effort step, low confidence (hidden unless
+        # `include-low-confidence`).
+        """
+        import logging
+        log = logging.getLogger(__name__)
+        def notify(user):
+            try:
+                mailer.send(user.email)
+            except Exception:
+                log.exception("welcome mail failed")
+        """,
+        Example(
+            """
+            def track(event):
+                try:
+                    analytics.send(event)
+                except Exception:
+                    pass
+            """,
+            path="scripts/backfill.py",
+        ),
+        # `None` is the function's "no result": parsers, lookups.
+        """
+        def parse_id(value):
+            try:
+                return int(value)
+            except Exception:
+                return None
+
+        def find_platform(url: str) -> str | None:
+            try:
+                host = urlparse(url).hostname
+            except Exception:
+                log.debug("bad url %s", url)
+                return None
+            return PLATFORMS.get(host)
+        """,
         Example(
             """
             def test_delete():
@@ -177,6 +407,22 @@ class SwallowedBroadExcept(SwallowRule):
             files=(("app/core/metrics.py", "counter = Counter()\n"),),
         ),
     )
+
+    def applies_to(self, ctx: FileContext) -> bool:
+        return super().applies_to(ctx) and not tooling_path(ctx.relative)
+
+    def rating(self, context: HandlerContext) -> tuple[Condition, ...]:
+        return (RecordedWithTraceback(),) if context.verdict.logs_traceback else ()
+
+    def accepted(self, context: HandlerContext) -> bool:
+        actions = frozenset(context.verdict.actions)
+        if context.in_loop and self.option("allow-in-loop") and actions <= _NEXT_ITERATION:
+            return True
+        return (
+            "returns None" in actions
+            and actions <= {"logs", "returns None"}
+            and optional_result(context)
+        )
 
     def caught(self, node: cst.ExceptHandler) -> str | None:
         for element in caught_types(node):

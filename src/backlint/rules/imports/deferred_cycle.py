@@ -38,6 +38,13 @@ ORM_MODEL_ROOTS = frozenset(
         "tortoise.models.Model",
     }
 )
+# GraphQL libraries: their types (graphene bases, strawberry decorators) reference each
+# other by design, with lazy annotations that need ``TYPE_CHECKING`` imports.
+GRAPHQL_PACKAGES = ("graphene", "graphene_django", "strawberry", "strawberry_django")
+
+
+def _graphql_name(qualified: str) -> bool:
+    return qualified.split(".", 1)[0] in GRAPHQL_PACKAGES
 
 
 class CycleMaskedByDeferredImport(ProjectRule):
@@ -53,10 +60,15 @@ class CycleMaskedByDeferredImport(ProjectRule):
     Deferred and `TYPE_CHECKING` imports that close no cycle are not reported: they have
     other good reasons (start-up time, optional dependencies). Also left alone:
 
-    - `TYPE_CHECKING` imports of ORM model classes by a module that defines ORM models
-      (SQLAlchemy, SQLModel, Django, ...): annotating both sides of a relationship
-      (`Mapped["Order"]`) is the idiom the ORMs document, and the models package that
-      imports every model is what closes the loop;
+    - imports of ORM models or GraphQL types by a module that defines them (SQLAlchemy,
+      SQLModel, Django; graphene, strawberry), under `TYPE_CHECKING` or inside a
+      function: annotating both sides of a relationship (`Mapped["Order"]`,
+      `Annotated["SiteType", strawberry.lazy(...)]`) and querying a related model in a
+      method or an event listener are the idioms these libraries document, and the
+      package that imports every model or type is what closes the loop;
+    - a package's function importing its own submodules, which import the package back
+      (`init_app()` in `handlers/__init__.py` loading the views that register on the
+      package's blueprint): when the function runs, the package is fully initialised;
     - imports in `try: ... except ImportError:` and test code.
 
     ## Why is this bad?
@@ -106,7 +118,8 @@ class CycleMaskedByDeferredImport(ProjectRule):
             path="app/a.py",
             files=(("app/b.py", "import app.c\n"), ("app/c.py", "def f():\n    import app.a\n")),
         ),
-        # One finding per module and imported module, however many imports.
+        # One finding per module and imported module, however many imports, and one
+        # per statement.
         Example(
             "import app.b\n",
             path="app/a.py",
@@ -115,6 +128,16 @@ class CycleMaskedByDeferredImport(ProjectRule):
                     "app/b.py",
                     "def f():\n    from app.a import x, y\n\ndef g():\n    from app.a import z\n",
                 ),
+            ),
+            expect=1,
+        ),
+        Example(
+            "from app.handlers import admin, users\n",
+            path="app/main.py",
+            files=(
+                ("app/handlers/__init__.py", "from . import admin\n"),
+                ("app/handlers/admin.py", "def f():\n    from app import main, handlers\n"),
+                ("app/handlers/users.py", "from app.handlers import admin\n"),
             ),
             expect=1,
         ),
@@ -179,6 +202,49 @@ class CycleMaskedByDeferredImport(ProjectRule):
                 ),
             ),
         ),
+        # GraphQL types that reference each other lazily.
+        Example(
+            "from typing import TYPE_CHECKING, Annotated\nimport strawberry\n"
+            "if TYPE_CHECKING:\n    from app.sites.types import SiteType\n"
+            "@strawberry.type\nclass RegionType:\n"
+            "    sites: list[Annotated['SiteType', strawberry.lazy('app.sites.types')]]\n",
+            path="app/regions/types.py",
+            files=(
+                (
+                    "app/sites/types.py",
+                    "import strawberry\nfrom app.regions.types import RegionType\n"
+                    "@strawberry.type\nclass SiteType:\n    region: RegionType\n",
+                ),
+            ),
+        ),
+        # A related model queried in an event listener of a models module.
+        Example(
+            "from app.models.base import Base\nclass Rating(Base): ...\n"
+            "def on_change(session):\n    from app.models.recipe import Recipe\n",
+            path="app/models/rating.py",
+            files=(
+                (
+                    "app/models/base.py",
+                    "from sqlalchemy.orm import DeclarativeBase\n"
+                    "class Base(DeclarativeBase): ...\n",
+                ),
+                (
+                    "app/models/recipe.py",
+                    "from app.models.base import Base\nfrom app.models.rating import Rating\n"
+                    "class Recipe(Base): ...\n",
+                ),
+            ),
+        ),
+        # A package loading its own view modules, which register on its blueprint.
+        Example(
+            "from flask import Blueprint\nroutes = Blueprint('api', __name__)\n"
+            "def init_app(app):\n    from app.handlers import admin, users\n",
+            path="app/handlers/__init__.py",
+            files=(
+                ("app/handlers/admin.py", "from app.handlers import routes\n"),
+                ("app/handlers/users.py", "from app.handlers import routes\n"),
+            ),
+        ),
         # A module importing itself in a function closes no cycle.
         Example(
             "def f():\n    from app.orders import service\n",
@@ -202,18 +268,22 @@ class CycleMaskedByDeferredImport(ProjectRule):
                         runtime.add_edge(source, target, fact=fact)
                 elif fact.kind in _MASKING_KINDS:
                     masking.append((source, target, fact))
-        reported: set[tuple[str, str]] = set()
+        reported: set[object] = set()
         for source, target, fact in sorted(masking, key=lambda item: (item[0], item[2].span)):
-            if (source, target) in reported:
-                continue  # one finding per module and imported module
+            # One finding per module and imported module, and per statement
+            # (``from app import a, b`` inside a function).
+            if (source, target) in reported or (source, fact.span) in reported:
+                continue
             if not (
                 source in runtime and target in runtime and nx.has_path(runtime, target, source)
             ):
                 continue
-            if fact.kind is ImportKind.TYPE_CHECKING and _model_hint(project, source, fact):
-                continue
-            reported.add((source, target))
             back = nx.shortest_path(runtime, target, source)
+            if _between_models(project, source, fact) or _loads_own_submodule(
+                project, source, back
+            ):
+                continue
+            reported.update({(source, target), (source, fact.span)})
             yield self._diagnostic(project, runtime, source, target, fact, back)
 
     def _diagnostic(
@@ -236,20 +306,53 @@ class CycleMaskedByDeferredImport(ProjectRule):
         )
 
 
-def _model_hint(project: ProjectIndex, source: str, fact: ImportFact) -> bool:
-    """Whether ``fact`` imports ORM model classes into a module that defines ORM models:
-    the relationship annotations every ORM documents."""
-    if not fact.name or not _is_model(project, f"{fact.module}.{fact.name}"):
+def _loads_own_submodule(project: ProjectIndex, source: str, back: list[str]) -> bool:
+    """Whether a package's function imports one of its own submodules that imports the
+    package back directly (``init_app()`` in ``handlers/__init__.py`` loading the view
+    modules that register on the package's blueprint). When the function runs, the
+    package is fully initialised: nothing depends on import order."""
+    target = back[0]
+    return project.modules[source].is_package and target.startswith(source + ".") and len(back) == 2
+
+
+def _between_models(project: ProjectIndex, source: str, fact: ImportFact) -> bool:
+    """Whether ``fact`` imports a schema type (an ORM model, a GraphQL type) into a module
+    of schema types: the relationship annotations every ORM and GraphQL library
+    documents, or a query of a related model in a model's method or event listener."""
+    if not _imports_schema_types(project, fact):
         return False
     facts = project.modules[source]
-    return any(_is_model(project, f"{source}.{c.name}") for c in facts.classes)
-
-
-def _is_model(project: ProjectIndex, qualified: str) -> bool:
-    return project.memo(
-        ("BL412-model", qualified),
-        lambda: any(name in ORM_MODEL_ROOTS for name in project.ancestors(qualified)),
+    return any(_graphql_name(package) for package in facts.packages) or any(
+        _is_schema_type(project, f"{source}.{c.name}") for c in facts.classes
     )
+
+
+def _imports_schema_types(project: ProjectIndex, fact: ImportFact) -> bool:
+    """``from app.models import Order``; ``from .types import *`` of a module of them."""
+    if fact.name:
+        return _is_schema_type(project, f"{fact.module}.{fact.name}")
+    facts = project.facts_of(fact.module)
+    return facts is not None and any(
+        _is_schema_type(project, f"{fact.module}.{c.name}") for c in facts.classes
+    )
+
+
+def _is_schema_type(project: ProjectIndex, qualified: str) -> bool:
+    """An ORM model or a GraphQL type: derived from one, or decorated as one."""
+
+    def compute() -> bool:
+        found = project.class_fact(qualified)
+        if found is not None and any(_graphql_name(d) for d in found[1].decorators):
+            return True
+        for ancestor in project.ancestors(qualified):
+            if ancestor in ORM_MODEL_ROOTS or _graphql_name(ancestor):
+                return True
+            parent = project.class_fact(ancestor)
+            if parent is not None and any(_graphql_name(d) for d in parent[1].decorators):
+                return True
+        return False
+
+    return project.memo(("BL412-schema-type", qualified), compute)
 
 
 def _related(project: ProjectIndex, runtime: nx.DiGraph, chain: list[str]) -> Iterator[Related]:
