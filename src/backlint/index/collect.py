@@ -239,7 +239,8 @@ def _defines_name(statement: cst.CSTNode) -> bool:
 def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected:
     """Walk the statements of ``module_node`` and return its facts and import table."""
     result = Collected()
-    names: dict[str, str] = {}
+    names: dict[str, str] = {}  # every import, for resolving names anywhere in the file
+    module_level: dict[str, str] = {}  # imports that bind a module-level name
     local: set[str] = set()
     top_assignments: list[tuple[str, cst.BaseExpression]] = []
     class_nodes: list[cst.ClassDef] = []
@@ -266,6 +267,8 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
                         result.star_imports.append(source)
                     if binding:
                         names.setdefault(binding, meaning)
+                        if kind is not ImportKind.DEFERRED:
+                            module_level.setdefault(binding, meaning)
                 continue
             if at_top:
                 if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
@@ -299,7 +302,8 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
     for name, value in top_assignments:
         shape, bound_to, detail = _binding_shape(value, result.table)
         result.bindings.append(BindingFact(name, shape, bound_to, detail))
-    for name, qualified in names.items():
+    # An import inside a function binds a local name: other modules cannot import it.
+    for name, qualified in module_level.items():
         result.bindings.append(BindingFact(name, "import", qualified))
     table = result.table
     for class_node in class_nodes:

@@ -235,6 +235,33 @@ class CycleMaskedByDeferredImport(ProjectRule):
                 ),
             ),
         ),
+        # A model imported from the models package, which re-exports every models module
+        # with `*`: found where it is defined, not in the module that imports it locally.
+        Example(
+            "from app.models.base import Base\nclass Port(Base): ...\n"
+            "def draw(port):\n    from app.models import Feed\n",
+            path="app/models/components.py",
+            files=(
+                (
+                    "app/models/__init__.py",
+                    "from .cables import *\nfrom .components import *\nfrom .power import *\n",
+                ),
+                (
+                    "app/models/cables.py",
+                    "from app.models.base import Base\nclass Cable(Base): ...\n"
+                    "def trace(cable):\n    from app.models import Feed\n",
+                ),
+                (
+                    "app/models/base.py",
+                    "from sqlalchemy.orm import DeclarativeBase\n"
+                    "class Base(DeclarativeBase): ...\n",
+                ),
+                (
+                    "app/models/power.py",
+                    "from app.models.base import Base\nclass Feed(Base): ...\n",
+                ),
+            ),
+        ),
         # A package loading its own view modules, which register on its blueprint.
         Example(
             "from flask import Blueprint\nroutes = Blueprint('api', __name__)\n"
