@@ -68,6 +68,53 @@ def _error_value(value: cst.BaseExpression) -> bool:
     return False
 
 
+def _success_status(node: cst.BaseExpression) -> bool:
+    """A 2xx status: ``200``, ``status.HTTP_201_CREATED``, ``HTTPStatus.OK``."""
+    if isinstance(node, cst.Integer):
+        return 200 <= node.evaluated_value < 300
+    name = (dotted_name(node) or "").rsplit(".", 1)[-1].upper()
+    return name.startswith("HTTP_2") or name in ("OK", "CREATED", "ACCEPTED", "NO_CONTENT")
+
+
+def _is_true(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
+
+
+def _success_value(value: cst.BaseExpression) -> bool:
+    """Whether a returned value tells the caller that the operation worked: ``True``,
+    ``(True, None)``, ``{"success": True}``, ``{"status": "ok"}``, ``Response(status=204)``."""
+    if _is_true(value):
+        return True
+    if isinstance(value, cst.Tuple) and value.elements:
+        return _is_true(value.elements[0].value)
+    if isinstance(value, cst.Call):
+        return any(
+            a.keyword is not None
+            and a.keyword.value.startswith("status")
+            and _success_status(a.value)
+            for a in value.args
+        )
+    if isinstance(value, cst.Dict):
+        for element in value.elements:
+            if not isinstance(element, cst.DictElement):
+                continue
+            key = element.key.evaluated_value if isinstance(element.key, cst.SimpleString) else None
+            if key in _SUCCESS_KEYS and _is_true(element.value):
+                return True
+            if key == "status" and isinstance(element.value, cst.SimpleString):
+                return element.value.evaluated_value in ("ok", "success", "succeeded")
+    return False
+
+
+def success_follows(statement: cst.BaseStatement | None) -> bool:
+    """Whether ``statement``, right after a ``try``, reports success to the caller: the
+    handler falls through to it, and the failure is reported as a success."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    first = statement.body[0]
+    return isinstance(first, cst.Return) and first.value is not None and _success_value(first.value)
+
+
 def failure_follows(statement: cst.BaseStatement | None) -> bool:
     """Whether ``statement``, right after a ``try``, raises or returns an error: the
     handler falls through to it, so the caller learns of the failure all the same."""
@@ -90,6 +137,7 @@ class HandlerContext:
     try_node: cst.Try | None
     function: cst.FunctionDef | None
     in_loop: bool
+    following: cst.BaseStatement | None  # the statement right after the ``try``
 
 
 class SwallowRule(FileRule):
@@ -162,9 +210,8 @@ class SwallowRule(FileRule):
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         self.error_path_depth += 1  # for the handlers nested in this one's body
         try_node = self.tries[-1] if self.tries else None
-        if self.error_path_depth > 1 or (
-            try_node is not None and failure_follows(self.following.get(id(try_node)))
-        ):
+        following = self.following.get(id(try_node)) if try_node is not None else None
+        if self.error_path_depth > 1 or failure_follows(following):
             return
         caught = self.caught(node)
         if caught is None or self._in_allowed_function():
@@ -180,12 +227,13 @@ class SwallowRule(FileRule):
             try_node if isinstance(try_node, cst.Try) else None,
             self.scope.function_node,
             self.scope.in_loop,
+            following,
         )
         if self.accepted(context):
             return
         self.report(
             node,
-            self.message(caught, verdict),
+            self.message(caught, context),
             conditions=(*verdict.conditions, *self.rating(context)),
             first_line=True,
             fix=self.automatic_fix(node),
@@ -214,5 +262,5 @@ class SwallowRule(FileRule):
         """How the handler's type reads in the message, or None if this rule ignores it."""
         raise NotImplementedError
 
-    def message(self, caught: str, verdict: Swallow) -> str:
+    def message(self, caught: str, context: HandlerContext) -> str:
         raise NotImplementedError

@@ -105,10 +105,10 @@ SWALLOW_OPTIONS = (
 
 
 @dataclass(frozen=True)
-class RecordedWithTraceback:
-    """Rates a finding ``low``: the handler records the failure with its traceback
-    (``logger.exception``, ``exc_info=True``, Sentry), the usual sign of a deliberate
-    best-effort step. Shown with ``include-low-confidence``."""
+class Unconfirmed:
+    """Rates a finding ``low``: nothing in the code shows that the swallowed failure does
+    harm, and on real code such handlers are mostly deliberate best-effort steps. Shown
+    with ``include-low-confidence``."""
 
     def holds(self, project: ProjectIndex) -> bool:
         return True

@@ -5,7 +5,7 @@ import libcst as cst
 from backlint.diagnostics import Applicability, Severity
 from backlint.rules.base import Example, Option
 from backlint.rules.errors.handler_rule import HandlerContext, SwallowRule
-from backlint.rules.errors.swallow import SWALLOW_OPTIONS, Swallow
+from backlint.rules.errors.swallow import SWALLOW_OPTIONS
 from backlint.rules.fixes import NodeFix
 
 
@@ -163,8 +163,8 @@ class SwallowedBareExcept(SwallowRule):
     def caught(self, node: cst.ExceptHandler) -> str | None:
         return "except:" if node.type is None else None
 
-    def message(self, caught: str, verdict: Swallow) -> str:
+    def message(self, caught: str, context: HandlerContext) -> str:
         return (
             f"Bare `except:` swallows every exception (even KeyboardInterrupt): "
-            f"the handler only {verdict.describe()}"
+            f"the handler only {context.verdict.describe()}"
         )

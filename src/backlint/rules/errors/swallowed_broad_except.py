@@ -8,8 +8,8 @@ from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
 from backlint.index.names import caught_types, dotted_name
 from backlint.rules.base import Condition, Example, Option
-from backlint.rules.errors.handler_rule import HandlerContext, SwallowRule
-from backlint.rules.errors.swallow import SWALLOW_OPTIONS, RecordedWithTraceback, Swallow
+from backlint.rules.errors.handler_rule import HandlerContext, SwallowRule, success_follows
+from backlint.rules.errors.swallow import SWALLOW_OPTIONS, Unconfirmed
 
 _BROAD = ("builtins.Exception", "builtins.BaseException")
 # What a handler may do in a loop and still be going on to the next iteration.
@@ -59,30 +59,36 @@ def _mentions_none(annotation: cst.BaseExpression) -> bool:
     return False
 
 
-def _returns_a_value(try_node: cst.Try | None) -> bool:
-    """Whether the ``try`` body ends with ``return <value>``: the function gives its result
-    from the ``try``, and its handler's ``None`` is the "no result" answer."""
-    if try_node is None or not try_node.body.body:
+def _returns_a_value(statement: cst.BaseStatement | None) -> bool:
+    """Whether ``statement`` is ``return <value>`` (not ``return None``)."""
+    if not isinstance(statement, cst.SimpleStatementLine):
         return False
-    last = try_node.body.body[-1]
-    if not isinstance(last, cst.SimpleStatementLine):
-        return False
-    statement = last.body[-1]
+    last = statement.body[-1]
     return (
-        isinstance(statement, cst.Return)
-        and statement.value is not None
-        and not (isinstance(statement.value, cst.Name) and statement.value.value == "None")
+        isinstance(last, cst.Return)
+        and last.value is not None
+        and not (isinstance(last.value, cst.Name) and last.value.value == "None")
     )
 
 
 def optional_result(context: HandlerContext) -> bool:
-    """Whether ``None`` is the function's declared or evident "no result" value."""
+    """Whether ``None`` is the function's declared or evident "no result" value: the
+    function gives its result from the ``try`` (or right after it) and ``None`` from the
+    handler, or its return annotation includes ``None``."""
     function = context.function
     returns = function.returns if function is not None else None
-    if returns is not None and isinstance(returns.annotation, cst.Name):
-        return returns.annotation.value != "None" and _returns_a_value(context.try_node)
-    return _returns_a_value(context.try_node) or (
-        returns is not None and _mentions_none(returns.annotation)
+    if (
+        returns is not None
+        and isinstance(returns.annotation, cst.Name)
+        and returns.annotation.value == "None"
+    ):
+        return False
+    body = context.try_node.body.body if context.try_node is not None else ()
+    last = body[-1] if body else None
+    return (
+        (isinstance(last, cst.BaseStatement) and _returns_a_value(last))
+        or _returns_a_value(context.following)
+        or (returns is not None and _mentions_none(returns.annotation))
     )
 
 
@@ -102,27 +108,37 @@ class SwallowedBroadExcept(SwallowRule):
     reported all the same:
 
     - shutdown and cleanup functions (`__exit__`, `__del__`, `close`, `shutdown`,
-      `cleanup`, `stop`, `cancel_all_tasks`, ...; globs in `allow-in-functions`):
-      raising there would stop the rest of the cleanup or replace the error on its way;
+      `cleanup`, `stop`, `cancel_all_tasks`, ...): raising there would stop the rest of
+      the cleanup or replace the error on its way; and functions whose name says they
+      swallow (`safe_*`, `try_*`, `*_or_none`). Both are globs in `allow-in-functions`;
     - a handler in a loop that only logs, passes or continues (`allow-in-loop`): in a
       poll, worker, supervisor or batch loop, going on to the next iteration is the
       handling. A handler that returns or breaks out of the loop is still reported;
     - a `try` followed directly by a `raise`, an `abort(...)`/`sys.exit(...)`, or a
-      `return` of an error result (`return False`, `return None, "error"` is not one;
-      `return JSONResponse(..., status_code=500)`, `return {"error": ...}`,
-      `return error_response`, `return body, 503` are): the handler falls through to it;
+      `return` of an error result (`return False`, `return {"error": ...}`,
+      `return JSONResponse(..., status_code=500)`, `return error_response`,
+      `return body, 503`): the handler falls through to it;
     - a handler that returns `None` (after logging, or not) in a function whose `try`
       returns the result, or whose return annotation includes `None`: `None` is the
       function's "no result" answer, which its callers check;
-    - a `try` inside a `finally:` or another `except` body, and test code.
+    - a `try` inside a `finally:` or another `except` body;
+    - test code, and code that does not run in the service: files under `scripts/`,
+      `bin/`, `dev/`, `tools/`, `load_tests/`, `benchmarks/`, `examples/`, `docs/` and
+      hidden folders.
 
-    A handler that records the error with its traceback (`logger.exception(...)`,
-    `exc_info=True`, `sentry_sdk.capture_exception()`) is usually a deliberate
-    best-effort step (a notification, a metric, a plugin call that must not break the
-    main flow): it is reported with low confidence, shown only with
-    `include-low-confidence`. Code outside the service is left alone too: files under
-    `scripts/`, `bin/`, `dev/`, `tools/`, `load_tests/`, `benchmarks/`, `examples/`,
-    `docs/` and hidden folders.
+    The other handlers are reported with high confidence only where the code shows
+    the harm:
+
+    - in a data migration (a function of a Django or Alembic migration module): the
+      migration is recorded as applied although its data change failed;
+    - when the statement right after the `try` reports success (`return True`,
+      `return True, None`, `return {"success": True}`, a response with a 2xx status):
+      the failure is reported to the caller as a success.
+
+    Every other swallowing handler is reported with low confidence, shown only with
+    `include-low-confidence`: on real backends most of them are deliberate best-effort
+    steps (a notification, a metric, a plugin call that must not break the main flow),
+    which only their authors can tell from oversights.
 
     ## Why is this bad?
     The caller carries on as if the operation had succeeded. Logging is not handling:
@@ -130,18 +146,21 @@ class SwallowedBroadExcept(SwallowRule):
 
     ## Example
     ```python
-    try:
-        charge(order)
-    except Exception as error:
-        logger.error("charge failed: %s", error)
+    def mark_paid(order) -> bool:
+        try:
+            charge(order)
+        except Exception as error:
+            logger.error("charge failed: %s", error)
+        return True
     ```
 
     Use instead:
     ```python
-    try:
-        charge(order)
-    except Exception as error:
-        raise PaymentFailed(order.id) from error
+    def mark_paid(order) -> None:
+        try:
+            charge(order)
+        except Exception as error:
+            raise PaymentFailed(order.id) from error
     ```
 
     ## How to fix
@@ -165,48 +184,37 @@ class SwallowedBroadExcept(SwallowRule):
         ),
     )
     invalid = (
-        """
-        import logging
-        logger = logging.getLogger(__name__)
-        try:
-            charge()
-        except Exception as e:
-            logger.error("x %s", e)
-        """,
-        """
-        def sync():
-            try:
-                pull()
-            except (ValueError, Exception):
-                return None
-        """,
+        # A data migration: recorded as applied although it changed nothing.
         Example(
             """
-            from app.core.log import logger
-            def sync():
+            from django.db import migrations
+
+            def backfill(apps, schema_editor):
+                Order = apps.get_model("shop", "Order")
                 try:
-                    pull()
-                except Exception:
-                    logger.warning("sync failed")
+                    Order.objects.update(total=0)
+                except Exception as error:
+                    print(error)
+
+            class Migration(migrations.Migration):
+                operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
             """,
-            files=(("app/core/log.py", "import logging\nlogger = logging.getLogger('app')\n"),),
+            path="shop/migrations/0002_backfill.py",
         ),
-        """
-        from loguru import logger
-        try:
-            pull()
-        except BaseException:
-            logger.warning("failed")
-        """,
-        # Returning out of the loop abandons the remaining items.
-        """
-        def sync_all(items):
-            for item in items:
+        Example(
+            """
+            import logging
+            from alembic import op
+            log = logging.getLogger(__name__)
+
+            def upgrade():
                 try:
-                    push(item)
+                    op.execute("UPDATE users SET plan = 'free'")
                 except Exception:
-                    return None
-        """,
+                    log.exception("backfill failed")
+            """,
+            path="migrations/versions/0007_plan.py",
+        ),
         # The caller is told the save worked.
         """
         def save(record) -> bool:
@@ -216,16 +224,84 @@ class SwallowedBroadExcept(SwallowRule):
                 log.error("save failed: %s", error)
             return True
         """,
-        # `-> None`: returning None is not an answer the caller checks.
         """
-        def publish(event) -> None:
+        def validate_upload(data):
             try:
-                bus.send(event)
-            except Exception:
-                log.warning("publish failed")
-                return None
-            audit(event)
+                check_magic_bytes(data)
+            except (ValueError, Exception):
+                pass
+            return True, None
         """,
+        """
+        def delete_item(item_id):
+            try:
+                repo.delete(item_id)
+            except Exception:
+                logger.warning("delete failed")
+            return JSONResponse({"deleted": item_id}, status_code=200)
+        """,
+        # Low confidence, reported with `include-low-confidence`: log-only handlers whose
+        # harm the code does not show.
+        Example(
+            """
+            import logging
+            logger = logging.getLogger(__name__)
+            try:
+                charge()
+            except Exception as e:
+                logger.error("x %s", e)
+            """,
+            files=(("pyproject.toml", "[tool.backlint]\ninclude-low-confidence = true\n"),),
+        ),
+        Example(
+            """
+            from app.core.log import logger
+            def sync():
+                try:
+                    pull()
+                except Exception:
+                    logger.warning("sync failed")
+            """,
+            files=(
+                ("app/core/log.py", "import logging\nlogger = logging.getLogger('app')\n"),
+                ("pyproject.toml", "[tool.backlint]\ninclude-low-confidence = true\n"),
+            ),
+        ),
+        Example(
+            """
+            from loguru import logger
+            try:
+                pull()
+            except BaseException:
+                logger.exception("failed")
+            """,
+            files=(("pyproject.toml", "[tool.backlint]\ninclude-low-confidence = true\n"),),
+        ),
+        # Returning out of the loop abandons the remaining items.
+        Example(
+            """
+            def sync_all(items):
+                for item in items:
+                    try:
+                        push(item)
+                    except Exception:
+                        return None
+            """,
+            files=(("pyproject.toml", "[tool.backlint]\ninclude-low-confidence = true\n"),),
+        ),
+        # `-> None`: returning None is not an answer the caller checks.
+        Example(
+            """
+            def publish(event) -> None:
+                try:
+                    bus.send(event)
+                except Exception:
+                    log.warning("publish failed")
+                    return None
+                audit(event)
+            """,
+            files=(("pyproject.toml", "[tool.backlint]\ninclude-low-confidence = true\n"),),
+        ),
     )
     valid = (
         """
@@ -348,8 +424,7 @@ class SwallowedBroadExcept(SwallowRule):
                 log.exception("store failed")
             return False
         """,
-        # Recorded with its traceback: a best-effort step, low confidence (hidden unless
-        # `include-low-confidence`).
+        # Nothing shows the harm: low confidence, hidden unless `include-low-confidence`.
         """
         import logging
         log = logging.getLogger(__name__)
@@ -358,6 +433,12 @@ class SwallowedBroadExcept(SwallowRule):
                 mailer.send(user.email)
             except Exception:
                 log.exception("welcome mail failed")
+
+        def refresh(cache):
+            try:
+                cache.clear()
+            except Exception as error:
+                log.warning("cache not cleared: %s", error)
         """,
         Example(
             """
@@ -411,8 +492,23 @@ class SwallowedBroadExcept(SwallowRule):
     def applies_to(self, ctx: FileContext) -> bool:
         return super().applies_to(ctx) and not tooling_path(ctx.relative)
 
+    def begin_file(self, ctx: FileContext) -> None:
+        super().begin_file(ctx)
+        # A Django or Alembic migration: its functions are data migrations.
+        self.in_migration = ctx.names.imports_from("django.db.migrations") or (
+            ctx.names.imports_from("alembic")
+        )
+
+    def harm(self, context: HandlerContext) -> str | None:
+        """What the code shows the swallowed failure does, when it shows it."""
+        if self.in_migration and context.function is not None:
+            return "the migration is recorded as applied although its data change failed"
+        if success_follows(context.following):
+            return "the code right after the handler reports success"
+        return None
+
     def rating(self, context: HandlerContext) -> tuple[Condition, ...]:
-        return (RecordedWithTraceback(),) if context.verdict.logs_traceback else ()
+        return () if self.harm(context) is not None else (Unconfirmed(),)
 
     def accepted(self, context: HandlerContext) -> bool:
         actions = frozenset(context.verdict.actions)
@@ -431,10 +527,11 @@ class SwallowedBroadExcept(SwallowRule):
                 return qualified.split(".", 1)[1]
         return None
 
-    def message(self, caught: str, verdict: Swallow) -> str:
+    def message(self, caught: str, context: HandlerContext) -> str:
+        verdict = context.verdict
         # ``return None`` is often the function's "no result" value: say what is lost, and
         # point at the specific exception, which is the usual fix there.
-        consequence = (
+        consequence = self.harm(context) or (
             "callers cannot tell a failure from 'no result'; catch the specific exception"
             if "returns None" in verdict.actions
             else "the caller never learns the operation failed"
