@@ -6,6 +6,7 @@ import libcst as cst
 
 from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
+from backlint.engine.walker import iter_descendants
 from backlint.index.names import caught_types, dotted_name
 from backlint.rules.base import Condition, Example, Option
 from backlint.rules.errors.handler_rule import HandlerContext, SwallowRule, success_follows
@@ -71,6 +72,59 @@ def _returns_a_value(statement: cst.BaseStatement | None) -> bool:
     )
 
 
+def _assigned_names(statement: cst.CSTNode) -> set[str] | None:
+    """The names a simple assignment binds (``a = ...``, ``a: T = ...``); None for any
+    other statement."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return None
+    names: set[str] = set()
+    for small in statement.body:
+        if isinstance(small, cst.Assign):
+            targets = [target.target for target in small.targets]
+        elif isinstance(small, cst.AnnAssign) and small.value is not None:
+            targets = [small.target]
+        else:
+            return None
+        if not all(isinstance(target, cst.Name) for target in targets):
+            return None
+        names.update(target.value for target in targets if isinstance(target, cst.Name))
+    return names
+
+
+def _defaults_before(function: cst.FunctionDef, try_node: cst.Try) -> set[str]:
+    """Names the function assigns before ``try_node`` (in source order, nested blocks
+    included, nested functions not)."""
+    found: set[str] = set()
+    for node in iter_descendants(function.body, into_functions=False):
+        if node is try_node:
+            break
+        assigned = _assigned_names(node) if isinstance(node, cst.SimpleStatementLine) else None
+        found |= assigned or set()
+    return found
+
+
+def falls_back_to_defaults(context: HandlerContext) -> bool:
+    """Whether the ``try`` only computes values whose defaults were set before it:
+    ``version = None`` / ``try: version = cache.get(key)`` / ``except Exception: pass``.
+    Keeping the default is the handling."""
+    if context.try_node is None or context.function is None:
+        return False
+    computed: set[str] = set()
+    for statement in context.try_node.body.body:
+        names = _assigned_names(statement)
+        if names is None:
+            return False
+        computed |= names
+    return bool(computed) and computed <= _defaults_before(context.function, context.try_node)
+
+
+def _returns_inside(try_node: cst.Try | None) -> bool:
+    return try_node is not None and any(
+        isinstance(node, cst.Return)
+        for node in iter_descendants(try_node.body, into_functions=False)
+    )
+
+
 def optional_result(context: HandlerContext) -> bool:
     """Whether ``None`` is the function's declared or evident "no result" value: the
     function gives its result from the ``try`` (or right after it) and ``None`` from the
@@ -121,6 +175,9 @@ class SwallowedBroadExcept(SwallowRule):
     - a handler that returns `None` (after logging, or not) in a function whose `try`
       returns the result, or whose return annotation includes `None`: `None` is the
       function's "no result" answer, which its callers check;
+    - a `try` that only assigns values whose defaults the function set before it
+      (`version = None`, then `try: version = cache.get(key)`): keeping the default is
+      the handling;
     - a `try` inside a `finally:` or another `except` body;
     - test code, and code that does not run in the service: files under `scripts/`,
       `bin/`, `dev/`, `tools/`, `load_tests/`, `benchmarks/`, `examples/`, `docs/` and
@@ -132,8 +189,9 @@ class SwallowedBroadExcept(SwallowRule):
     - in a data migration (a function of a Django or Alembic migration module): the
       migration is recorded as applied although its data change failed;
     - when the statement right after the `try` reports success (`return True`,
-      `return True, None`, `return {"success": True}`, a response with a 2xx status):
-      the failure is reported to the caller as a success.
+      `return True, None`, `return {"success": True}`, a response with a 2xx status)
+      and the `try` itself returns nothing: the failure is reported to the caller as a
+      success.
 
     Every other swallowing handler is reported with low confidence, shown only with
     `include-low-confidence`: on real backends most of them are deliberate best-effort
@@ -450,6 +508,32 @@ class SwallowedBroadExcept(SwallowRule):
             """,
             path="scripts/backfill.py",
         ),
+        # A fallback: the default set before the `try` stays, also in a migration.
+        Example(
+            """
+            from django.db import migrations
+
+            def activate(apps, schema_editor):
+                version = None
+                try:
+                    version = cache.get("config_version")
+                except Exception:
+                    pass
+                mark_active(version)
+            """,
+            path="core/migrations/0019_active.py",
+        ),
+        # A check the handler skips: the `try` gives its own verdict.
+        """
+        def validate(data):
+            try:
+                text = data.decode("utf-8")
+                if "<script" in text:
+                    return False, "suspicious content"
+            except Exception:
+                pass  # not text, which is fine
+            return True, None
+        """,
         # `None` is the function's "no result": parsers, lookups.
         """
         def parse_id(value):
@@ -503,7 +587,9 @@ class SwallowedBroadExcept(SwallowRule):
         """What the code shows the swallowed failure does, when it shows it."""
         if self.in_migration and context.function is not None:
             return "the migration is recorded as applied although its data change failed"
-        if success_follows(context.following):
+        # A ``try`` that returns its own verdict (a check that may ``return False``)
+        # ends in a success return only for "nothing found".
+        if success_follows(context.following) and not _returns_inside(context.try_node):
             return "the code right after the handler reports success"
         return None
 
@@ -513,6 +599,8 @@ class SwallowedBroadExcept(SwallowRule):
     def accepted(self, context: HandlerContext) -> bool:
         actions = frozenset(context.verdict.actions)
         if context.in_loop and self.option("allow-in-loop") and actions <= _NEXT_ITERATION:
+            return True
+        if actions <= {"logs", "passes"} and falls_back_to_defaults(context):
             return True
         return (
             "returns None" in actions
