@@ -153,3 +153,36 @@ def test_add_noqa_merges_into_another_tools_blind_except_code(tmp_path: Path) ->
     backlint(root, "check", *selection, "--add-noqa")
     assert "    except Exception:  # noqa: BLE001, BL202\n" in (root / "app/jobs.py").read_text()
     assert found(root, *selection) == []
+
+
+def test_the_deferred_imports_of_one_function_are_one_finding_naming_the_function(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "pyproject.toml": '[tool.backlint]\nsrc = ["."]\n',
+        "app/__init__.py": "",
+        "app/meta.py": (
+            "class Resolver:\n"
+            "    def resolve(self, kind):\n"
+            "        from app.orders import Order\n"
+            "        from app.users import User\n"
+            "        return Order if kind else User\n"
+        ),
+        "app/orders.py": "import app.meta\n\n\nclass Order: ...\n",
+        "app/users.py": "import app.meta\n\n\nclass User: ...\n",
+    }
+    root = write_files(tmp_path, files)
+    (item,) = check(root, "--select", "BL412")
+    assert item["message"] == (
+        "Import of `app.orders` inside `Resolver.resolve()` hides an import cycle: "
+        "`app.orders` imports `app.meta` back at runtime (app.orders -> app.meta); "
+        "1 more import in the same function hides a cycle too"
+    )
+    assert item["location"]["row"] == 3
+    related = [
+        (Path(r["filename"]).name, r["location"]["row"], r["message"]) for r in item["related"]
+    ]
+    assert related == [
+        ("orders.py", 1, "`app.orders` imports `app.meta` here"),
+        ("meta.py", 4, "the import of `app.users` hides a cycle too"),
+    ]

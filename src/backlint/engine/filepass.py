@@ -387,6 +387,7 @@ class FilePass:
                     line_text,
                     None if noqa is None else frozenset(m.code for m in noqa.codes),
                     late=raw.late,
+                    function=raw.function,
                 )
             )
         facts = FileFacts(

@@ -28,6 +28,8 @@ class RawImport:
     # the order is deliberate, as in a package that creates its blueprint and then imports
     # the submodules that register routes on it.
     late: bool = False
+    # The function (``Class.method``) a deferred import is in; empty at module level.
+    function: str = ""
 
 
 @dataclass
@@ -252,15 +254,20 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
 
     defined = False  # a top-level statement before this one defines a name
     for index, top in enumerate(module_node.body):
-        stack: list[tuple[cst.CSTNode, ImportKind, bool]] = [(top, ImportKind.RUNTIME, True)]
+        stack: list[tuple[cst.CSTNode, ImportKind, bool, str]] = [
+            (top, ImportKind.RUNTIME, True, "")
+        ]
         while stack:
-            statement, kind, at_top = stack.pop()
+            statement, kind, at_top, scope = stack.pop()
             if isinstance(statement, (cst.Import, cst.ImportFrom)):
                 late = defined and kind is ImportKind.RUNTIME
                 for source, name, binding, meaning in _import_entries(
                     statement, module, is_package
                 ):
-                    result.imports.append(RawImport(source, name, kind, statement, index, late))
+                    function = scope if kind is ImportKind.DEFERRED else ""
+                    result.imports.append(
+                        RawImport(source, name, kind, statement, index, late, function)
+                    )
                     if kind is ImportKind.RUNTIME and source:
                         result.packages.add(source.split(".", 1)[0])
                     if isinstance(statement, cst.ImportFrom) and not name and at_top:
@@ -293,9 +300,12 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
             keeps_top = at_top and isinstance(
                 statement, (cst.If, cst.Else, cst.Try, cst.TryStar, cst.With)
             )
+            inner = scope
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                inner = f"{scope}.{statement.name.value}" if scope else statement.name.value
             children = list(_children(statement, kind, qualify))
             for child, child_kind in reversed(children):
-                stack.append((child, child_kind, nested_top or keeps_top))
+                stack.append((child, child_kind, nested_top or keeps_top, inner))
         defined = defined or _defines_name(top)
 
     result.table = ImportTable(module, names, frozenset(local))

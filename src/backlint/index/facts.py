@@ -50,6 +50,8 @@ class ImportFact:
     # At module level after a statement that defines a name: placed there on purpose (a
     # package creating its Flask blueprint, then importing the submodules that use it).
     late: bool = False
+    # The function (``Class.method``) a deferred import is in; empty for other imports.
+    function: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backlint.diagnostics import Diagnostic, Related, Severity
@@ -13,11 +14,7 @@ from backlint.rules.imports.import_cycle import ImportCycle, registers
 if TYPE_CHECKING:
     import networkx as nx
 
-# How the message names each kind of import: "Import of `x` inside a function".
-_MASKING_KINDS = {
-    ImportKind.DEFERRED: ("Import of `{}` inside a function"),
-    ImportKind.TYPE_CHECKING: ("`TYPE_CHECKING` import of `{}`"),
-}
+_MASKING_KINDS = frozenset({ImportKind.DEFERRED, ImportKind.TYPE_CHECKING})
 
 # Base classes of ORM models (as the class index spells them): SQLAlchemy's declarative
 # bases, Flask-SQLAlchemy's ``db.Model``, SQLModel, Django, Peewee, Tortoise.
@@ -53,9 +50,14 @@ class CycleMaskedByDeferredImport(ProjectRule):
     Reports an import made inside a function, or under `if TYPE_CHECKING:`, of a module
     that imports the importing module back at module level (directly or through others).
     Such an import is a workaround: written at the top of the module, it would close an
-    import cycle (BL411). The message names the imported module and the runtime chain
-    that leads back. Each module is reported once per module it imports this way, at
-    its first such import.
+    import cycle (BL411). The message names the imported module, the function the
+    import is in, and the runtime chain that leads back.
+
+    A module is reported once per module it imports this way, and the imports of one
+    function (or a module's `TYPE_CHECKING` imports) once together: at the first that
+    closes a cycle, with the number of the others in the message and their places as
+    related locations. A resolver that imports every GraphQL type module is one
+    finding.
 
     Deferred and `TYPE_CHECKING` imports that close no cycle are not reported: they have
     other good reasons (start-up time, optional dependencies). Also left alone:
@@ -102,6 +104,17 @@ class CycleMaskedByDeferredImport(ProjectRule):
     severity = Severity.INFO
     tags = ("architecture", "AP-PY09")
     invalid = (
+        # The imports of one function: one finding.
+        Example(
+            "def resolve(kind):\n    from app.orders import Order\n"
+            "    from app.users import User\n",
+            path="app/meta.py",
+            files=(
+                ("app/orders.py", "import app.meta\nclass Order: ...\n"),
+                ("app/users.py", "import app.meta\nclass User: ...\n"),
+            ),
+            expect=1,
+        ),
         Example(
             "import app.b\n",
             path="app/a.py",
@@ -119,7 +132,7 @@ class CycleMaskedByDeferredImport(ProjectRule):
             files=(("app/b.py", "import app.c\n"), ("app/c.py", "def f():\n    import app.a\n")),
         ),
         # One finding per module and imported module, however many imports, and one
-        # per statement.
+        # per function.
         Example(
             "import app.b\n",
             path="app/a.py",
@@ -295,13 +308,12 @@ class CycleMaskedByDeferredImport(ProjectRule):
                         runtime.add_edge(source, target, fact=fact)
                 elif fact.kind in _MASKING_KINDS:
                     masking.append((source, target, fact))
-        reported: set[object] = set()
+        # One finding per module and imported module, grouped by where the imports sit:
+        # the imports of one function, or the module's ``TYPE_CHECKING`` imports.
+        groups: dict[tuple[str, str], list[_Masking]] = {}
+        seen: set[tuple[str, str]] = set()
         for source, target, fact in sorted(masking, key=lambda item: (item[0], item[2].span)):
-            # One finding per module and imported module, and per statement
-            # (``from app import a, b`` inside a function).
-            if (source, target) in reported or (source, fact.span) in reported:
-                continue
-            if not (
+            if (source, target) in seen or not (
                 source in runtime and target in runtime and nx.has_path(runtime, target, source)
             ):
                 continue
@@ -310,27 +322,50 @@ class CycleMaskedByDeferredImport(ProjectRule):
                 project, source, back
             ):
                 continue
-            reported.update({(source, target), (source, fact.span)})
-            yield self._diagnostic(project, runtime, source, target, fact, back)
+            seen.add((source, target))
+            groups.setdefault((source, fact.function), []).append(
+                _Masking(source, target, fact, back)
+            )
+        for _, group in sorted(groups.items()):
+            yield self._diagnostic(project, runtime, group)
 
     def _diagnostic(
-        self,
-        project: ProjectIndex,
-        runtime: nx.DiGraph,
-        source: str,
-        target: str,
-        fact: ImportFact,
-        back: list[str],
+        self, project: ProjectIndex, runtime: nx.DiGraph, group: list[_Masking]
     ) -> Diagnostic:
-        chain = " -> ".join(back)
-        what = _MASKING_KINDS[fact.kind].format(target)
-        return self.diagnostic(
-            project.modules[source].path,
-            fact.span,
-            f"{what} hides an import cycle: `{target}` imports `{source}` back at runtime "
-            f"({chain})",
-            related=_related(project, runtime, back),
+        first, others = group[0], group[1:]
+        source, target = first.source, first.target
+        where = (
+            f"Import of `{target}` inside `{first.fact.function}()`"
+            if first.fact.kind is ImportKind.DEFERRED
+            else f"`TYPE_CHECKING` import of `{target}`"
         )
+        message = (
+            f"{where} hides an import cycle: `{target}` imports `{source}` back at runtime "
+            f"({' -> '.join(first.back)})"
+        )
+        if others:
+            more = "import in the same function" if first.fact.function else "such import"
+            plural = "s hide cycles" if len(others) > 1 else " hides a cycle"
+            message += f"; {len(others)} more {more}{plural} too"
+        path = project.modules[source].path
+        related = [
+            *_related(project, runtime, first.back),
+            *(
+                Related(path, other.fact.span, f"the import of `{other.target}` hides a cycle too")
+                for other in others
+            ),
+        ]
+        return self.diagnostic(path, first.fact.span, message, related=related)
+
+
+@dataclass(frozen=True)
+class _Masking:
+    """A deferred or ``TYPE_CHECKING`` import that closes a cycle, with the way back."""
+
+    source: str
+    target: str
+    fact: ImportFact
+    back: list[str]
 
 
 def _loads_own_submodule(project: ProjectIndex, source: str, back: list[str]) -> bool:
