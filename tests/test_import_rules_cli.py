@@ -145,6 +145,7 @@ def test_add_noqa_merges_into_another_tools_blind_except_code(tmp_path: Path) ->
             "        pull()\n"
             "    except Exception:  # noqa: BLE001\n"
             "        log.warning('sync failed')\n"
+            "    return True\n"
         ),
     }
     root = write_files(tmp_path, files)
