@@ -125,6 +125,15 @@ def _returns_inside(try_node: cst.Try | None) -> bool:
     )
 
 
+def migration_module(ctx: FileContext) -> bool:
+    """A Django migration (in a ``migrations/`` folder, importing
+    ``django.db.migrations``) or an Alembic revision (it binds ``down_revision``): its
+    functions change data. A command that runs migrations is neither."""
+    folders = PurePosixPath(ctx.relative).parts[:-1]
+    django = "migrations" in folders and ctx.names.imports_from("django.db.migrations")
+    return django or "down_revision" in ctx.bindings
+
+
 def optional_result(context: HandlerContext) -> bool:
     """Whether ``None`` is the function's declared or evident "no result" value: the
     function gives its result from the ``try`` (or right after it) and ``None`` from the
@@ -186,8 +195,9 @@ class SwallowedBroadExcept(SwallowRule):
     The other handlers are reported with high confidence only where the code shows
     the harm:
 
-    - in a data migration (a function of a Django or Alembic migration module): the
-      migration is recorded as applied although its data change failed;
+    - in a data migration (a function of a Django migration in a `migrations/` folder,
+      or of an Alembic revision): the migration is recorded as applied although its
+      data change failed;
     - when the statement right after the `try` reports success (`return True`,
       `return True, None`, `return {"success": True}`, a response with a 2xx status)
       and the `try` itself returns nothing: the failure is reported to the caller as a
@@ -264,6 +274,8 @@ class SwallowedBroadExcept(SwallowRule):
             import logging
             from alembic import op
             log = logging.getLogger(__name__)
+            revision = "0007"
+            down_revision = "0006"
 
             def upgrade():
                 try:
@@ -508,6 +520,19 @@ class SwallowedBroadExcept(SwallowRule):
             """,
             path="scripts/backfill.py",
         ),
+        # A command that runs the migrations is no migration.
+        Example(
+            """
+            from alembic import command
+
+            def upgrade_database(config):
+                try:
+                    command.upgrade(config, "head")
+                except Exception as error:
+                    print(error)
+            """,
+            path="app/cli.py",
+        ),
         # A fallback: the default set before the `try` stays, also in a migration.
         Example(
             """
@@ -578,10 +603,7 @@ class SwallowedBroadExcept(SwallowRule):
 
     def begin_file(self, ctx: FileContext) -> None:
         super().begin_file(ctx)
-        # A Django or Alembic migration: its functions are data migrations.
-        self.in_migration = ctx.names.imports_from("django.db.migrations") or (
-            ctx.names.imports_from("alembic")
-        )
+        self.in_migration = migration_module(ctx)
 
     def harm(self, context: HandlerContext) -> str | None:
         """What the code shows the swallowed failure does, when it shows it."""
