@@ -249,8 +249,8 @@ EXAMPLE_FINDINGS: tuple[tuple[str, str, str, str | None], ...] = (
     ("BL001", "app/legacy/broken_import.py", "import export_orders,", None),
     ("BL002", "app/notifications/service.py", "# noqa: BL202", "BL202"),
     ("BL201", "app/billing/service.py", "except:", "except"),
+    # The log-only handler of app/orders/service.py is low confidence: not shown.
     ("BL202", "app/billing/service.py", "except Exception:", "except"),
-    ("BL202", "app/orders/service.py", "except Exception as error:", "except"),
     # One finding per cycle, at its first import by path and line.
     ("BL411", "app/billing/service.py", "from app.orders.service import", "from"),
     ("BL412", "app/notifications/service.py", "    from app.orders.service import", "from"),
@@ -691,13 +691,14 @@ def test_noqa_forms_and_unused_suppressions(tmp_path: Path) -> None:
             "app/file_all.py": "# backlint: noqa\n" + BARE_EXCEPT,
             "app/file_code.py": "# backlint: noqa: BL201\n"
             + BARE_EXCEPT
-            + "try:\n    sync()\nexcept Exception:\n    pass\n",
+            + "def save():\n    try:\n        sync()\n    except Exception:\n        pass\n"
+            + "    return True\n",
             "app/file_unused.py": "# backlint: noqa: BL202\nx = 1\n",
         },
     )
     items = check_json(cwd=tmp_path)
     assert keys(items, tmp_path.resolve()) == [
-        ("app/file_code.py", 8, "BL202"),  # only BL201 is silenced for the file
+        ("app/file_code.py", 9, "BL202"),  # only BL201 is silenced for the file
         ("app/file_unused.py", 1, "BL002"),
         ("app/lines.py", 12, "BL002"),  # BL202 suppressed nothing ...
         ("app/lines.py", 12, "BL201"),  # ... and BL201 was not named

@@ -76,6 +76,7 @@ def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
     files = {
         f"app/services/m{i}.py": f"import app.services.m{(i + 1) % 7}\n"
         "def f(x):\n    try:\n        g()\n    except Exception:\n        pass\n"
+        "    return True\n"
         for i in range(7)
     }
     _write(tmp_path, files)
