@@ -68,6 +68,8 @@ class CycleMaskedByDeferredImport(ProjectRule):
       `Annotated["SiteType", strawberry.lazy(...)]`) and querying a related model in a
       method or an event listener are the idioms these libraries document, and the
       package that imports every model or type is what closes the loop;
+    - imports in a Django `AppConfig.ready()`, where Django's documentation says to
+      import models and signal handlers;
     - a package's function importing its own submodules, which import the package back
       (`init_app()` in `handlers/__init__.py` loading the views that register on the
       package's blueprint): when the function runs, the package is fully initialised;
@@ -285,6 +287,14 @@ class CycleMaskedByDeferredImport(ProjectRule):
                 ("app/handlers/users.py", "from app.handlers import routes\n"),
             ),
         ),
+        # Django's documented place for such imports.
+        Example(
+            "from django.apps import AppConfig\n"
+            "class ShopConfig(AppConfig):\n    name = 'shop'\n"
+            "    def ready(self):\n        from shop import signals\n",
+            path="shop/apps.py",
+            files=(("shop/signals.py", "from shop.apps import ShopConfig\n"),),
+        ),
         # A module importing itself in a function closes no cycle.
         Example(
             "def f():\n    from app.orders import service\n",
@@ -318,8 +328,10 @@ class CycleMaskedByDeferredImport(ProjectRule):
             ):
                 continue
             back = nx.shortest_path(runtime, target, source)
-            if _between_models(project, source, fact) or _loads_own_submodule(
-                project, source, back
+            if (
+                _between_models(project, source, fact)
+                or _loads_own_submodule(project, source, back)
+                or _in_app_config_ready(project, source, fact)
             ):
                 continue
             seen.add((source, target))
@@ -344,9 +356,10 @@ class CycleMaskedByDeferredImport(ProjectRule):
             f"({' -> '.join(first.back)})"
         )
         if others:
-            more = "import in the same function" if first.fact.function else "such import"
-            plural = "s hide cycles" if len(others) > 1 else " hides a cycle"
-            message += f"; {len(others)} more {more}{plural} too"
+            imports = "imports" if len(others) > 1 else "import"
+            where_too = "in the same function" if first.fact.function else "under `TYPE_CHECKING`"
+            verb = "hide cycles" if len(others) > 1 else "hides a cycle"
+            message += f"; {len(others)} more {imports} {where_too} {verb} too"
         path = project.modules[source].path
         related = [
             *_related(project, runtime, first.back),
@@ -375,6 +388,21 @@ def _loads_own_submodule(project: ProjectIndex, source: str, back: list[str]) ->
     package is fully initialised: nothing depends on import order."""
     target = back[0]
     return project.modules[source].is_package and target.startswith(source + ".") and len(back) == 2
+
+
+_APP_CONFIGS = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
+
+
+def _in_app_config_ready(project: ProjectIndex, source: str, fact: ImportFact) -> bool:
+    """Whether the import is in a Django ``AppConfig.ready()``: the place Django's docs
+    give for importing models and signal handlers once every app is loaded."""
+    owner, _, method = fact.function.rpartition(".")
+    return (
+        method == "ready"
+        and bool(owner)
+        and "." not in owner
+        and project.inherits(f"{source}.{owner}", _APP_CONFIGS)
+    )
 
 
 def _between_models(project: ProjectIndex, source: str, fact: ImportFact) -> bool:
