@@ -167,17 +167,19 @@ def test_the_deferred_imports_of_one_function_are_one_finding_naming_the_functio
             "    def resolve(self, kind):\n"
             "        from app.orders import Order\n"
             "        from app.users import User\n"
-            "        return Order if kind else User\n"
+            "        from app.teams import Team\n"
+            "        return Order if kind else User or Team\n"
         ),
         "app/orders.py": "import app.meta\n\n\nclass Order: ...\n",
         "app/users.py": "import app.meta\n\n\nclass User: ...\n",
+        "app/teams.py": "import app.meta\n\n\nclass Team: ...\n",
     }
     root = write_files(tmp_path, files)
     (item,) = check(root, "--select", "BL412")
     assert item["message"] == (
         "Import of `app.orders` inside `Resolver.resolve()` hides an import cycle: "
         "`app.orders` imports `app.meta` back at runtime (app.orders -> app.meta); "
-        "1 more import in the same function hides a cycle too"
+        "2 more imports in the same function hide cycles too"
     )
     assert item["location"]["row"] == 3
     related = [
@@ -186,4 +188,5 @@ def test_the_deferred_imports_of_one_function_are_one_finding_naming_the_functio
     assert related == [
         ("orders.py", 1, "`app.orders` imports `app.meta` here"),
         ("meta.py", 4, "the import of `app.users` hides a cycle too"),
+        ("meta.py", 5, "the import of `app.teams` hides a cycle too"),
     ]
