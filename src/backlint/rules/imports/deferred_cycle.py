@@ -35,6 +35,22 @@ ORM_MODEL_ROOTS = frozenset(
         "tortoise.models.Model",
     }
 )
+# The ORM's query classes, which live beside the models and query them: a Django
+# ``QuerySet`` or ``Manager`` method that imports a related model.
+ORM_QUERY_ROOTS = frozenset(
+    {
+        "django.db.models.QuerySet",
+        "django.db.models.query.QuerySet",
+        "django.db.models.Manager",
+        "django.db.models.manager.Manager",
+        "django.db.models.manager.BaseManager",
+    }
+)
+# Application factories: Flask's documentation imports the blueprints inside the factory,
+# after the app exists, to avoid circular imports.
+APP_FACTORIES = frozenset(
+    {"create_app", "make_app", "build_app", "get_app", "create_application", "app_factory"}
+)
 # GraphQL libraries: their types (graphene bases, strawberry decorators) reference each
 # other by design, with lazy annotations that need ``TYPE_CHECKING`` imports.
 GRAPHQL_PACKAGES = ("graphene", "graphene_django", "strawberry", "strawberry_django")
@@ -68,8 +84,11 @@ class CycleMaskedByDeferredImport(ProjectRule):
       `Annotated["SiteType", strawberry.lazy(...)]`) and querying a related model in a
       method or an event listener are the idioms these libraries document, and the
       package that imports every model or type is what closes the loop;
+    - model imports in a Django `QuerySet` or `Manager` module, which the models import
+      in turn;
     - imports in a Django `AppConfig.ready()`, where Django's documentation says to
-      import models and signal handlers;
+      import models and signal handlers, and in an application factory (`create_app()`,
+      `make_app()`, ...), where Flask's documentation imports the blueprints;
     - a package's function importing its own submodules, which import the package back
       (`init_app()` in `handlers/__init__.py` loading the views that register on the
       package's blueprint): when the function runs, the package is fully initialised;
@@ -287,6 +306,26 @@ class CycleMaskedByDeferredImport(ProjectRule):
                 ("app/handlers/users.py", "from app.handlers import routes\n"),
             ),
         ),
+        # An application factory imports the blueprints once the app exists.
+        Example(
+            "def create_app():\n    from app.views import bp\n    return bp\n",
+            path="app/factory.py",
+            files=(("app/views.py", "import app.factory\nbp = None\n"),),
+        ),
+        # A queryset of the models module queries a related model.
+        Example(
+            "from django.db import models\n"
+            "class OrderQuerySet(models.QuerySet):\n"
+            "    def paid(self):\n        from shop.models import Payment\n",
+            path="shop/querysets.py",
+            files=(
+                (
+                    "shop/models.py",
+                    "from django.db import models\nfrom shop.querysets import OrderQuerySet\n"
+                    "class Payment(models.Model): ...\n",
+                ),
+            ),
+        ),
         # Django's documented place for such imports.
         Example(
             "from django.apps import AppConfig\n"
@@ -332,6 +371,7 @@ class CycleMaskedByDeferredImport(ProjectRule):
                 _between_models(project, source, fact)
                 or _loads_own_submodule(project, source, back)
                 or _in_app_config_ready(project, source, fact)
+                or fact.function in APP_FACTORIES
             ):
                 continue
             seen.add((source, target))
@@ -413,7 +453,9 @@ def _between_models(project: ProjectIndex, source: str, fact: ImportFact) -> boo
         return False
     facts = project.modules[source]
     return any(_graphql_name(package) for package in facts.packages) or any(
-        _is_schema_type(project, f"{source}.{c.name}") for c in facts.classes
+        _is_schema_type(project, f"{source}.{c.name}")
+        or project.inherits(f"{source}.{c.name}", ORM_QUERY_ROOTS)
+        for c in facts.classes
     )
 
 
