@@ -1075,7 +1075,7 @@ SPLIT_PROJECT = {
     "app/services/orders.py": (
         "import logging\n\nlog = logging.getLogger(__name__)\n\n\n"
         "def place(order, quantity: int):\n    try:\n        order.save()\n"
-        "    except Exception:\n        log.error('save failed')\n"
+        "    except Exception:\n        log.error('save failed')\n    return True\n"
     ),
     "app/services/billing.py": "def charge(amount: int) -> None:  # noqa: BL201\n    pass\n",
     "app/repository.py": "class Repo:\n    def get(self, key):\n        return key\n",
