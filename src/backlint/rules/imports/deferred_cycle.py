@@ -342,43 +342,8 @@ class CycleMaskedByDeferredImport(ProjectRule):
     )
 
     def check_project(self, project: ProjectIndex) -> Iterable[Diagnostic]:
-        import networkx as nx  # see index/project.py: imported after the workers start
-
-        runtime = nx.DiGraph()
-        masking: list[tuple[str, str, ImportFact]] = []
-        for source, target, imports in project.code_imports():
-            if source == target:
-                continue  # a module importing itself closes no cycle
-            # The same runtime graph as BL411's (noqa'd imports included).
-            counts = not registers(project, source, target, imports)
-            for fact in imports:
-                if fact.kind is ImportKind.RUNTIME:
-                    if counts and not runtime.has_edge(source, target):
-                        runtime.add_edge(source, target, fact=fact)
-                elif fact.kind in _MASKING_KINDS:
-                    masking.append((source, target, fact))
-        # One finding per module and imported module, grouped by where the imports sit:
-        # the imports of one function, or the module's ``TYPE_CHECKING`` imports.
-        groups: dict[tuple[str, str], list[_Masking]] = {}
-        seen: set[tuple[str, str]] = set()
-        for source, target, fact in sorted(masking, key=lambda item: (item[0], item[2].span)):
-            if (source, target) in seen or not (
-                source in runtime and target in runtime and nx.has_path(runtime, target, source)
-            ):
-                continue
-            back = nx.shortest_path(runtime, target, source)
-            if (
-                _between_models(project, source, fact)
-                or _loads_own_submodule(project, source, back)
-                or _in_app_config_ready(project, source, fact)
-                or fact.function in APP_FACTORIES
-            ):
-                continue
-            seen.add((source, target))
-            groups.setdefault((source, fact.function), []).append(
-                _Masking(source, target, fact, back)
-            )
-        for _, group in sorted(groups.items()):
+        runtime, masking = _graphs(project)
+        for _, group in sorted(_groups(project, runtime, masking).items()):
             yield self._diagnostic(project, runtime, group)
 
     def _diagnostic(
@@ -409,6 +374,59 @@ class CycleMaskedByDeferredImport(ProjectRule):
             ),
         ]
         return self.diagnostic(path, first.fact.span, message, related=related)
+
+
+def _graphs(project: ProjectIndex) -> tuple[nx.DiGraph, list[tuple[str, str, ImportFact]]]:
+    """The runtime graph (BL411's, noqa'd imports included) and the deferred and
+    ``TYPE_CHECKING`` imports, as ``(importer, imported, import)``."""
+    import networkx as nx  # see index/project.py: imported after the workers start
+
+    runtime = nx.DiGraph()
+    masking: list[tuple[str, str, ImportFact]] = []
+    for source, target, imports in project.code_imports():
+        if source == target:
+            continue  # a module importing itself closes no cycle
+        counts = not registers(project, source, target, imports)
+        for fact in imports:
+            if fact.kind is ImportKind.RUNTIME:
+                if counts and not runtime.has_edge(source, target):
+                    runtime.add_edge(source, target, fact=fact)
+            elif fact.kind in _MASKING_KINDS:
+                masking.append((source, target, fact))
+    return runtime, masking
+
+
+def _groups(
+    project: ProjectIndex, runtime: nx.DiGraph, masking: list[tuple[str, str, ImportFact]]
+) -> dict[tuple[str, str], list[_Masking]]:
+    """The imports that close a cycle, one per module and imported module, grouped by
+    where they sit: the imports of one function, or the module's ``TYPE_CHECKING``
+    imports. Each group is one finding."""
+    import networkx as nx
+
+    groups: dict[tuple[str, str], list[_Masking]] = {}
+    seen: set[tuple[str, str]] = set()
+    for source, target, fact in sorted(masking, key=lambda item: (item[0], item[2].span)):
+        if (source, target) in seen or not (
+            source in runtime and target in runtime and nx.has_path(runtime, target, source)
+        ):
+            continue
+        back = nx.shortest_path(runtime, target, source)
+        if _idiom(project, source, fact, back):
+            continue
+        seen.add((source, target))
+        groups.setdefault((source, fact.function), []).append(_Masking(source, target, fact, back))
+    return groups
+
+
+def _idiom(project: ProjectIndex, source: str, fact: ImportFact, back: list[str]) -> bool:
+    """Whether the import is a documented idiom of its framework rather than a workaround."""
+    return (
+        _between_models(project, source, fact)
+        or _loads_own_submodule(project, source, back)
+        or _in_app_config_ready(project, source, fact)
+        or fact.function in APP_FACTORIES
+    )
 
 
 @dataclass(frozen=True)
