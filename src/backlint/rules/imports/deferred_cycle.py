@@ -78,12 +78,13 @@ class CycleMaskedByDeferredImport(ProjectRule):
     Deferred and `TYPE_CHECKING` imports that close no cycle are not reported: they have
     other good reasons (start-up time, optional dependencies). Also left alone:
 
-    - imports of ORM models or GraphQL types by a module that defines them (SQLAlchemy,
-      SQLModel, Django; graphene, strawberry), under `TYPE_CHECKING` or inside a
-      function: annotating both sides of a relationship (`Mapped["Order"]`,
-      `Annotated["SiteType", strawberry.lazy(...)]`) and querying a related model in a
-      method or an event listener are the idioms these libraries document, and the
-      package that imports every model or type is what closes the loop;
+    - `TYPE_CHECKING` imports of ORM models or GraphQL types (SQLAlchemy, SQLModel,
+      Django; graphene, strawberry), and imports of them inside a function of a module
+      that defines them: annotating both sides of a relationship (`Mapped["Order"]`,
+      `Annotated["SiteType", strawberry.lazy(...)]`), naming the models in a column
+      type or helper that the models use, and querying a related model in a method or
+      an event listener are the idioms these libraries document, and the package that
+      imports every model or type is what closes the loop;
     - model imports in a Django `QuerySet` or `Manager` module, which the models import
       in turn;
     - imports in a Django `AppConfig.ready()`, where Django's documentation says to
@@ -266,6 +267,20 @@ class CycleMaskedByDeferredImport(ProjectRule):
                     "app/models/recipe.py",
                     "from app.models.base import Base\nfrom app.models.rating import Rating\n"
                     "class Recipe(Base): ...\n",
+                ),
+            ),
+        ),
+        # A column type the models use names them in its annotations.
+        Example(
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    from app.models import Order\n"
+            "class Money:\n    def bind(self, order: 'Order') -> None: ...\n",
+            path="app/fields.py",
+            files=(
+                (
+                    "app/models.py",
+                    "from sqlalchemy.orm import DeclarativeBase\nfrom app.fields import Money\n"
+                    "class Base(DeclarativeBase): ...\nclass Order(Base): ...\n",
                 ),
             ),
         ),
@@ -464,11 +479,15 @@ def _in_app_config_ready(project: ProjectIndex, source: str, fact: ImportFact) -
 
 
 def _between_models(project: ProjectIndex, source: str, fact: ImportFact) -> bool:
-    """Whether ``fact`` imports a schema type (an ORM model, a GraphQL type) into a module
-    of schema types: the relationship annotations every ORM and GraphQL library
-    documents, or a query of a related model in a model's method or event listener."""
+    """Whether ``fact`` imports a schema type (an ORM model, a GraphQL type) for an
+    annotation (under ``TYPE_CHECKING``), or into a module of schema types: the
+    relationship annotations every ORM and GraphQL library documents, a column type or
+    helper the models use that names them in its signatures, or a query of a related
+    model in a model's method or event listener."""
     if not _imports_schema_types(project, fact):
         return False
+    if fact.kind is ImportKind.TYPE_CHECKING:
+        return True
     facts = project.modules[source]
     return any(_graphql_name(package) for package in facts.packages) or any(
         _is_schema_type(project, f"{source}.{c.name}")
