@@ -23,8 +23,9 @@ class SwallowedBareExcept(SwallowRule):
 
     Handlers that re-raise, return a value or do anything else are left alone: the
     exception is handled. Also left alone: shutdown and cleanup functions (`__del__`,
-    `__exit__`, `close`, `shutdown`, `cleanup`, `stop`, ...; option
-    `allow-in-functions`), a `try` inside a `finally:` or inside another `except` body
+    `__exit__`, `close`, `shutdown`, `cleanup`, `stop`, ...) and functions whose name
+    says they swallow (`safe_*`, `try_*`, `*_or_none`), both globs of the option
+    `allow-in-functions`, a `try` inside a `finally:` or inside another `except` body
     (cleanup while an error is already on its way), a `try` followed directly by a
     `raise`, an `abort(...)` or a `return` of an error result, a handler in a loop that
     logs with a traceback (`allow-logged-in-loop`), and test code. Unlike BL202, a
