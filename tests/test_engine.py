@@ -76,6 +76,7 @@ def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
     files = {
         f"app/services/m{i}.py": f"import app.services.m{(i + 1) % 7}\n"
         "def f(x):\n    try:\n        g()\n    except Exception:\n        pass\n"
+        "    return True\n"
         for i in range(7)
     }
     _write(tmp_path, files)
@@ -121,16 +122,11 @@ def test_import_cycles_between_packages_with_package_granularity(tmp_path: Path)
     )
     result = run_check(CheckRequest(paths=(tmp_path,), cwd=tmp_path, jobs=1))
     found = [(d.path, d.span.start.line, d.message) for d in result.diagnostics]
-    # Modules form no cycle (service -> api -> core -> model), packages do.
-    assert [(p, line) for p, line, _ in found] == [
-        ("app/billing/core.py", 1),
-        ("app/orders/service.py", 1),
+    # Modules form no cycle (service -> api -> core -> model), packages do: one finding,
+    # at the first import of the tangle.
+    assert found == [
+        ("app/billing/core.py", 1, "Import cycle: app.billing -> app.orders -> app.billing")
     ]
-    assert all(
-        "app.billing -> app.orders -> app.billing" in m
-        or "app.orders -> app.billing -> app.orders" in m
-        for _, _, m in found
-    )
     (tmp_path / "pyproject.toml").write_text('[tool.backlint]\nselect = ["BL411"]\n')
     assert _codes(tmp_path) == []  # module by module there is no cycle
 

@@ -255,14 +255,22 @@ def with_implicit_roots(settings: Settings, files: list[Path]) -> Settings:
       ``setup.cfg`` (and its ``src/``): a workspace member such as the FastAPI
       template's ``backend/``, whose code imports ``app.api.deps``, not
       ``backend.app.api.deps``.
+
+    A folder inside a package is never a root, whatever it holds: a module that happens
+    to be named ``setup.py`` or ``manage.py`` in ``app/forms/`` is ``app.forms.setup``,
+    and naming its siblings from ``app/forms/`` would hide the cycles they are part of.
     """
     if settings.src:
         return settings
-    roots = {path.parent for path in files if path.name == "manage.py"}
+    roots = {
+        path.parent for path in files if path.name == "manage.py" and not _in_package(path.parent)
+    }
     directories = {parent for path in files for parent in path.parents}
     for directory in directories:
-        if settings.root in directory.parents and any(
-            (directory / marker).is_file() for marker in _NESTED_PROJECT_MARKERS
+        if (
+            settings.root in directory.parents
+            and any((directory / marker).is_file() for marker in _NESTED_PROJECT_MARKERS)
+            and not _in_package(directory)
         ):
             roots.add(directory)
             if (directory / "src").is_dir():
@@ -270,6 +278,12 @@ def with_implicit_roots(settings: Settings, files: list[Path]) -> Settings:
     if not roots:
         return settings
     return replace(settings, src=(*settings.source_roots(), *sorted(roots)))
+
+
+def _in_package(directory: Path) -> bool:
+    """Whether ``directory`` is a package or a folder of one (Python would import its
+    modules under the package's name)."""
+    return (directory / "__init__.py").is_file() or (directory.parent / "__init__.py").is_file()
 
 
 def _task_kind(path: Path, relative: str, text_kinds: frozenset[str]) -> str | None:

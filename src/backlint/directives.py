@@ -16,14 +16,27 @@ from dataclasses import dataclass
 from backlint.diagnostics import Position, Span
 
 _CODE = r"[A-Z]+[0-9]+"
+# backlint's own codes: ``BL`` and exactly three digits. ``BLE001`` (flake8-blind-except,
+# also in ruff) is another tool's code, however it starts.
+_BACKLINT_CODE = r"BL[0-9]{3}"
 # ``noqa`` must end the comment or be followed by a space or ``:``, as in ruff: prose
 # that mentions noqa (a backquoted noqa in a comment) is not a directive.
 _LINE_NOQA = re.compile(rf"#\s*(?i:noqa)(?=[\s:]|$)(?::\s?(?P<codes>{_CODE}(?:[\s,]+{_CODE})*))?")
 _FILE_NOQA = re.compile(
     rf"^\s*#\s*backlint:\s*(?i:noqa)(?::\s*(?P<codes>{_CODE}(?:[\s,]+{_CODE})*))?\s*$"
 )
-_ALLOW = re.compile(rf"#\s*backlint:\s*allow\s+(?P<codes>{_CODE}(?:[\s,]+{_CODE})*)")
+# A waiver names backlint codes only, so that a reason starting with a ticket number
+# (``SEC42 sandbox key``) is not read as one more code.
+_ALLOW = re.compile(
+    rf"#\s*backlint:\s*allow\s+(?P<codes>{_BACKLINT_CODE}\b(?:[\s,]+{_BACKLINT_CODE}\b)*)"
+)
 _CODE_RE = re.compile(_CODE)
+_BACKLINT_CODE_RE = re.compile(_BACKLINT_CODE)
+
+
+def is_backlint_code(code: str) -> bool:
+    """Whether ``code`` is spelled as backlint's codes are (``BL202``, not ``BLE001``)."""
+    return _BACKLINT_CODE_RE.fullmatch(code) is not None
 
 
 @dataclass(frozen=True)

@@ -396,6 +396,8 @@ class FilePass:
                     span,
                     line_text,
                     None if noqa is None else frozenset(m.code for m in noqa.codes),
+                    late=raw.late,
+                    function=raw.function,
                 )
             )
         facts = FileFacts(

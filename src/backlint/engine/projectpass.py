@@ -13,7 +13,7 @@ import pathspec
 
 from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, RunProblem
-from backlint.directives import CodeMention, Directive
+from backlint.directives import CodeMention, Directive, is_backlint_code
 from backlint.engine.filepass import FileResult
 from backlint.index.project import ModuleLoader, ModuleParser, ProjectIndex
 from backlint.rules.base import ProjectRule, Rule, SuppressionAuditRule
@@ -165,9 +165,10 @@ def _unused_suppressions(
         for path, table in sorted(suppressions.items()):
             reported: dict[Directive, list[tuple[CodeMention, Diagnostic]]] = {}
             for directive, mention in table.unused():
-                # Codes of other tools may serve ruff or flake8; codes of rules this run
-                # did not enable may serve another configuration.
-                if not mention.code.startswith("BL"):
+                # Codes of other tools may serve ruff or flake8 (``BLE001`` is
+                # flake8-blind-except's); codes of rules this run did not enable may
+                # serve another configuration.
+                if not is_backlint_code(mention.code):
                     continue
                 is_known = mention.code in known
                 if is_known and mention.code not in enabled:

@@ -6,7 +6,7 @@ it costs a small fraction of the parse. Import kinds follow rules.md §2.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -25,6 +25,12 @@ class RawImport:
     kind: ImportKind
     node: cst.Import | cst.ImportFrom
     top_level: int
+    # At module level after a statement that defines a name (``bp = Blueprint(...)``):
+    # the order is deliberate, as in a package that creates its blueprint and then imports
+    # the submodules that register routes on it.
+    late: bool = False
+    # The function (``Class.method``) a deferred import is in; empty at module level.
+    function: str = ""
 
 
 @dataclass
@@ -50,27 +56,35 @@ _TYPE_CHECKING_NAMES = frozenset(
 )
 
 
-def _type_checking_branch(test: cst.BaseExpression) -> bool | None:
+def _type_checking_branch(test: cst.BaseExpression, qualify: Callable[[str], str]) -> bool | None:
     """Which branch of ``if <test>:`` only a type checker runs: True for the body, False for
     the ``else``, None when the test is not about ``TYPE_CHECKING``.
 
-    Handles ``TYPE_CHECKING``, ``typing.TYPE_CHECKING``, ``False`` (a common older idiom),
-    ``TYPE_CHECKING is True`` / ``== True``, ``TYPE_CHECKING and X`` and ``not ...``.
+    Handles ``TYPE_CHECKING``, ``typing.TYPE_CHECKING`` (also through an alias, as in
+    ``import typing as t`` / ``t.TYPE_CHECKING``; ``qualify`` resolves the file's
+    imports), ``False`` (a common older idiom), ``TYPE_CHECKING is True`` / ``== True``,
+    ``TYPE_CHECKING and X`` and ``not ...``.
     """
     if isinstance(test, cst.Name) and test.value == "False":
         return True
-    if dotted_name(test) in _TYPE_CHECKING_NAMES:
+    dotted = dotted_name(test)
+    if dotted is not None and (
+        dotted in _TYPE_CHECKING_NAMES or qualify(dotted) in _TYPE_CHECKING_NAMES
+    ):
         return True
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = _type_checking_branch(test.expression)
+        inner = _type_checking_branch(test.expression, qualify)
         return None if inner is None else not inner
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
         truthy = isinstance(target.comparator, cst.Name) and target.comparator.value == "True"
         if truthy and isinstance(target.operator, (cst.Is, cst.Equal)):
-            return _type_checking_branch(test.left)
+            return _type_checking_branch(test.left, qualify)
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-        sides = (_type_checking_branch(test.left), _type_checking_branch(test.right))
+        sides = (
+            _type_checking_branch(test.left, qualify),
+            _type_checking_branch(test.right, qualify),
+        )
         return True if True in sides else None
     return None
 
@@ -84,14 +98,16 @@ def _catches_import_error(handler: cst.ExceptHandler | cst.ExceptStarHandler) ->
     )
 
 
-def _children(statement: cst.CSTNode, kind: ImportKind) -> Iterator[tuple[cst.CSTNode, ImportKind]]:
+def _children(
+    statement: cst.CSTNode, kind: ImportKind, qualify: Callable[[str], str]
+) -> Iterator[tuple[cst.CSTNode, ImportKind]]:
     """The statements nested in ``statement`` with the import kind that applies inside them."""
     if isinstance(statement, (cst.FunctionDef,)):
         for child in _body_of(statement):
             yield child, ImportKind.DEFERRED if kind is ImportKind.RUNTIME else kind
         return
     if isinstance(statement, cst.If):
-        branch = _type_checking_branch(statement.test)
+        branch = _type_checking_branch(statement.test, qualify)
         body_kind = ImportKind.TYPE_CHECKING if branch is True else kind
         else_kind = ImportKind.TYPE_CHECKING if branch is False else kind
         for child in _body_of(statement):
@@ -221,29 +237,53 @@ def _simple_shape(value: cst.BaseExpression, table: ImportTable) -> tuple[str, s
     return "other", ""
 
 
+def _defines_name(statement: cst.CSTNode) -> bool:
+    """Whether a top-level statement binds a name other than by importing it."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return True
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, (cst.Assign, cst.AnnAssign)) for small in statement.body
+    )
+
+
 def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected:
     """Walk the statements of ``module_node`` and return its facts and import table."""
     result = Collected()
-    names: dict[str, str] = {}
+    names: dict[str, str] = {}  # every import, for resolving names anywhere in the file
+    module_level: dict[str, str] = {}  # imports that bind a module-level name
     local: set[str] = set()
     top_assignments: list[tuple[str, cst.BaseExpression]] = []
     class_nodes: list[cst.ClassDef] = []
 
+    def qualify(dotted: str) -> str:
+        head, dot, rest = dotted.partition(".")
+        meaning = names.get(head)
+        return dotted if meaning is None else meaning + dot + rest
+
+    defined = False  # a top-level statement before this one defines a name
     for index, top in enumerate(module_node.body):
-        stack: list[tuple[cst.CSTNode, ImportKind, bool]] = [(top, ImportKind.RUNTIME, True)]
+        stack: list[tuple[cst.CSTNode, ImportKind, bool, str]] = [
+            (top, ImportKind.RUNTIME, True, "")
+        ]
         while stack:
-            statement, kind, at_top = stack.pop()
+            statement, kind, at_top, scope = stack.pop()
             if isinstance(statement, (cst.Import, cst.ImportFrom)):
+                late = defined and kind is ImportKind.RUNTIME
                 for source, name, binding, meaning in _import_entries(
                     statement, module, is_package
                 ):
-                    result.imports.append(RawImport(source, name, kind, statement, index))
+                    function = scope if kind is ImportKind.DEFERRED else ""
+                    result.imports.append(
+                        RawImport(source, name, kind, statement, index, late, function)
+                    )
                     if kind is ImportKind.RUNTIME and source:
                         result.packages.add(source.split(".", 1)[0])
                     if isinstance(statement, cst.ImportFrom) and not name and at_top:
                         result.star_imports.append(source)
                     if binding:
                         names.setdefault(binding, meaning)
+                        if kind is not ImportKind.DEFERRED:
+                            module_level.setdefault(binding, meaning)
                 continue
             if at_top:
                 if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
@@ -268,15 +308,20 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
             keeps_top = at_top and isinstance(
                 statement, (cst.If, cst.Else, cst.Try, cst.TryStar, cst.With)
             )
-            children = list(_children(statement, kind))
+            inner = scope
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                inner = f"{scope}.{statement.name.value}" if scope else statement.name.value
+            children = list(_children(statement, kind, qualify))
             for child, child_kind in reversed(children):
-                stack.append((child, child_kind, nested_top or keeps_top))
+                stack.append((child, child_kind, nested_top or keeps_top, inner))
+        defined = defined or _defines_name(top)
 
     result.table = ImportTable(module, names, frozenset(local))
     for name, value in top_assignments:
         shape, bound_to, detail = _binding_shape(value, result.table)
         result.bindings.append(BindingFact(name, shape, bound_to, detail))
-    for name, qualified in names.items():
+    # An import inside a function binds a local name: other modules cannot import it.
+    for name, qualified in module_level.items():
         result.bindings.append(BindingFact(name, "import", qualified))
     table = result.table
     result.classes.extend(_class_fact(class_node, table) for class_node in class_nodes)
@@ -319,10 +364,16 @@ def _class_fact(node: cst.ClassDef, table: ImportTable) -> ClassFact:
                     fields.extend(annotation_names(small.annotation.annotation, table))
         elif isinstance(statement, cst.FunctionDef) and _is_behaviour(statement):
             behaviour.append(statement.name.value)
+    # What its decorators call, qualified: ``strawberry.type`` for ``@strawberry.type(name="X")``.
+    decorators = (
+        table.qualified_name(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+        for d in node.decorators
+    )
     return ClassFact(
         node.name.value,
         tuple(base for base in bases if base is not None),
         table=is_table,
+        decorators=tuple(name for name in decorators if name is not None),
         fields=tuple(dict.fromkeys(fields)),
         behaviour=tuple(behaviour),
     )

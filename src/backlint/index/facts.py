@@ -47,6 +47,11 @@ class ImportFact:
     span: Span
     line_text: str
     suppressed_codes: frozenset[str] | None  # codes of the noqa comment on the line; empty = bare
+    # At module level after a statement that defines a name: placed there on purpose (a
+    # package creating its Flask blueprint, then importing the submodules that use it).
+    late: bool = False
+    # The function (``Class.method``) a deferred import is in; empty for other imports.
+    function: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,9 @@ class ClassFact:
     table: bool = False
     fields: tuple[str, ...] = ()
     behaviour: tuple[str, ...] = ()
+    # What its decorators call, qualified: ``strawberry.type`` for ``@strawberry.type`` and
+    # for ``@strawberry.type(name="X")``.
+    decorators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,8 @@ class ProjectIndex:
         # ``from .object_views import *`` in a package ``__init__``: look there.
         for source in facts.star_imports:
             found = self._canonical(f"{source}.{name}", depth + 1)
+            if found == qualified:
+                continue  # that submodule imports the name back from this package
             if found != f"{source}.{name}" or self._defines(source, name):
                 return found
         return qualified

@@ -64,20 +64,57 @@ LOGGER_NAMES_OPTION = Option(
     "Names (variables or attributes such as `self.logger`) treated as loggers.",
 )
 
+# Shutdown and cleanup hooks: raising there would hide the error on its way or stop the
+# rest of the cleanup. Globs on the function's name, leading underscores ignored.
+CLEANUP_FUNCTIONS = (
+    "__del__",
+    "__exit__",
+    "__aexit__",
+    "close",
+    "aclose",
+    "close_*",
+    "*_close",
+    "*shutdown*",
+    "*cleanup*",
+    "*clean_up*",
+    "*teardown*",
+    "*tear_down*",
+    "stop",
+    "stop_*",
+    "*_stop",
+    "dispose",
+    "disconnect",
+    "terminate",
+    "cancel_all_tasks",
+)
+
+# Functions whose name says that they swallow: ``safe_delete``, ``try_get_user``,
+# ``parse_or_none``.
+TOLERANT_FUNCTIONS = ("safe_*", "*_safe", "*_safely", "try_*", "*_or_none", "best_effort*")
+
 SWALLOW_OPTIONS = (
     LOGGER_NAMES_OPTION,
     Option(
         "allow-in-functions",
-        ("__del__", "__exit__", "__aexit__", "close", "aclose", "shutdown"),
-        "Functions where swallowing is accepted: cleanup code must not raise.",
-    ),
-    Option(
-        "allow-logged-in-loop",
-        True,
-        "Accept a handler inside a loop that logs with a traceback (`logger.exception` or "
-        "`exc_info=True`): a supervisor loop that must keep running.",
+        CLEANUP_FUNCTIONS + TOLERANT_FUNCTIONS,
+        "Functions where swallowing is accepted (globs on the name, leading underscores "
+        "ignored): shutdown and cleanup code, which must not raise, and functions whose "
+        "name says they swallow (`safe_*`, `try_*`, `*_or_none`).",
     ),
 )
+
+
+@dataclass(frozen=True)
+class Unconfirmed:
+    """Rates a finding ``low``: nothing in the code shows that the swallowed failure does
+    harm, and on real code such handlers are mostly deliberate best-effort steps. Shown
+    with ``include-low-confidence``."""
+
+    def holds(self, project: ProjectIndex) -> bool:
+        return True
+
+    def confidence(self, project: ProjectIndex) -> str:
+        return "low"
 
 
 @dataclass(frozen=True)
@@ -224,6 +261,7 @@ def pure_swallow(
 @dataclass
 class _Frame:
     function: str
+    node: cst.FunctionDef | None = None
     loops: int = 0
 
 
@@ -233,8 +271,8 @@ class HandlerScope:
     def __init__(self) -> None:
         self.frames = [_Frame("<module>")]
 
-    def enter_function(self, name: str) -> None:
-        self.frames.append(_Frame(name))
+    def enter_function(self, node: cst.FunctionDef) -> None:
+        self.frames.append(_Frame(node.name.value, node))
 
     def leave_function(self) -> None:
         self.frames.pop()
@@ -248,6 +286,10 @@ class HandlerScope:
     @property
     def function(self) -> str:
         return self.frames[-1].function
+
+    @property
+    def function_node(self) -> cst.FunctionDef | None:
+        return self.frames[-1].node
 
     @property
     def in_loop(self) -> bool:

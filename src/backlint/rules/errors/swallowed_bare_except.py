@@ -3,9 +3,9 @@ from __future__ import annotations
 import libcst as cst
 
 from backlint.diagnostics import Applicability, Severity
-from backlint.rules.base import Example
-from backlint.rules.errors.handler_rule import SwallowRule
-from backlint.rules.errors.swallow import Swallow
+from backlint.rules.base import Example, Option
+from backlint.rules.errors.handler_rule import HandlerContext, SwallowRule
+from backlint.rules.errors.swallow import SWALLOW_OPTIONS
 from backlint.rules.fixes import NodeFix
 
 
@@ -22,10 +22,15 @@ class SwallowedBareExcept(SwallowRule):
     alone is still swallowing: the caller carries on as if the call had succeeded.
 
     Handlers that re-raise, return a value or do anything else are left alone: the
-    exception is handled. Also left alone: cleanup methods (`__del__`, `__exit__`,
-    `close`, `shutdown`; option `allow-in-functions`), a `try` inside a `finally:` or
-    inside another `except` body (cleanup while an error is already on its way), a `try`
-    followed directly by `raise`, and test code.
+    exception is handled. Also left alone: shutdown and cleanup functions (`__del__`,
+    `__exit__`, `close`, `shutdown`, `cleanup`, `stop`, ...) and functions whose name
+    says they swallow (`safe_*`, `try_*`, `*_or_none`), both globs of the option
+    `allow-in-functions`, a `try` inside a `finally:` or inside another `except` body
+    (cleanup while an error is already on its way), a `try` followed directly by a
+    `raise`, an `abort(...)` or a `return` of an error result, a handler in a loop that
+    logs with a traceback (`allow-logged-in-loop`), and test code. Unlike BL202, a
+    handler in a loop that only passes or continues is still reported: a bare `except:`
+    there also swallows `KeyboardInterrupt`, and the loop cannot be stopped.
 
     ## Example
     ```python
@@ -61,6 +66,15 @@ class SwallowedBareExcept(SwallowRule):
     severity = Severity.ERROR
     autofix = "unsafe"
     tags = ("reliability", "AP-PY03")
+    options = (
+        *SWALLOW_OPTIONS,
+        Option(
+            "allow-logged-in-loop",
+            True,
+            "Accept a handler inside a loop that logs with a traceback (`logger.exception` "
+            "or `exc_info=True`): a supervisor loop that must keep running.",
+        ),
+    )
     invalid = (
         Example(
             """
@@ -140,11 +154,18 @@ class SwallowedBareExcept(SwallowRule):
             applicability=Applicability.UNSAFE,
         )
 
+    def accepted(self, context: HandlerContext) -> bool:
+        return bool(
+            context.verdict.logs_traceback
+            and context.in_loop
+            and self.option("allow-logged-in-loop")
+        )
+
     def caught(self, node: cst.ExceptHandler) -> str | None:
         return "except:" if node.type is None else None
 
-    def message(self, caught: str, verdict: Swallow) -> str:
+    def message(self, caught: str, context: HandlerContext) -> str:
         return (
             f"Bare `except:` swallows every exception (even KeyboardInterrupt): "
-            f"the handler only {verdict.describe()}"
+            f"the handler only {context.verdict.describe()}"
         )

@@ -2,21 +2,62 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backlint.diagnostics import Diagnostic, Related, Severity
 from backlint.index.facts import ImportFact, ImportKind
 from backlint.index.project import ProjectIndex
 from backlint.rules.base import Example, ProjectRule
-from backlint.rules.imports.import_cycle import ImportCycle
+from backlint.rules.imports.import_cycle import ImportCycle, registers
 
 if TYPE_CHECKING:
     import networkx as nx
 
-_MASKING_KINDS = {
-    ImportKind.DEFERRED: "Import inside a function",
-    ImportKind.TYPE_CHECKING: "`TYPE_CHECKING` import",
-}
+_MASKING_KINDS = frozenset({ImportKind.DEFERRED, ImportKind.TYPE_CHECKING})
+
+# Base classes of ORM models (as the class index spells them): SQLAlchemy's declarative
+# bases, Flask-SQLAlchemy's ``db.Model``, SQLModel, Django, Peewee, Tortoise.
+ORM_MODEL_ROOTS = frozenset(
+    {
+        "sqlalchemy.orm.DeclarativeBase",
+        "sqlalchemy.orm.DeclarativeBaseNoMeta",
+        "sqlalchemy.orm.decl_api.DeclarativeBase",
+        "sqlalchemy.orm.declarative_base()",
+        "sqlalchemy.ext.declarative.declarative_base()",
+        "flask_sqlalchemy.SQLAlchemy().Model",
+        "sqlmodel.SQLModel",
+        "sqlmodel.main.SQLModel",
+        "django.db.models.Model",
+        "django.db.models.base.Model",
+        "peewee.Model",
+        "tortoise.Model",
+        "tortoise.models.Model",
+    }
+)
+# The ORM's query classes, which live beside the models and query them: a Django
+# ``QuerySet`` or ``Manager`` method that imports a related model.
+ORM_QUERY_ROOTS = frozenset(
+    {
+        "django.db.models.QuerySet",
+        "django.db.models.query.QuerySet",
+        "django.db.models.Manager",
+        "django.db.models.manager.Manager",
+        "django.db.models.manager.BaseManager",
+    }
+)
+# Application factories: Flask's documentation imports the blueprints inside the factory,
+# after the app exists, to avoid circular imports.
+APP_FACTORIES = frozenset(
+    {"create_app", "make_app", "build_app", "get_app", "create_application", "app_factory"}
+)
+# GraphQL libraries: their types (graphene bases, strawberry decorators) reference each
+# other by design, with lazy annotations that need ``TYPE_CHECKING`` imports.
+GRAPHQL_PACKAGES = ("graphene", "graphene_django", "strawberry", "strawberry_django")
+
+
+def _graphql_name(qualified: str) -> bool:
+    return qualified.split(".", 1)[0] in GRAPHQL_PACKAGES
 
 
 class CycleMaskedByDeferredImport(ProjectRule):
@@ -25,12 +66,34 @@ class CycleMaskedByDeferredImport(ProjectRule):
     Reports an import made inside a function, or under `if TYPE_CHECKING:`, of a module
     that imports the importing module back at module level (directly or through others).
     Such an import is a workaround: written at the top of the module, it would close an
-    import cycle (BL411). The message names the module it would close the cycle with and
-    the runtime chain back.
+    import cycle (BL411). The message names the imported module, the function the
+    import is in, and the runtime chain that leads back.
+
+    A module is reported once per module it imports this way, and the imports of one
+    function (or a module's `TYPE_CHECKING` imports) once together: at the first that
+    closes a cycle, with the number of the others in the message and their places as
+    related locations. A resolver that imports every GraphQL type module is one
+    finding.
 
     Deferred and `TYPE_CHECKING` imports that close no cycle are not reported: they have
-    other good reasons (start-up time, optional dependencies). Imports in
-    `try: ... except ImportError:` and test code are left alone.
+    other good reasons (start-up time, optional dependencies). Also left alone:
+
+    - `TYPE_CHECKING` imports of ORM models or GraphQL types (SQLAlchemy, SQLModel,
+      Django; graphene, strawberry), and imports of them inside a function of a module
+      that defines them: annotating both sides of a relationship (`Mapped["Order"]`,
+      `Annotated["SiteType", strawberry.lazy(...)]`), naming the models in a column
+      type or helper that the models use, and querying a related model in a method or
+      an event listener are the idioms these libraries document, and the package that
+      imports every model or type is what closes the loop;
+    - model imports in a Django `QuerySet` or `Manager` module, which the models import
+      in turn;
+    - imports in a Django `AppConfig.ready()`, where Django's documentation says to
+      import models and signal handlers, and in an application factory (`create_app()`,
+      `make_app()`, ...), where Flask's documentation imports the blueprints;
+    - a package's function importing its own submodules, which import the package back
+      (`init_app()` in `handlers/__init__.py` loading the views that register on the
+      package's blueprint): when the function runs, the package is fully initialised;
+    - imports in `try: ... except ImportError:` and test code.
 
     ## Why is this bad?
     The cycle is still there; it has only been hidden from the interpreter. The two
@@ -63,6 +126,17 @@ class CycleMaskedByDeferredImport(ProjectRule):
     severity = Severity.INFO
     tags = ("architecture", "AP-PY09")
     invalid = (
+        # The imports of one function: one finding.
+        Example(
+            "def resolve(kind):\n    from app.orders import Order\n"
+            "    from app.users import User\n",
+            path="app/meta.py",
+            files=(
+                ("app/orders.py", "import app.meta\nclass Order: ...\n"),
+                ("app/users.py", "import app.meta\nclass User: ...\n"),
+            ),
+            expect=1,
+        ),
         Example(
             "import app.b\n",
             path="app/a.py",
@@ -79,11 +153,43 @@ class CycleMaskedByDeferredImport(ProjectRule):
             path="app/a.py",
             files=(("app/b.py", "import app.c\n"), ("app/c.py", "def f():\n    import app.a\n")),
         ),
+        # One finding per module and imported module, however many imports, and one
+        # per function.
         Example(
             "import app.b\n",
             path="app/a.py",
-            files=(("app/b.py", "def f():\n    from app.a import x, y\n"),),
+            files=(
+                (
+                    "app/b.py",
+                    "def f():\n    from app.a import x, y\n\ndef g():\n    from app.a import z\n",
+                ),
+            ),
             expect=1,
+        ),
+        Example(
+            "from app.handlers import admin, users\n",
+            path="app/main.py",
+            files=(
+                ("app/handlers/__init__.py", "from . import admin\n"),
+                ("app/handlers/admin.py", "def f():\n    from app import main, handlers\n"),
+                ("app/handlers/users.py", "from app.handlers import admin\n"),
+            ),
+            expect=1,
+        ),
+        # Type-checking imports between ORM models close a cycle the ORM does not
+        # explain when the imported name is not a model.
+        Example(
+            "from sqlalchemy.orm import DeclarativeBase\nimport app.models.b\n"
+            "class Base(DeclarativeBase): ...\nclass A(Base): ...\n",
+            path="app/models/a.py",
+            files=(
+                (
+                    "app/models/b.py",
+                    "from typing import TYPE_CHECKING\nfrom app.models.a import Base\n"
+                    "if TYPE_CHECKING:\n    from app.models.a import helper\n"
+                    "class B(Base): ...\n",
+                ),
+            ),
         ),
     )
     valid = (
@@ -107,45 +213,315 @@ class CycleMaskedByDeferredImport(ProjectRule):
             path="tests/test_a.py",
             files=(("app/b.py", "def f():\n    import tests.test_a\n"),),
         ),
+        # Relationship hints between ORM models: the models package imports every model.
+        Example(
+            "from typing import TYPE_CHECKING\n"
+            "from sqlalchemy.orm import Mapped, relationship\n"
+            "from app.models.base import Base\n"
+            "if TYPE_CHECKING:\n    from app.models import Order\n"
+            "class Customer(Base):\n    orders: Mapped[list['Order']] = relationship()\n",
+            path="app/models/customer.py",
+            files=(
+                (
+                    "app/models/__init__.py",
+                    "from .customer import Customer\nfrom .order import Order\n",
+                ),
+                (
+                    "app/models/base.py",
+                    "from sqlalchemy.orm import DeclarativeBase\n"
+                    "class Base(DeclarativeBase): ...\n",
+                ),
+                (
+                    "app/models/order.py",
+                    "from app.models.base import Base\nclass Order(Base): ...\n",
+                ),
+            ),
+        ),
+        # GraphQL types that reference each other lazily.
+        Example(
+            "from typing import TYPE_CHECKING, Annotated\nimport strawberry\n"
+            "if TYPE_CHECKING:\n    from app.sites.types import SiteType\n"
+            "@strawberry.type\nclass RegionType:\n"
+            "    sites: list[Annotated['SiteType', strawberry.lazy('app.sites.types')]]\n",
+            path="app/regions/types.py",
+            files=(
+                (
+                    "app/sites/types.py",
+                    "import strawberry\nfrom app.regions.types import RegionType\n"
+                    "@strawberry.type\nclass SiteType:\n    region: RegionType\n",
+                ),
+            ),
+        ),
+        # A related model queried in an event listener of a models module.
+        Example(
+            "from app.models.base import Base\nclass Rating(Base): ...\n"
+            "def on_change(session):\n    from app.models.recipe import Recipe\n",
+            path="app/models/rating.py",
+            files=(
+                (
+                    "app/models/base.py",
+                    "from sqlalchemy.orm import DeclarativeBase\n"
+                    "class Base(DeclarativeBase): ...\n",
+                ),
+                (
+                    "app/models/recipe.py",
+                    "from app.models.base import Base\nfrom app.models.rating import Rating\n"
+                    "class Recipe(Base): ...\n",
+                ),
+            ),
+        ),
+        # A column type the models use names them in its annotations.
+        Example(
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    from app.models import Order\n"
+            "class Money:\n    def bind(self, order: 'Order') -> None: ...\n",
+            path="app/fields.py",
+            files=(
+                (
+                    "app/models.py",
+                    "from sqlalchemy.orm import DeclarativeBase\nfrom app.fields import Money\n"
+                    "class Base(DeclarativeBase): ...\nclass Order(Base): ...\n",
+                ),
+            ),
+        ),
+        # A model imported from the models package, which re-exports every models module
+        # with `*`: found where it is defined, not in the module that imports it locally.
+        Example(
+            "from app.models.base import Base\nclass Port(Base): ...\n"
+            "def draw(port):\n    from app.models import Feed\n",
+            path="app/models/components.py",
+            files=(
+                (
+                    "app/models/__init__.py",
+                    "from .cables import *\nfrom .components import *\nfrom .power import *\n",
+                ),
+                (
+                    "app/models/cables.py",
+                    "from app.models.base import Base\nclass Cable(Base): ...\n"
+                    "def trace(cable):\n    from app.models import Feed\n",
+                ),
+                (
+                    "app/models/base.py",
+                    "from sqlalchemy.orm import DeclarativeBase\n"
+                    "class Base(DeclarativeBase): ...\n",
+                ),
+                (
+                    "app/models/power.py",
+                    "from app.models.base import Base\nclass Feed(Base): ...\n",
+                ),
+            ),
+        ),
+        # A package loading its own view modules, which register on its blueprint.
+        Example(
+            "from flask import Blueprint\nroutes = Blueprint('api', __name__)\n"
+            "def init_app(app):\n    from app.handlers import admin, users\n",
+            path="app/handlers/__init__.py",
+            files=(
+                ("app/handlers/admin.py", "from app.handlers import routes\n"),
+                ("app/handlers/users.py", "from app.handlers import routes\n"),
+            ),
+        ),
+        # An application factory imports the blueprints once the app exists.
+        Example(
+            "def create_app():\n    from app.views import bp\n    return bp\n",
+            path="app/factory.py",
+            files=(("app/views.py", "import app.factory\nbp = None\n"),),
+        ),
+        # A queryset of the models module queries a related model.
+        Example(
+            "from django.db import models\n"
+            "class OrderQuerySet(models.QuerySet):\n"
+            "    def paid(self):\n        from shop.models import Payment\n",
+            path="shop/querysets.py",
+            files=(
+                (
+                    "shop/models.py",
+                    "from django.db import models\nfrom shop.querysets import OrderQuerySet\n"
+                    "class Payment(models.Model): ...\n",
+                ),
+            ),
+        ),
+        # Django's documented place for such imports.
+        Example(
+            "from django.apps import AppConfig\n"
+            "class ShopConfig(AppConfig):\n    name = 'shop'\n"
+            "    def ready(self):\n        from shop import signals\n",
+            path="shop/apps.py",
+            files=(("shop/signals.py", "from shop.apps import ShopConfig\n"),),
+        ),
+        # A module importing itself in a function closes no cycle.
+        Example(
+            "def f():\n    from app.orders import service\n",
+            path="app/orders/service.py",
+        ),
     )
 
     def check_project(self, project: ProjectIndex) -> Iterable[Diagnostic]:
-        import networkx as nx  # see index/project.py: imported after the workers start
-
-        runtime = nx.DiGraph()
-        masking: list[tuple[str, str, ImportFact]] = []
-        for source, target, imports in project.code_imports():
-            for fact in imports:
-                if fact.kind is ImportKind.RUNTIME:
-                    runtime.add_edge(source, target, fact=fact)
-                elif fact.kind in _MASKING_KINDS:
-                    masking.append((source, target, fact))
-        reported: set[tuple[str, object]] = set()
-        for source, target, fact in masking:
-            if (source, fact.span) in reported:
-                continue  # ``from x import A, B``: one statement, one finding
-            if source in runtime and target in runtime and nx.has_path(runtime, target, source):
-                reported.add((source, fact.span))
-                back = nx.shortest_path(runtime, target, source)
-                yield self._diagnostic(project, runtime, source, target, fact, back)
+        runtime, masking = _graphs(project)
+        for _, group in sorted(_groups(project, runtime, masking).items()):
+            yield self._diagnostic(project, runtime, group)
 
     def _diagnostic(
-        self,
-        project: ProjectIndex,
-        runtime: nx.DiGraph,
-        source: str,
-        target: str,
-        fact: ImportFact,
-        back: list[str],
+        self, project: ProjectIndex, runtime: nx.DiGraph, group: list[_Masking]
     ) -> Diagnostic:
-        chain = " -> ".join(back)
-        return self.diagnostic(
-            project.modules[source].path,
-            fact.span,
-            f"{_MASKING_KINDS[fact.kind]} of `{target}` hides an import cycle with "
-            f"`{source}`: at runtime {chain}",
-            related=_related(project, runtime, back),
+        first, others = group[0], group[1:]
+        source, target = first.source, first.target
+        where = (
+            f"Import of `{target}` inside `{first.fact.function}()`"
+            if first.fact.kind is ImportKind.DEFERRED
+            else f"`TYPE_CHECKING` import of `{target}`"
         )
+        message = (
+            f"{where} hides an import cycle: `{target}` imports `{source}` back at runtime "
+            f"({' -> '.join(first.back)})"
+        )
+        if others:
+            imports = "imports" if len(others) > 1 else "import"
+            where_too = "in the same function" if first.fact.function else "under `TYPE_CHECKING`"
+            verb = "hide cycles" if len(others) > 1 else "hides a cycle"
+            message += f"; {len(others)} more {imports} {where_too} {verb} too"
+        path = project.modules[source].path
+        related = [
+            *_related(project, runtime, first.back),
+            *(
+                Related(path, other.fact.span, f"the import of `{other.target}` hides a cycle too")
+                for other in others
+            ),
+        ]
+        return self.diagnostic(path, first.fact.span, message, related=related)
+
+
+def _graphs(project: ProjectIndex) -> tuple[nx.DiGraph, list[tuple[str, str, ImportFact]]]:
+    """The runtime graph (BL411's, noqa'd imports included) and the deferred and
+    ``TYPE_CHECKING`` imports, as ``(importer, imported, import)``."""
+    import networkx as nx  # see index/project.py: imported after the workers start
+
+    runtime = nx.DiGraph()
+    masking: list[tuple[str, str, ImportFact]] = []
+    for source, target, imports in project.code_imports():
+        if source == target:
+            continue  # a module importing itself closes no cycle
+        counts = not registers(project, source, target, imports)
+        for fact in imports:
+            if fact.kind is ImportKind.RUNTIME:
+                if counts and not runtime.has_edge(source, target):
+                    runtime.add_edge(source, target, fact=fact)
+            elif fact.kind in _MASKING_KINDS:
+                masking.append((source, target, fact))
+    return runtime, masking
+
+
+def _groups(
+    project: ProjectIndex, runtime: nx.DiGraph, masking: list[tuple[str, str, ImportFact]]
+) -> dict[tuple[str, str], list[_Masking]]:
+    """The imports that close a cycle, one per module and imported module, grouped by
+    where they sit: the imports of one function, or the module's ``TYPE_CHECKING``
+    imports. Each group is one finding."""
+    import networkx as nx
+
+    groups: dict[tuple[str, str], list[_Masking]] = {}
+    seen: set[tuple[str, str]] = set()
+    for source, target, fact in sorted(masking, key=lambda item: (item[0], item[2].span)):
+        if (source, target) in seen or not (
+            source in runtime and target in runtime and nx.has_path(runtime, target, source)
+        ):
+            continue
+        back = nx.shortest_path(runtime, target, source)
+        if _idiom(project, source, fact, back):
+            continue
+        seen.add((source, target))
+        groups.setdefault((source, fact.function), []).append(_Masking(source, target, fact, back))
+    return groups
+
+
+def _idiom(project: ProjectIndex, source: str, fact: ImportFact, back: list[str]) -> bool:
+    """Whether the import is a documented idiom of its framework rather than a workaround."""
+    return (
+        _between_models(project, source, fact)
+        or _loads_own_submodule(project, source, back)
+        or _in_app_config_ready(project, source, fact)
+        or fact.function in APP_FACTORIES
+    )
+
+
+@dataclass(frozen=True)
+class _Masking:
+    """A deferred or ``TYPE_CHECKING`` import that closes a cycle, with the way back."""
+
+    source: str
+    target: str
+    fact: ImportFact
+    back: list[str]
+
+
+def _loads_own_submodule(project: ProjectIndex, source: str, back: list[str]) -> bool:
+    """Whether a package's function imports one of its own submodules that imports the
+    package back directly (``init_app()`` in ``handlers/__init__.py`` loading the view
+    modules that register on the package's blueprint). When the function runs, the
+    package is fully initialised: nothing depends on import order."""
+    target = back[0]
+    return project.modules[source].is_package and target.startswith(source + ".") and len(back) == 2
+
+
+_APP_CONFIGS = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
+
+
+def _in_app_config_ready(project: ProjectIndex, source: str, fact: ImportFact) -> bool:
+    """Whether the import is in a Django ``AppConfig.ready()``: the place Django's docs
+    give for importing models and signal handlers once every app is loaded."""
+    owner, _, method = fact.function.rpartition(".")
+    return (
+        method == "ready"
+        and bool(owner)
+        and "." not in owner
+        and project.inherits(f"{source}.{owner}", _APP_CONFIGS)
+    )
+
+
+def _between_models(project: ProjectIndex, source: str, fact: ImportFact) -> bool:
+    """Whether ``fact`` imports a schema type (an ORM model, a GraphQL type) for an
+    annotation (under ``TYPE_CHECKING``), or into a module of schema types: the
+    relationship annotations every ORM and GraphQL library documents, a column type or
+    helper the models use that names them in its signatures, or a query of a related
+    model in a model's method or event listener."""
+    if not _imports_schema_types(project, fact):
+        return False
+    if fact.kind is ImportKind.TYPE_CHECKING:
+        return True
+    facts = project.modules[source]
+    return any(_graphql_name(package) for package in facts.packages) or any(
+        _is_schema_type(project, f"{source}.{c.name}")
+        or project.inherits(f"{source}.{c.name}", ORM_QUERY_ROOTS)
+        for c in facts.classes
+    )
+
+
+def _imports_schema_types(project: ProjectIndex, fact: ImportFact) -> bool:
+    """``from app.models import Order``; ``from .types import *`` of a module of them."""
+    if fact.name:
+        return _is_schema_type(project, f"{fact.module}.{fact.name}")
+    facts = project.facts_of(fact.module)
+    return facts is not None and any(
+        _is_schema_type(project, f"{fact.module}.{c.name}") for c in facts.classes
+    )
+
+
+def _is_schema_type(project: ProjectIndex, qualified: str) -> bool:
+    """An ORM model or a GraphQL type: derived from one, or decorated as one."""
+
+    def compute() -> bool:
+        found = project.class_fact(qualified)
+        if found is not None and any(_graphql_name(d) for d in found[1].decorators):
+            return True
+        for ancestor in project.ancestors(qualified):
+            if ancestor in ORM_MODEL_ROOTS or _graphql_name(ancestor):
+                return True
+            parent = project.class_fact(ancestor)
+            if parent is not None and any(_graphql_name(d) for d in parent[1].decorators):
+                return True
+        return False
+
+    return project.memo(("BL412-schema-type", qualified), compute)
 
 
 def _related(project: ProjectIndex, runtime: nx.DiGraph, chain: list[str]) -> Iterator[Related]:

@@ -31,18 +31,32 @@ class ImportCycle(ProjectRule):
     """
     ## What it does
     Finds import cycles among the project's modules: modules that import each other,
-    directly or through others, at module level. Each cycle (strongly connected
-    component of the runtime import graph) is reported once in each member module, at
-    that module's first import of another member, with one concrete cycle in the
-    message and every import of that cycle as related locations.
+    directly or through others, at module level. Each tangle (strongly connected
+    component of the runtime import graph) is reported once, at its first import (by
+    path, then line) of another member, with one concrete cycle and the number of
+    modules tangled in the message, and the other imports of that cycle as related
+    locations. A package whose submodules go through its `__init__` to reach each other
+    is one tangle, and one finding.
 
     Only imports that run when a module is imported count. Imports inside functions
-    (deferred), under `if TYPE_CHECKING:` and inside `try: ... except ImportError:` are
-    not part of the graph; see BL412 for deferred imports that hide a cycle. Test code
-    is left out. `from pkg import name` is an import of the submodule `pkg.name` when it
-    exists, otherwise of `pkg`; importing a submodule does not add an edge to its parent
-    packages, whose `__init__` would otherwise create cycles in every package that
-    re-exports its submodules.
+    (deferred), under `if TYPE_CHECKING:` (also `typing.TYPE_CHECKING`, or through an
+    alias such as `import typing as t` / `if t.TYPE_CHECKING:`) and inside
+    `try: ... except ImportError:` are not part of the graph; see BL412 for deferred
+    imports that hide a cycle. Test code is left out. `from pkg import name` is an
+    import of the submodule `pkg.name` when it exists, otherwise of `pkg`; importing a
+    submodule does not add an edge to its parent packages, whose `__init__` would
+    otherwise create cycles in every package that re-exports its submodules.
+
+    Also left out:
+
+    - a module importing itself (`from app.orders import service` inside
+      `app/orders/service.py`): redundant, but not a cycle between modules;
+    - a package that creates an object and then, below it, imports its own submodules
+      that import that object back: the Flask idiom of a blueprint or a flask-restx
+      namespace whose view modules register routes on it, which works by design. It
+      counts only if the submodules import names the package defines itself; a
+      submodule that reaches a sibling through the package's re-exports
+      (`from . import BaseView`) is a real, order-dependent cycle.
 
     ## Why is this bad?
     A cycle makes import order matter: whichever module is imported first sees the other
@@ -60,10 +74,14 @@ class ImportCycle(ProjectRule):
 
     ## How to fix
     Move the shared types one layer down (a `domain` module both import), depend on a
-    `Protocol` port instead of the concrete class, or invert the dependency. To accept a
-    cycle, put `# noqa: BL411` on one of its imports: that import is then left out of
-    the graph, which clears the whole cycle. `ignore-imports` takes import-linter style
-    entries (`"app.a -> app.b"`, with `*` wildcards) for the same purpose in config.
+    `Protocol` port instead of the concrete class, or invert the dependency.
+
+    To accept a tangle as it is, put `# noqa: BL411` (or a bare `# noqa`) on the import
+    the finding points at; `--add-noqa` does this, and the next run is clean. A `noqa`
+    on any other import of the cycle takes that import out of the graph: the tangle is
+    then reported only if a cycle remains without it. `ignore-imports` takes
+    import-linter style entries (`"app.a -> app.b"`, with `*` wildcards) to leave
+    imports out of the graph from the configuration.
     """
 
     code = "BL411"
@@ -89,16 +107,51 @@ class ImportCycle(ProjectRule):
         ),
     )
     invalid = (
-        Example("import app.b\n", path="app/a.py", files=(("app/b.py", "from app.a import X\n"),)),
+        Example(
+            "import app.b\n",
+            path="app/a.py",
+            files=(("app/b.py", "from app.a import X\n"),),
+            expect=1,
+        ),
         Example(
             "import app.b\n",
             path="app/a.py",
             files=(("app/b.py", "import app.c\n"), ("app/c.py", "import app.a\n")),
+            expect=1,
         ),
         Example(
             "from app.tables.tenants import *\n",
             path="app/tables/__init__.py",
             files=(("app/tables/tenants.py", "from app.tables import Base\n"),),
+        ),
+        # A hub package: one finding for the whole tangle, not one per submodule.
+        Example(
+            "from .base import BaseView\nfrom .users import UserView\n"
+            "from .teams import TeamView\n",
+            path="app/views/__init__.py",
+            files=(
+                ("app/views/base.py", "class BaseView: ...\n"),
+                ("app/views/users.py", "from app.views import BaseView\n"),
+                ("app/views/teams.py", "from . import BaseView\n"),
+            ),
+            expect=1,
+        ),
+        # The package re-exports what its submodules import back: order-dependent.
+        Example(
+            "from flask import Blueprint\nfrom .routes import bp\nfrom app.admin import users\n",
+            path="app/admin/__init__.py",
+            files=(
+                ("app/admin/routes.py", "from flask import Blueprint\nbp = Blueprint('a', 'a')\n"),
+                ("app/admin/users.py", "from app.admin import bp\n"),
+            ),
+            expect=1,
+        ),
+        # A noqa on another import of the tangle leaves a cycle: still reported.
+        Example(
+            "import app.b\nimport app.c\n",
+            path="app/a.py",
+            files=(("app/b.py", "import app.a  # noqa: BL411\n"), ("app/c.py", "import app.a\n")),
+            expect=1,
         ),
     )
     valid = (
@@ -110,6 +163,22 @@ class ImportCycle(ProjectRule):
                     "app/b.py",
                     "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
                     "    from app.a import A\n",
+                ),
+            ),
+        ),
+        Example(
+            "import app.b\n",
+            path="app/a.py",
+            files=(("app/b.py", "import typing as t\nif t.TYPE_CHECKING:\n    import app.a\n"),),
+        ),
+        Example(
+            "import app.b\n",
+            path="app/a.py",
+            files=(
+                (
+                    "app/b.py",
+                    "from typing import TYPE_CHECKING as CHECKING\nif CHECKING:\n"
+                    "    import app.a\n",
                 ),
             ),
         ),
@@ -128,6 +197,18 @@ class ImportCycle(ProjectRule):
             path="app/a.py",
             files=(("app/b.py", "import app.a\n"),),
         ),
+        # A bare noqa accepts the cycle like a BL411 one.
+        Example(
+            "import app.b  # noqa\n",
+            path="app/a.py",
+            files=(("app/b.py", "import app.a\n"),),
+        ),
+        # The noqa on the reported import accepts the whole tangle.
+        Example(
+            "import app.b  # noqa: BL411\nimport app.c\n",
+            path="app/a.py",
+            files=(("app/b.py", "import app.a\n"), ("app/c.py", "import app.a\n")),
+        ),
         Example(
             "import typing\nif typing.TYPE_CHECKING is True:\n    import app.b\n",
             path="app/a.py",
@@ -144,21 +225,36 @@ class ImportCycle(ProjectRule):
             path="app/a.py",
             files=(("app/b.py", "import app.a\n"),),
         ),
+        # A module importing itself is redundant, not a cycle between modules.
+        Example("from app.orders import service\n", path="app/orders/service.py"),
+        # Flask's blueprint idiom: the package creates `bp`, then imports the views that
+        # register on it.
+        Example(
+            "from flask import Blueprint\nbp = Blueprint('admin', __name__)\n"
+            "from app.admin import users  # noqa: E402\n"
+            "from app.admin import teams  # noqa: E402\n",
+            path="app/admin/__init__.py",
+            files=(
+                ("app/admin/users.py", "from app.admin import bp\n"),
+                ("app/admin/teams.py", "from app.admin import bp\n"),
+            ),
+        ),
     )
 
     def check_project(self, project: ProjectIndex) -> Iterable[Diagnostic]:
         import networkx as nx  # see index/project.py: imported after the workers start
 
-        graph, suppressed = self._runtime_graph(project)
-        self._mark_used_suppressions(project, graph, suppressed)
-        for component in sorted(
-            (sorted(c) for c in nx.strongly_connected_components(graph)), key=lambda c: c[0]
-        ):
-            if len(component) == 1 and not graph.has_edge(component[0], component[0]):
-                continue
-            sub = graph.subgraph(component)
-            for member in component:
-                yield self._diagnostic(sub, member, len(component))
+        graph = self._graph(project)
+        live = nx.DiGraph(
+            (source, target) for source, target, data in graph.edges(data=True) if data["live"]
+        )
+        self._mark_used_suppressions(project, graph)
+        components = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
+        for component in sorted(components, key=lambda c: c[0]):
+            remaining = live.subgraph(component)
+            if nx.is_directed_acyclic_graph(remaining):
+                continue  # ``noqa`` comments on its imports accept the whole tangle
+            yield self._diagnostic(graph.subgraph(component), remaining, len(component))
 
     def _node(self, project: ProjectIndex, module: str) -> str:
         """The graph node of a module: itself, or its package with ``granularity = "package"``."""
@@ -175,79 +271,122 @@ class ImportCycle(ProjectRule):
                 return True
         return False
 
-    def _runtime_graph(
-        self, project: ProjectIndex
-    ) -> tuple[nx.DiGraph, list[tuple[str, str, list[_Located]]]]:
-        """Runtime edges between non-test modules (or packages), and the edges that only a
-        noqa removed. Each edge keeps its imports in source order."""
+    def _graph(self, project: ProjectIndex) -> nx.DiGraph:
+        """Runtime edges between non-test modules (or packages), noqa'd imports included.
+
+        Each edge keeps its imports in source order, ``live`` when one of them carries no
+        noqa, and ``accepted`` when one of them does. A module's import of itself and a
+        package's registration imports (``registers``) are left out.
+        """
         import networkx as nx
 
         graph = nx.DiGraph()
-        suppressed = []
         for source, target, imports in project.code_imports():
-            if self._ignored(source, target):
+            if self._ignored(source, target) or registers(project, source, target, imports):
                 continue
             head, tail = self._node(project, source), self._node(project, target)
-            if head == tail and head != source:
-                continue  # an import inside one package, at package granularity
+            if head == tail:
+                continue  # itself, or an import inside one package at package granularity
             path = project.modules[source].path
             runtime = [_Located(path, f) for f in imports if f.kind is ImportKind.RUNTIME]
-            live = [item for item in runtime if not self._suppressed(item.fact)]
-            if live:
-                if graph.has_edge(head, tail):
-                    live += graph.edges[head, tail]["imports"]
-                graph.add_edge(head, tail, imports=sorted(live))
-            elif runtime:
-                suppressed.append((head, tail, runtime))
-        return graph, suppressed
+            if not runtime:
+                continue
+            if graph.has_edge(head, tail):
+                runtime += graph.edges[head, tail]["imports"]
+            graph.add_edge(
+                head,
+                tail,
+                imports=sorted(runtime),
+                live=any(not self._suppressed(item.fact) for item in runtime),
+                accepted=any(self._suppressed(item.fact) for item in runtime),
+            )
+        return graph
 
     def _suppressed(self, fact: ImportFact) -> bool:
-        return fact.suppressed_codes is not None and self.code in fact.suppressed_codes
+        """A bare ``# noqa`` and a ``# noqa: BL411`` take the import out of the graph alike."""
+        codes = fact.suppressed_codes
+        return codes is not None and (not codes or self.code in codes)
 
-    def _mark_used_suppressions(
-        self,
-        project: ProjectIndex,
-        graph: nx.DiGraph,
-        suppressed: list[tuple[str, str, list[_Located]]],
-    ) -> None:
-        """A ``noqa: BL411`` is used when its import would close a cycle without it."""
+    def _mark_used_suppressions(self, project: ProjectIndex, graph: nx.DiGraph) -> None:
+        """A ``noqa: BL411`` is used when its import lies on a cycle of the graph with every
+        noqa'd import kept: it is what keeps that cycle from being reported."""
         import networkx as nx
 
-        for source, target, imports in suppressed:
-            if source == target or (
-                target in graph and source in graph and nx.has_path(graph, target, source)
-            ):
-                for item in imports:
-                    project.mark_suppression_used(item.path, item.fact.span.start.line, self.code)
+        for source, target, data in graph.edges(data=True):
+            if data["accepted"] and nx.has_path(graph, target, source):
+                for item in data["imports"]:
+                    if self._suppressed(item.fact):
+                        project.mark_suppression_used(
+                            item.path, item.fact.span.start.line, self.code
+                        )
 
-    def _diagnostic(self, sub: nx.DiGraph, member: str, size: int) -> Diagnostic:
+    @staticmethod
+    def _anchor(tangle: nx.DiGraph, remaining: nx.DiGraph) -> tuple[str, str]:
+        """The edge a tangle is reported at: its first (by path, then position) that carries
+        a ``noqa`` or still lies on a cycle.
+
+        A ``noqa`` written on the reported import (``--add-noqa`` does that) keeps it the
+        first such edge in the next run, so the finding stays put and is suppressed there.
+        """
         import networkx as nx
 
-        # The member's first import (source order) of another member of the cycle.
-        first_target, first = min(
-            (
-                (target, sub.edges[member, target]["imports"][0])
-                for target in sub.successors(member)
-            ),
-            key=lambda pair: pair[1],
+        candidates = [
+            (data["imports"][0], (source, target))
+            for source, target, data in tangle.edges(data=True)
+            if data["accepted"]
+            or (remaining.has_edge(source, target) and nx.has_path(remaining, target, source))
+        ]
+        return min(candidates)[1]
+
+    def _diagnostic(self, tangle: nx.DiGraph, remaining: nx.DiGraph, size: int) -> Diagnostic:
+        import networkx as nx
+
+        source, target = self._anchor(tangle, remaining)
+        first: _Located = tangle.edges[source, target]["imports"][0]
+        within = (
+            remaining
+            if remaining.has_edge(source, target) and nx.has_path(remaining, target, source)
+            else tangle
         )
-        cycle = (
-            [member, member]
-            if first_target == member
-            else [member, *nx.shortest_path(sub, first_target, member)]
-        )
+        cycle = [source, *nx.shortest_path(within, target, source)]
         chain = " -> ".join(cycle)
         extra = f" ({size} modules are tangled in this cycle)" if size > len(cycle) - 1 else ""
         return self.diagnostic(
             first.path,
             first.fact.span,
             f"Import cycle: {chain}{extra}",
-            related=self._related(sub, cycle),
+            related=self._related(tangle, cycle),
         )
 
     @staticmethod
-    def _related(sub: nx.DiGraph, cycle: list[str]) -> Iterator[Related]:
+    def _related(tangle: nx.DiGraph, cycle: list[str]) -> Iterator[Related]:
         # The first import is the finding itself: list the rest of the chain.
         for source, target in itertools.pairwise(cycle[1:]):
-            item = sub.edges[source, target]["imports"][0]
+            item = tangle.edges[source, target]["imports"][0]
             yield Related(item.path, item.fact.span, f"`{source}` imports `{target}` here")
+
+
+def registers(project: ProjectIndex, source: str, target: str, imports: list[ImportFact]) -> bool:
+    """Whether ``source`` is a package importing its own submodule ``target`` so that it
+    registers itself on an object the package created before the import.
+
+    This is the documented Flask idiom (a blueprint, a flask-restx namespace): the package
+    creates ``bp = Blueprint(...)`` and then imports its view modules, which import ``bp``
+    back. Python runs it in a fixed order and it works by design. It counts only when
+    every runtime import of the submodule comes after the package's definitions, and the
+    submodule imports from the package only names the package defines itself (not names
+    it re-exports from siblings, which is a fragile hub).
+    """
+    package = project.modules[source]
+    if not package.is_package or not target.startswith(source + "."):
+        return False
+    runtime = [fact for fact in imports if fact.kind is ImportKind.RUNTIME]
+    if not runtime or not all(fact.late for fact in runtime):
+        return False
+    back = project.graph.get_edge_data(target, source)
+    if back is None:
+        return False
+    defined = {b.name for b in package.bindings if b.shape not in ("import", "alias")}
+    defined |= {c.name for c in package.classes}
+    names = [fact.name for fact in back["imports"] if fact.kind is ImportKind.RUNTIME]
+    return bool(names) and all(name in defined for name in names)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from backlint.diagnostics import Diagnostic, Severity
 from backlint.index.facts import FileFacts, ImportFact, ImportKind
@@ -31,6 +32,40 @@ FORBIDDEN: dict[str, dict[str, str]] = {
 
 DOMAIN_FORBIDDEN_PACKAGES = ("fastapi", "flask", "django.http", "sqlalchemy", "requests", "httpx")
 
+# Modules that hold what every layer shares, whatever folder they sit in: a sentinel in
+# ``repos/_utils.py`` or an enum in ``services/constants.py`` is no repository or service.
+SHARED_MODULES = frozenset(
+    {
+        "constants",
+        "const",
+        "consts",
+        "enums",
+        "types",
+        "typing",
+        "exceptions",
+        "errors",
+        "utils",
+        "util",
+        "helpers",
+        "helper",
+    }
+)
+# Folders of entry points that wire the layers together, as a composition root does:
+# seed scripts, management commands, command-line tools.
+ENTRY_POINT_FOLDERS = frozenset(
+    {"seed", "seeds", "seeders", "scripts", "management", "commands", "cli"}
+)
+
+
+def shared_module(module: str) -> bool:
+    """``app.repos._utils``, ``app.services.constants``: helpers, not a layer's component."""
+    return module.rpartition(".")[2].lstrip("_") in SHARED_MODULES
+
+
+def entry_point(path: str) -> bool:
+    """A file under ``seed/``, ``scripts/``, ``management/commands/``, ``cli/``."""
+    return any(part in ENTRY_POINT_FOLDERS for part in PurePosixPath(path).parts[:-1])
+
 
 @dataclass(frozen=True)
 class _Violation:
@@ -59,10 +94,15 @@ class LayerBoundaryViolation(ProjectRule):
     Any layer may import a `model` file: a handler that queries the ORM directly is
     BL102's concern, at the query, not this rule's. Composition roots (`main.py`,
     `dependencies.py`, `settings.py`, ...), `exceptions` files and files without a role
-    import whatever they need and are never reported. Imports inside functions count;
-    imports under `if TYPE_CHECKING:` count too unless `exclude-type-checking-imports`
-    is set; imports inside `try: ... except ImportError:` and test code are left out.
-    Each import statement is reported once per forbidden module it imports.
+    import whatever they need and are never reported, and so are entry points that wire
+    the layers together: files under `seed/`, `seeds/`, `scripts/`, `management/`,
+    `commands/` or `cli/`. Modules that hold what every layer shares are no layer's
+    component, whatever folder they sit in: importing `constants`, `enums`, `types`,
+    `exceptions`, `errors`, `utils` or `helpers` (also `_utils`, ...) is never
+    reported. Imports inside functions count; imports under `if TYPE_CHECKING:` count
+    too unless `exclude-type-checking-imports` is set; imports inside
+    `try: ... except ImportError:` and test code are left out. Each import statement is
+    reported once per forbidden module it imports.
 
     ## Why is this bad?
     Layers keep the code that changes for different reasons apart: HTTP details in the
@@ -224,6 +264,21 @@ class LayerBoundaryViolation(ProjectRule):
             files=(("users/routes.py", "router = None\n"),),
         ),
         Example("from sqlalchemy.orm import Session\n", path="users/repository.py"),
+        # A sentinel from the repositories' helper module is no repository.
+        Example(
+            "from app.repos._utils import NOT_SET\nfrom app.repos.constants import PAGE\n",
+            path="app/routes/base.py",
+            files=(
+                ("app/repos/_utils.py", "NOT_SET = object()\n"),
+                ("app/repos/constants.py", "PAGE = 50\n"),
+            ),
+        ),
+        # A seed script wires repositories and services together.
+        Example(
+            "from app.services.labels import LabelService\n",
+            path="app/repos/seed/seeders.py",
+            files=(("app/services/labels.py", "class LabelService: ...\n"),),
+        ),
     )
 
     def check_project(self, project: ProjectIndex) -> Iterable[Diagnostic]:
@@ -259,10 +314,12 @@ class LayerBoundaryViolation(ProjectRule):
             return roles[module]
 
         for source, target, imports in project.code_imports():
+            path = project.modules[source].path
+            if entry_point(path) or shared_module(target):
+                continue
             reason = self._forbidden(role(source), role(target))
             if reason is None:
                 continue
-            path = project.modules[source].path
             seen: set[object] = set()
             for fact in imports:
                 # ``from users.repository import A, B``: one statement, one finding.

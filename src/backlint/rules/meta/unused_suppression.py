@@ -14,8 +14,10 @@ class UnusedSuppression(SuppressionAuditRule):
     nothing in this run, and BL codes that name no rule.
 
     A bare `# noqa` and the codes of other tools (`E501`, `F401`, ...) are never reported:
-    they may serve ruff or flake8. Codes of rules that this run did not enable are left
-    alone too, since another configuration may need them.
+    they may serve ruff or flake8. backlint's codes are `BL` and exactly three digits, so
+    `BLE001` (flake8-blind-except, also in ruff) is another tool's code. Codes of rules
+    that this run did not enable are left alone too, since another configuration may
+    need them.
 
     ## Why is this bad?
     A stale suppression hides the next real finding on that line, and tells readers a
@@ -68,6 +70,12 @@ class UnusedSuppression(SuppressionAuditRule):
             path="app/services/totals.py",
             fixed="import os\n",
         ),
+        Example(
+            "try:\n    run()\nexcept Exception:  # noqa: BLE001, BL202\n    raise\n",
+            path="app/services/totals.py",
+            fixed="try:\n    run()\nexcept Exception:  # noqa: BLE001\n    raise\n",
+            expect=1,
+        ),
         # An import-cycle code may be used in a run over the whole project: unsafe.
         Example("import os  # noqa: BL411\n", path="app/services/totals.py", fixed="import os\n"),
     )
@@ -78,6 +86,12 @@ class UnusedSuppression(SuppressionAuditRule):
         ),
         Example(
             "def total(items):  # noqa: BL601, BL602\n    return sum(items)  # noqa\n",
+            path="app/services/totals.py",
+        ),
+        # flake8-blind-except's code, however much it looks like one of backlint's.
+        Example(
+            "try:\n    run()\nexcept Exception:  # noqa: BLE001\n    raise\n"
+            "# backlint: noqa: BLE001\n",
             path="app/services/totals.py",
         ),
     )
