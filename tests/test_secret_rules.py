@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from backlint.engine.redaction import Masked, mask_line, shifted_column, shown, visible_length
 from backlint.rules.identifiers import split_identifier
 from backlint.rules.secrets.detection import (
     find_tokens,
@@ -156,9 +157,9 @@ EXPECTED = [
 
 
 def _fragments(secret: str) -> tuple[str, ...]:
-    """The secret, its first five characters (one more than any output may show) and a
-    piece of its middle."""
-    return (secret, secret[:5], secret[6:14])
+    """The secret, its head one character longer than any output may show (four
+    characters at most, a quarter of the value at most) and a piece of its middle."""
+    return (secret, secret[: visible_length(len(secret)) + 1], secret[6:14])
 
 
 def _without_rule_docs(stdout: str, output: str) -> str:
@@ -201,8 +202,51 @@ def test_no_output_format_shows_a_secret(leaky: Path, output: str) -> None:
 
 def test_full_output_masks_the_literal(leaky: Path) -> None:
     completed = run_backlint("check", ".", "--select", "BL801,BL802", cwd=leaky)
-    assert 'STRIPE_SECRET = "sk_l*****' in completed.stdout
-    assert "AWS_ACCESS_KEY_ID=AKIA****************" in completed.stdout
+    # A short head and a mask of fixed length: the line does not tell the value's length.
+    assert '1 | STRIPE_SECRET = "sk_l***"\n' in completed.stdout
+    assert "1 | AWS_ACCESS_KEY_ID=AKIA***\n" in completed.stdout
+    # A 15-character password shows three characters (a quarter), not four.
+    assert '3 | DATABASES = {"default": {"PASSWORD": "pg-***"}}\n' in completed.stdout
+    # The carets stay under the masked literal.
+    assert '3 | DATABASES = {"default": {"PASSWORD": "pg-***"}}\n  |' + " " * 38 + "^" * 8 + "\n" in (
+        completed.stdout
+    )
+
+
+def test_masking_keeps_little_and_hides_the_length() -> None:
+    assert shown("hunter2hunter2") == "hun***"
+    assert shown("Pa55word") == "Pa***"
+    assert shown("abc") == "***"
+    assert shown("4c1f9e7b2a5d8c3e6f0a1b4c7d9e2f5a") == "4c1f***"
+    short, _ = mask_line('PASSWORD = "Pa55word"  # noqa', [(11, 21, True)])
+    long, _ = mask_line('PASSWORD = "Pa55wordPa55wordPa55word"', [(11, 37, True)])
+    assert short == 'PASSWORD = "Pa***"  # noqa'
+    assert long == 'PASSWORD = "Pa55***"'
+
+
+def test_masking_a_continuation_line_shows_nothing_of_it() -> None:
+    masked, masks = mask_line('    "Ww9Qq1Zz4Yy7Tt0Uu3Vv"', [(0, 26, False)])
+    assert masked == '    "***"'
+    assert masks == (Masked(0, 26, 9),)
+
+
+def test_columns_after_a_mask_move_with_it() -> None:
+    line = 'a = "Pa55wordPa55word"; b = f(x)'
+    masked, masks = mask_line(line, [(4, 22, True)])
+    assert masked == 'a = "Pa55***"; b = f(x)'
+    call = line.index("f(x)")
+    assert masked[shifted_column(call, masks)] == "f"
+    assert shifted_column(2, masks) == 2  # before the mask: unchanged
+    assert shifted_column(22, masks) == len('a = "Pa55***"')  # the end of the literal
+
+
+def test_two_secrets_on_one_line_are_both_masked() -> None:
+    line = 'A_TOKEN = "0a9b8c7d6e5f4a3b"; B_TOKEN = "1b2c3d4e5f6a7b8c9d"'
+    first = line.index('"0a9b')
+    second = line.index('"1b2c')
+    masked, masks = mask_line(line, [(second, len(line), True), (first, first + 18, True)])
+    assert masked == 'A_TOKEN = "0a9b***"; B_TOKEN = "1b2c***"'
+    assert [m.start for m in masks] == [first, second]
 
 
 # --- Text fixtures -------------------------------------------------------------------------

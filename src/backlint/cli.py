@@ -189,6 +189,7 @@ def check(
         cwd=request.cwd,
         version=__version__,
         snippets=result.snippets,
+        masked=result.masked,
         quiet=quiet,
         unsafe_fixes=unsafe,
         fixed=None if fixed is None else fixed.fixed_count,
