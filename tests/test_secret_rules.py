@@ -22,10 +22,12 @@ import pytest
 
 from backlint.engine.redaction import Masked, mask_line, shifted_column, shown, visible_length
 from backlint.rules.identifiers import split_identifier
+from backlint.rules.secrets.context import is_local_url, is_throwaway_module
 from backlint.rules.secrets.detection import (
     find_tokens,
     is_fake,
     is_label,
+    is_placeholder_phrase,
     secret_phrase,
 )
 
@@ -208,9 +210,8 @@ def test_full_output_masks_the_literal(leaky: Path) -> None:
     # A 15-character password shows three characters (a quarter), not four.
     assert '3 | DATABASES = {"default": {"PASSWORD": "pg-***"}}\n' in completed.stdout
     # The carets stay under the masked literal.
-    assert '3 | DATABASES = {"default": {"PASSWORD": "pg-***"}}\n  |' + " " * 38 + "^" * 8 + "\n" in (
-        completed.stdout
-    )
+    carets = "  |" + " " * 38 + "^" * 8 + "\n"
+    assert '3 | DATABASES = {"default": {"PASSWORD": "pg-***"}}\n' + carets in completed.stdout
 
 
 def test_masking_keeps_little_and_hides_the_length() -> None:
@@ -411,3 +412,67 @@ def test_identifier_words() -> None:
 )
 def test_value_filters(value: str, label: bool) -> None:
     assert is_label(value, "SERVICE_PASSWORD") is label
+
+
+@pytest.mark.parametrize(
+    ("value", "placeholder"),
+    [
+        ("secret key", True),
+        ("super secret jwt secret", True),
+        ("change me", True),
+        ("my-app dev password", True),
+        ("Invalid or expired token.", False),  # a sentence: a message
+        ("Please enter your password", False),
+        ("use at least twelve characters", False),  # no word says what it stands in for
+        ("secret", False),  # one word: judged as a value
+        ("{secret} key", False),  # a template
+    ],
+)
+def test_placeholder_phrases(value: str, placeholder: bool) -> None:
+    assert is_placeholder_phrase(value) is placeholder
+
+
+@pytest.mark.parametrize(
+    ("value", "local"),
+    [
+        ("http://localhost:8080/default", True),
+        ("redis://user:pw@127.0.0.1:6379/0", True),
+        ("0.0.0.0:9000", True),
+        ("http://host.docker.internal", True),
+        ("https://localhost.example.com", False),
+        ("https://auth.example.com/realms/localhost", False),
+    ],
+)
+def test_local_urls(value: str, local: bool) -> None:
+    assert is_local_url(value) is local
+
+
+@pytest.mark.parametrize(
+    ("relative", "throwaway"),
+    [
+        ("server/scripts/seeds_load.py", True),
+        ("app/settings/testing.py", True),
+        ("app/mocks/oidc.py", True),
+        ("app/demo/config.py", True),
+        ("app/core/config.py", False),
+        ("app/services/example.py", False),  # a module named example is code
+        ("app/sample/service.py", False),
+    ],
+)
+def test_throwaway_modules(relative: str, throwaway: bool) -> None:
+    assert is_throwaway_module(relative) is throwaway
+
+
+def test_an_enum_base_in_another_module_is_found_by_the_project_pass(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "app/kinds.py": "import enum\nclass Base(str, enum.Enum):\n    pass\n",
+            "app/models.py": (
+                "from app.kinds import Base\n"
+                "class Provider(Base):\n    CLIENT_SECRET = 'oauth2-client-secret-v1'\n"
+                "class Settings:\n    CLIENT_SECRET = 'oauth2-client-secret-v1'\n"
+            ),
+        },
+    )
+    assert [(code, row) for code, _, row, _, _ in located(check_json(tmp_path))] == [("BL801", 5)]

@@ -399,3 +399,34 @@ def is_label(value: str, name: str, enum_words: Iterable[str] = DEFAULT_ENUM_WOR
         or _SHAPE_PLACEHOLDER.match(value) is not None
         or _PASSWORD_HASH.match(value) is not None
     )
+
+
+# A few lowercase words, one of which says what the value stands in for: the default a
+# settings class or a function ships with (``"secret key"``, ``"super secret jwt
+# secret"``, ``"change me"``). Messages and help texts are sentences (capitals,
+# punctuation) and are left alone.
+_PLACEHOLDER_PHRASE = re.compile(r"^[a-z0-9_-]+(?: [a-z0-9_-]+){1,5}$")
+_PLACEHOLDER_WORDS = frozenset(
+    {
+        "secret",
+        "secrets",
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "passphrase",
+        "key",
+        "token",
+        "change",
+        "changeme",
+        "changethis",
+    }
+)
+
+
+def is_placeholder_phrase(value: str) -> bool:
+    """Whether ``value`` is a placeholder written as words (``"my secret key"``)."""
+    if _PLACEHOLDER_PHRASE.match(value) is None:
+        return False
+    words = re.split(r"[\s_-]+", value)
+    return not _PLACEHOLDER_WORDS.isdisjoint(words)

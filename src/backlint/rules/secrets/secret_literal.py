@@ -11,6 +11,7 @@ from backlint.engine.context import FileContext, TextContext
 from backlint.engine.redaction import shown
 from backlint.index.textfiles import TEST_FIXTURE
 from backlint.rules.base import Example, FileRule, Option, TextFinding, TextRule
+from backlint.rules.secrets.context import DocumentationScope, key_text, target_name
 from backlint.rules.secrets.detection import (
     DEFAULT_FAKE_MARKERS,
     TokenMatch,
@@ -40,6 +41,10 @@ class SecretLiteral(FileRule, TextRule):
     - Google API keys (`AIza…`), SendGrid (`SG.….…`), OpenAI (`sk-proj-…`, classic
       `sk-…T3BlbkFJ…`), Anthropic (`sk-ant-api03-…`), PyPI (`pypi-AgEIcHlwaS5vcmc…`) and
       npm (`npm_…`) tokens.
+
+    OpenAPI examples are left alone: values under an `example`, `examples`,
+    `openapi_examples`, `json_schema_extra` or `schema_extra` keyword, key or attribute
+    are published with the API's documentation on purpose.
 
     A value containing one of the `fake-markers` (`example`, `dummy`, `fake`, `test`,
     `sample`, `placeholder`, `xxxx`, AWS's documented `AKIAIOSFODNN7EXAMPLE`) is skipped,
@@ -154,6 +159,11 @@ class SecretLiteral(FileRule, TextRule):
         'G4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"\n',
         'api_key = "9f8a7b6c5d4e3f2a1b0c"\n',
         'SLACK_TOKEN = "xoxb-12345"\n',
+        # An OpenAPI example is published with the API's docs.
+        "from pydantic import Field\nSecret = Field(examples=['whsec_"
+        + "ovyN6cPrTv56AApvzCaJno08SSmGJmgbWilb33N2JuK'])\n",
+        'EXAMPLES = {"webhook": {"example": "xoxb-'
+        + '2837465019-1928374650918-Hx7Kq2Lm9Np4Rs6Tv8Wz1Yb"}}\n',
         # A JWT minted for tests: its payload names an example.com user.
         'JWT = "eyJhbGciOiJIUzI1NiJ9.eyJlbWFpbCI6ImFsaWNlQGV4YW1wbGUuY29tIn0'
         '.k3Hq9vZx2Lr7Tn0Wb5Ys8Pd1Fg4Jc6Mu"\n',
@@ -172,6 +182,34 @@ class SecretLiteral(FileRule, TextRule):
     def begin_file(self, ctx: FileContext) -> None:
         super().begin_file(ctx)
         self._inside: set[int] = set()  # literals already read as part of a concatenation
+        self._documentation = DocumentationScope()
+
+    # OpenAPI examples are published with the API's docs: not a leak of a live credential.
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        self._documentation.enter(node, node.keyword.value if node.keyword else None)
+
+    def leave_Arg(self, original_node: cst.Arg) -> None:
+        self._documentation.leave(original_node)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        self._documentation.enter(node, key_text(node.key))
+
+    def leave_DictElement(self, original_node: cst.DictElement) -> None:
+        self._documentation.leave(original_node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._documentation.enter(node, target_name(target.target))
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        self._documentation.leave(original_node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._documentation.enter(node, target_name(node.target))
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        self._documentation.leave(original_node)
 
     def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
         if id(node) in self._inside:
@@ -189,6 +227,8 @@ class SecretLiteral(FileRule, TextRule):
             self._scan(node)
 
     def _scan(self, node: StringNode) -> None:
+        if self._documentation.inside:
+            return
         tokens = find_tokens(scanned_text(node), self._markers)
         if not tokens:
             return
