@@ -49,6 +49,7 @@ _THROWAWAY_MODULE_WORDS = frozenset(
         "stub",
         "stubs",
         "dummy",
+        "factories",
     }
 )
 # Folders whose modules all are: everything under ``mocks/``, ``seeds/`` or

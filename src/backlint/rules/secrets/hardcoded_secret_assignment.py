@@ -87,7 +87,9 @@ class HardcodedSecretAssignment(FileRule):
     - metadata, named by a last word in `name-exceptions`: `token_type`, `secret_name`,
       `token_url`, `api_key_header`, `PASSWORD_ENV`, `token_prefix`,
       `token_fail_reason`, `password_error`, `PASSWORD_RESET_TEMPLATE`,
-      `TOKEN_GENERATOR_CLASS`, `api_key_id`, …;
+      `TOKEN_GENERATOR_CLASS`, `api_key_id`, and settings that say how a secret is
+      checked or issued (`PASSWORD_REGEX`, `TOKEN_AUDIENCE`, `TOKEN_ALGORITHM`,
+      `RESET_TOKEN_SALT`, `TOKEN_COOKIE`, …);
     - values that cannot be a secret: shorter than 8 characters, containing whitespace
       (messages, help texts; placeholders aside, see above), all digits, an
       environment variable's name (`"DB_PASSWORD"`), a URL or route path, a template
@@ -99,8 +101,9 @@ class HardcodedSecretAssignment(FileRule):
       `"invalid_password"`, a JSON field `"accessToken"`, a module path, a file name
       `"password_reset.html"`, a header name `"X-Api-Key"`), the bare prefix of a token
       format (`token="xoxb-valid"`), a password hash (`"$2b$12$…"`,
-      `"pbkdf2_sha256$…"`), or a value with one of the `fake-markers` (`example`,
-      `dummy`, `fake`, `test`, …);
+      `"pbkdf2_sha256$…"`), a reference to a secret manager (`"vault:secret/app#db"`,
+      `"arn:aws:secretsmanager:…"`), a regular expression, or a value with one of the
+      `fake-markers` (`example`, `dummy`, `fake`, `test`, …);
     - f-strings that interpolate: they are templates filled at run time;
     - members of enums and Django choices (`class Kind(Enum): API_KEY = "api-key-v2"`),
       also through an enum base class defined in another module: they are labels;
@@ -111,10 +114,10 @@ class HardcodedSecretAssignment(FileRule):
       holds a local URL (`{"issuer": "http://localhost:8080", "client_secret": ...}`,
       a mock OIDC server's seed);
     - test code, and modules whose path says they hold throwaway data: a file name with
-      `test`, `testing`, `mock`, `fake`, `seed`, `demo`, `sample`, `fixture`, `stub` or
-      `dummy` (`configuration_testing.py`, `settings/test.py`, `scripts/seeds_load.py`),
-      or a folder named like one or `examples` (`mocks/`, `seeds/`, `fixtures/`,
-      `demo/`).
+      `test`, `testing`, `mock`, `fake`, `seed`, `demo`, `sample`, `fixture`, `stub`,
+      `dummy` or `factories` (`configuration_testing.py`, `settings/test.py`,
+      `scripts/seeds_load.py`), or a folder named like one or `examples` (`mocks/`,
+      `seeds/`, `fixtures/`, `demo/`).
 
     Known token formats, anywhere and in tests too, are BL802's; a token in a known
     format under a secret name gets both findings.
@@ -299,6 +302,10 @@ class HardcodedSecretAssignment(FileRule):
         'SSO = {"issuer": "http://localhost:8080/default", "client_secret": "polar-secret-9"}\n',
         Example('ADMIN = {"password": "Adm1n!2024x"}\n', path="scripts/seeds_load.py"),
         Example('API_TOKEN = "0a9b8c7d6e5f4a3b"\n', path="app/mocks/server.py"),
+        # How a secret is checked or issued, and where it is kept: not the secret.
+        'PASSWORD_REGEX = r"^(?=.*[A-Z])(?=.*\\d).{8,}$"\n',
+        'RESET_PASSWORD_TOKEN_AUDIENCE = "fastapi-users:reset"\n',
+        'DB_PASSWORD = "vault:secret/data/shop#db"\n',
     )
 
     @cached_property
