@@ -475,3 +475,29 @@ def test_bl902_skips_test_code(tmp_path: Path) -> None:
         },
     )
     assert _check(tmp_path, "BL902") == []
+
+
+def test_bl902_migrations_replaced_by_a_squash_are_moot(tmp_path: Path) -> None:
+    operation = """
+    class Migration(migrations.Migration):
+        operations = [migrations.RunPython(backfill_totals)]
+"""
+    _write(
+        tmp_path,
+        {
+            # The originals, kept beside their squash until every database moved past it.
+            "orders/migrations/0001_initial.py": DJANGO_HEADER + operation,
+            "orders/migrations/0002_backfill.py": DJANGO_HEADER + operation,
+            "orders/migrations/0001_squashed_0002.py": DJANGO_HEADER
+            + """
+    class Migration(migrations.Migration):
+        replaces = [("orders", "0001_initial"), ("orders", "0002_backfill")]
+        operations = [migrations.RunPython(backfill_totals)]
+""",
+            # Not replaced: the squash names 0002_backfill of its own folder only.
+            "orders/migrations/0003_backfill.py": DJANGO_HEADER + operation,
+            "billing/migrations/0002_backfill.py": DJANGO_HEADER + operation,
+        },
+    )
+    found = sorted(d.path for d in _check(tmp_path, "BL902"))
+    assert found == ["billing/migrations/0002_backfill.py", "orders/migrations/0003_backfill.py"]

@@ -326,6 +326,7 @@ class FilePass:
             async_functions=tuple(collected.async_functions),
             packages=frozenset(collected.packages),
             lines=text.count("\n"),
+            replaces=tuple(collected.replaces),
         )
 
     def _analyze(
@@ -406,6 +407,7 @@ class FilePass:
             lines=len(lines),
             routes=tuple(handler.fact for handler in handlers),
             url_views=_url_views(task.relative, module, collected.table),
+            replaces=tuple(collected.replaces),
         )
         snippet_lines = {d.span.start.line for d in diagnostics}
         snippet_lines.update(c.diagnostic.span.start.line for c in conditional)

@@ -114,3 +114,6 @@ class FileFacts:
     packages: frozenset[str] = frozenset()
     # Qualified names of the views a Django ``urls.py`` routes to.
     url_views: tuple[str, ...] = ()
+    # ``(app label, migration name)`` of each Django migration a class of the file lists
+    # in ``replaces = [...]`` (a squashed migration names the ones it replaces).
+    replaces: tuple[tuple[str, str], ...] = ()
