@@ -145,6 +145,32 @@ def test_bl901_raising_downgrade_only_with_forbid_irreversible(tmp_path: Path) -
     assert found.span.start.line == 9
 
 
+def test_bl901_commented_pass_is_declared_irreversible(tmp_path: Path) -> None:
+    explained = ADD_EMAIL.replace(
+        "def downgrade():\n        pass",
+        "def downgrade():\n        # The column is shared with the billing service.\n        pass",
+    )
+    todo = ADD_EMAIL.replace(
+        "def downgrade():\n        pass", "def downgrade():\n        pass  # TODO drop it"
+    )
+    _write(
+        tmp_path,
+        {
+            "migrations/versions/3f2a_add_email.py": explained,
+            "migrations/versions/4a1b_add_email.py": todo,
+        },
+    )
+    [found] = _check(tmp_path, "BL901")
+    assert found.path.endswith("4a1b_add_email.py")  # a TODO explains nothing
+    _write(
+        tmp_path,
+        {"pyproject.toml": _options("migration-without-rollback", **{"forbid-irreversible": True})},
+    )
+    messages = sorted(d.message for d in _check(tmp_path, "BL901"))
+    assert "a comment says why: the migration is declared irreversible" in messages[0]
+    assert "the migration cannot be rolled back" in messages[1]
+
+
 def test_bl901_data_migrations_only_with_the_option(tmp_path: Path) -> None:
     _write(tmp_path, {"migrations/versions/1655_default_alert_selector.py": BACKFILL})
     assert _check(tmp_path, "BL901") == []
