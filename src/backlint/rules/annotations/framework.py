@@ -45,6 +45,17 @@ FRAMEWORK_PACKAGES = frozenset(
         "celery",
     }
 )
+# Decorators that make a function a view, wherever it is defined (a DRF ``@action`` in a
+# mixin without a DRF base, ``@csrf_exempt`` on a ``dispatch`` override).
+VIEW_DECORATOR_PREFIXES = (
+    "rest_framework.decorators.",
+    "django.views.decorators.",
+    "django.contrib.auth.decorators.",
+    "django.contrib.admin.views.decorators.",
+)
+VIEW_DECORATORS = frozenset(
+    {"django.utils.decorators.method_decorator", "flask_login.login_required"}
+)
 # ... except these Django classes, which the project calls: only their hooks are fixed.
 _PROJECT_CALLED = ("Model", "Manager", "BaseManager", "QuerySet", "BaseUserManager", "UserManager")
 MODEL_HOOKS = frozenset(

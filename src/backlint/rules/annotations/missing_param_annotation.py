@@ -6,7 +6,13 @@ import libcst as cst
 
 from backlint.diagnostics import Severity
 from backlint.engine.walker import iter_descendants
-from backlint.rules.annotations.framework import Signature, SignatureIsOpen, method_signature
+from backlint.rules.annotations.framework import (
+    VIEW_DECORATOR_PREFIXES,
+    VIEW_DECORATORS,
+    Signature,
+    SignatureIsOpen,
+    method_signature,
+)
 from backlint.rules.annotations.public_api import PublicApiRule, PublicFunction
 from backlint.rules.base import Condition, Example, Option
 
@@ -39,6 +45,9 @@ class MissingParamAnnotation(PublicApiRule):
       commands, marshmallow schemas, GraphQL types and Celery tasks, also through a
       base class of the project (`post_save_operations(self, form, obj)` of a view
       deriving from the project's generic view);
+    - functions decorated as views wherever they are defined: DRF's `@action` and
+      `@api_view`, Django's view decorators (`@csrf_exempt`, `@login_required`,
+      `@method_decorator(...)`) and Flask-Login's `@login_required`;
     - in Django models, managers and querysets, which the project calls, only the
       framework's hooks they override (`save(self, *args, **kwargs)`,
       `create_user(self, email, password=None)`); their other methods are API.
@@ -177,6 +186,16 @@ class MissingParamAnnotation(PublicApiRule):
             path="app/users/routes.py",
         ),
         Example(
+            """
+            from rest_framework.decorators import action
+
+            class PathEndpointMixin:
+                @action(detail=True, url_path="trace")
+                def trace(self, request, pk): ...
+            """,
+            path="app/dcim/api/views.py",
+        ),
+        Example(
             "from rest_framework import serializers\n"
             "class OrderSerializer(serializers.ModelSerializer):\n"
             "    def validate_total(self, value): ...\n",
@@ -191,6 +210,8 @@ class MissingParamAnnotation(PublicApiRule):
         handler = self.ctx.handlers.get(id(node))
         if handler is not None and handler.framework not in _ANNOTATED_HANDLERS:
             return  # a Django, DRF or Flask handler: the framework passes its arguments
+        if self._decorated_as_view(node):
+            return  # ``@action(detail=True)`` in a mixin, ``@csrf_exempt def dispatch``
         conditions: tuple[Condition, ...] = ()
         if function.owner is not None:
             verdict = self._signature(function.owner, node.name.value)
@@ -230,6 +251,16 @@ class MissingParamAnnotation(PublicApiRule):
                 if isinstance(star, cst.Param):  # not a bare ``*`` separator
                     params.append(star)
         return sorted(params, key=_source_order(node))
+
+    def _decorated_as_view(self, node: cst.FunctionDef) -> bool:
+        for decorator in node.decorators:
+            expression = decorator.decorator
+            if isinstance(expression, cst.Call):
+                expression = expression.func
+            qualified = self.ctx.qualified_name(expression) or ""
+            if qualified.startswith(VIEW_DECORATOR_PREFIXES) or qualified in VIEW_DECORATORS:
+                return True
+        return False
 
     def _signature(self, owner: cst.ClassDef, method: str) -> Signature:
         bases: list[str] = []
