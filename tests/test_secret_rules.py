@@ -281,10 +281,33 @@ def test_fixture_noqa_and_fake_values(tmp_path: Path) -> None:
 
 def test_fixture_key_block_spanning_lines(tmp_path: Path) -> None:
     pem = f"{PEM_HEADER}\n    {KEY_BODY[0]}\n    {KEY_BODY[1]}\n    -----END RSA PRIVATE KEY-----"
-    write_project(tmp_path, {"tests/data/keys.yml": f"signing_key: |\n    {pem}\n"})
+    write_project(
+        tmp_path,
+        {
+            "tests/data/keys.yml": f"signing_key: |\n    {pem}\n",
+            "pyproject.toml": (
+                "[tool.backlint.options.secret-literal]\ninclude-test-private-keys = true\n"
+            ),
+        },
+    )
     items = check_json(tmp_path)
     assert located(items) == [("BL802", "keys.yml", 2, 5, 5 + len(PEM_HEADER))]
     assert items[0]["message"] == "RSA private key block in a test fixture"
+
+
+def test_private_keys_in_tests_only_on_request(tmp_path: Path) -> None:
+    pem = f"{PEM_HEADER}\\n{KEY_BODY[0]}\\n{KEY_BODY[1]}\\n-----END RSA PRIVATE KEY-----"
+    write_project(
+        tmp_path,
+        {
+            "tests/conftest.py": f'SIGNING_KEY = "{pem}"\nTOKEN = "{GITHUB}"\n',
+            "tests/data/keys.json": json.dumps({"key": pem.replace("\\n", "\n")}),
+            "app/keys.py": f'SIGNING_KEY = "{pem}"\n',
+        },
+    )
+    # Test keys sign test tokens; the GitHub token and the key in app code are reported.
+    found = [(code, name, row) for code, name, row, _, _ in located(check_json(tmp_path))]
+    assert found == [("BL802", "conftest.py", 2), ("BL802", "keys.py", 1)]
 
 
 def test_files_outside_test_directories_are_not_read(tmp_path: Path) -> None:

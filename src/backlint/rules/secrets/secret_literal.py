@@ -82,12 +82,14 @@ class SecretLiteral(FileRule, TextRule):
     issuer are checked, so no entropy guess is involved; generic
     `Authorization: Bearer <opaque>` headers and database URLs are left to review.
     Secret-named values in source code are BL801's; a literal that is both gets both
-    findings. In test code and fixtures this is the only secret rule. A private key in
-    test code is reported too (saleor keeps two RSA keys for signing test tokens): no
-    marker tells a throwaway key from a real one, so confirm it was generated for the
-    tests and silence it with `# noqa: BL802`, or better, generate it in a fixture at
-    run time. On the eight calibration projects every other candidate in a known
-    format was a fake (AWS's documented key, `xoxb-12345`) and is skipped.
+    findings. In test code and fixtures this is the only secret rule. A private key
+    block in test code or a test fixture is not reported unless
+    `include-test-private-keys` is set: test suites keep keys to sign their own tokens
+    (saleor's two RSA keys) or as certificate test vectors, which reviewers did not
+    count as leaks, and a private key never travels in an HTTP exchange a cassette
+    records. A key outside tests is always reported. On the eight calibration
+    projects every other candidate in a known format was a fake (AWS's documented
+    key, `xoxb-12345`) and is skipped.
     """
 
     code = "BL802"
@@ -103,6 +105,12 @@ class SecretLiteral(FileRule, TextRule):
             "fake-markers",
             DEFAULT_FAKE_MARKERS,
             "Substrings (case-insensitive) that mark a token as fake; such values are skipped.",
+        ),
+        Option(
+            "include-test-private-keys",
+            False,
+            "Also report private key blocks in test code and test fixtures (signing keys of "
+            "test token issuers, certificate test vectors).",
         ),
     )
     # Each token below is split with ``+`` (which the rule does not join, unlike implicit
@@ -173,6 +181,15 @@ class SecretLiteral(FileRule, TextRule):
     def _markers(self) -> tuple[str, ...]:
         return self.str_list_option("fake-markers")
 
+    def _reported_tokens(self, text: str, *, test: bool) -> list[TokenMatch]:
+        """The tokens of ``text`` worth a finding: in tests, private keys only on request
+        (a test suite keeps keys to sign its own tokens; a key that signs real ones lives
+        elsewhere, where it is always reported)."""
+        tokens = find_tokens(text, self._markers)
+        if test and not self.option("include-test-private-keys"):
+            tokens = [token for token in tokens if not token.is_key_block]
+        return tokens
+
     # --- Python source: every string literal
 
     def applies_to(self, ctx: FileContext) -> bool:
@@ -229,7 +246,7 @@ class SecretLiteral(FileRule, TextRule):
     def _scan(self, node: StringNode) -> None:
         if self._documentation.inside:
             return
-        tokens = find_tokens(scanned_text(node), self._markers)
+        tokens = self._reported_tokens(scanned_text(node), test=self.ctx.is_test)
         if not tokens:
             return
         where = "test code" if self.ctx.is_test else "a string literal"
@@ -242,7 +259,7 @@ class SecretLiteral(FileRule, TextRule):
         return list(self._fixture_findings(ctx))
 
     def _fixture_findings(self, ctx: TextContext) -> Iterator[TextFinding]:
-        tokens = find_tokens(ctx.text, self._markers)
+        tokens = self._reported_tokens(ctx.text, test=True)
         if not tokens:
             return
         starts = _line_starts(ctx.text)
