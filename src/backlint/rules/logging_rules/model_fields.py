@@ -103,12 +103,12 @@ def class_fields(project: ProjectIndex, canonical: str) -> dict[str, FieldInfo]:
     return project.memo(("BL811-fields", canonical), compute)
 
 
-# What a field declared as a UUID mentions (``models.UUIDField(default=uuid4)``,
-# ``Mapped[UUID]``, ``Column(UUIDType)``, ``graphene.Field(UUID)``): a random identifier,
-# such as a checkout's or a transaction's public id, whatever the field is called.
-_UUID_NAMES = frozenset(
-    {"UUIDField", "ShortUUIDField", "UUID", "UUIDType", "uuid1", "uuid4", "uuid7"}
-)
+def _names_uuid(name: str) -> bool:
+    """A name a field declared as a UUID mentions (``models.UUIDField(default=uuid4)``,
+    ``Mapped[UUID]``, ``Column(UUIDType)``, ``graphene.Field(UUIDScalar)``): such a field
+    is a random identifier, like a checkout's or a transaction's public id, whatever it
+    is called."""
+    return "uuid" in name.lower()
 
 
 def _field_statements(statement: cst.ClassDef) -> Iterator[tuple[str, list[cst.BaseExpression]]]:
@@ -140,7 +140,7 @@ def _own_uuid_fields(project: ProjectIndex, canonical: str) -> dict[str, bool]:
         if isinstance(statement, cst.ClassDef) and statement.name.value == name:
             for field, parts in _field_statements(statement):
                 names = {n for part in parts for n in _terminal_names(part)}
-                found[field] = bool(names & _UUID_NAMES)
+                found[field] = any(_names_uuid(name) for name in names)
     return found
 
 
