@@ -499,3 +499,20 @@ def test_an_enum_base_in_another_module_is_found_by_the_project_pass(tmp_path: P
         },
     )
     assert [(code, row) for code, _, row, _, _ in located(check_json(tmp_path))] == [("BL801", 5)]
+
+
+def test_diff_of_fixes_masks_secret_lines(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "app/services/orders.py": (
+                f'API_TOKEN = "{API_KEY}"\n\n\ndef notify(order_id: int):\n    print(order_id)\n'
+            )
+        },
+    )
+    completed = run_backlint("check", ".", "--diff", cwd=tmp_path)
+    assert "+def notify(order_id: int) -> None:" in completed.stdout
+    # The secret's line is context of the hunk, shown masked on both sides.
+    assert f' API_TOKEN = "{API_KEY[:4]}***"\n' in completed.stdout
+    for fragment in _fragments(API_KEY):
+        assert fragment not in completed.stdout
