@@ -18,7 +18,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from backlint.engine.walker import iter_descendants
 
 if TYPE_CHECKING:
     from backlint.index.project import ProjectIndex
@@ -106,7 +111,14 @@ class Signature(enum.Enum):
     UNKNOWN = "unknown"  # a base from elsewhere: the project pass decides
 
 
+# Metaclasses: their methods follow ``type``'s protocol (``__new__(mcs, name, bases,
+# attrs)``).
+_METACLASSES = frozenset({"builtins.type", "abc.ABCMeta", "enum.EnumMeta", "enum.EnumType"})
+
+
 def _base_verdict(base: str, method: str) -> Signature:
+    if base in _METACLASSES:
+        return Signature.FIXED
     package = base.split(".", 1)[0]
     if package == "django" and base.rsplit(".", 1)[-1] in _PROJECT_CALLED:
         return Signature.FIXED if method in MODEL_HOOKS else Signature.OPEN
@@ -134,5 +146,52 @@ class SignatureIsOpen:
     method: str
 
     def holds(self, project: ProjectIndex) -> bool:
-        ancestors = project.ancestors(f"{self.module}.{self.cls}")
-        return all(_base_verdict(base, self.method) is not Signature.FIXED for base in ancestors)
+        for base in project.ancestors(f"{self.module}.{self.cls}"):
+            if _base_verdict(base, self.method) is Signature.FIXED:
+                return False
+            prefixes = project.memo(("BL601-dispatch", base), partial(_dispatched, project, base))
+            if self.method.startswith(prefixes):
+                return False  # a hook the base calls by name
+        return True
+
+
+def _dispatched(project: ProjectIndex, base: str) -> tuple[str, ...]:
+    """Prefixes of the methods a project class looks up by a computed name:
+    ``getattr(self, f"prepare_{field}")`` gives ``prepare_``."""
+    found = project.class_fact(base)
+    parsed = project.parsed(found[2].module) if found is not None else None
+    if found is None or parsed is None:
+        return ()
+    tree, _ = parsed
+    prefixes: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, cst.ClassDef) and statement.name.value == found[1].name:
+            for node in iter_descendants(statement.body):
+                prefix = _getattr_prefix(node)
+                if prefix:
+                    prefixes.add(prefix)
+    return tuple(sorted(prefixes))
+
+
+def _getattr_prefix(node: cst.CSTNode) -> str | None:
+    """``"prepare_"`` for ``getattr(self, f"prepare_{name}")`` or
+    ``getattr(self, "prepare_" + name)``."""
+    if not (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "getattr"
+        and len(node.args) >= 2
+        and isinstance(node.args[0].value, cst.Name)
+        and node.args[0].value.value == "self"
+    ):
+        return None
+    name = node.args[1].value
+    if isinstance(name, cst.FormattedString) and name.parts:
+        first = name.parts[0]
+        return first.value if isinstance(first, cst.FormattedStringText) else None
+    if isinstance(name, cst.BinaryOperation) and isinstance(name.operator, cst.Add):
+        left = name.left
+        if isinstance(left, cst.SimpleString):
+            value = left.evaluated_value
+            return value if isinstance(value, str) else None
+    return None

@@ -31,9 +31,12 @@ class MissingParamAnnotation(PublicApiRule):
     `_Private.method`, `_internal/` modules), functions not in a module's `__all__`
     when it has one, nested functions, `@overload`, `@abstractmethod` and `@override`
     methods, functions typed with a PEP 484 signature comment (`# type: (int) -> None`),
-    stubs (`.pyi`) and test code. Dummy parameters (`_`, `**_`, `_unused`, ruff's
-    convention) need no type, nor do `*args`/`**kwargs` that the body passes on whole
-    (`super().__init__(**kwargs)`): their types are the callee's.
+    stubs (`.pyi`) and test code. Overrides count as `@override` when they hand the
+    call on to `super().<same name>(...)`, and dunder methods other than `__init__`,
+    `__new__` and `__call__` follow a protocol of the data model (`__exit__`,
+    `__eq__`): both take their signature from elsewhere. Dummy parameters (`_`, `**_`,
+    `_unused`, ruff's convention) need no type, nor do `*args`/`**kwargs` that the
+    body passes on whole (`super().__init__(**kwargs)`): their types are the callee's.
 
     Signatures a framework fixes are left alone too, because no project code calls
     them and the framework decides what they receive:
@@ -48,6 +51,8 @@ class MissingParamAnnotation(PublicApiRule):
     - functions decorated as views wherever they are defined: DRF's `@action` and
       `@api_view`, Django's view decorators (`@csrf_exempt`, `@login_required`,
       `@method_decorator(...)`) and Flask-Login's `@login_required`;
+    - methods a base class of the project calls by a computed name (`prepare_<field>`
+      found with `getattr(self, f"prepare_{name}")`), and the methods of metaclasses;
     - in Django models, managers and querysets, which the project calls, only the
       framework's hooks they override (`save(self, *args, **kwargs)`,
       `create_user(self, email, password=None)`); their other methods are API.
@@ -149,6 +154,29 @@ class MissingParamAnnotation(PublicApiRule):
         Example("def test_it(client): ...\n", path="tests/services/test_x.py"),
         "__all__ = ['run']\ndef run(x: int) -> None: ...\ndef other(x): ...\n",
         "def mapper(source: str, **_) -> str: ...\n",
+        # Signatures fixed elsewhere: an override that calls its parent, a protocol.
+        "class TimezoneMixin:\n"
+        "    def initial(self, request, *args, **kwargs) -> None:\n"
+        "        super().initial(request, *args, **kwargs)\n"
+        "    def __exit__(self, exc_type, exc_val, exc_tb) -> None: ...\n",
+        # A hook the project's base class looks up by name, and a metaclass.
+        Example(
+            "from app.exporters.schemas.base import ExportSchema\n"
+            "class IssueExportSchema(ExportSchema):\n"
+            "    def prepare_labels(self, i): ...\n",
+            path="app/exporters/schemas/issue.py",
+            files=(
+                (
+                    "app/exporters/schemas/base.py",
+                    "class Meta(type):\n"
+                    "    def __new__(mcs, name, bases, attrs): ...\n"
+                    "class ExportSchema(metaclass=Meta):\n"
+                    "    def serialize(self, obj: object) -> None:\n"
+                    "        for name in self.fields:\n"
+                    "            preparer = getattr(self, f'prepare_{name}', None)\n",
+                ),
+            ),
+        ),
         "class PaprikaMigrator(BaseMigrator):\n"
         "    def __init__(self, *args, **kwargs) -> None:\n"
         "        super().__init__(*args, **kwargs)\n",
@@ -213,6 +241,8 @@ class MissingParamAnnotation(PublicApiRule):
         if self._decorated_as_view(node):
             return  # ``@action(detail=True)`` in a mixin, ``@csrf_exempt def dispatch``
         conditions: tuple[Condition, ...] = ()
+        if function.owner is not None and _inherits_its_signature(node):
+            return
         if function.owner is not None:
             verdict = self._signature(function.owner, node.name.value)
             if verdict is Signature.FIXED:
@@ -271,6 +301,34 @@ class MissingParamAnnotation(PublicApiRule):
             qualified = self.ctx.qualified_name(value)
             bases.append(qualified if qualified is not None else "?")
         return method_signature(bases, method)
+
+
+# Dunder methods whose parameters the class's callers choose: the constructor and a
+# callable's call. Every other dunder method follows a protocol of the data model
+# (``__exit__(self, exc_type, exc_val, exc_tb)``, ``__eq__(self, other)``).
+_API_DUNDERS = frozenset({"__init__", "__new__", "__call__"})
+
+
+def _inherits_its_signature(node: cst.FunctionDef) -> bool:
+    """A method whose signature another definition fixes: a dunder method of a protocol,
+    or an override that hands its call on to ``super().<same name>(...)`` (an undecorated
+    ``@override``, such as a mixin's ``initial(self, request, *args, **kwargs)``)."""
+    name = node.name.value
+    if name.startswith("__") and name.endswith("__") and name not in _API_DUNDERS:
+        return True
+    if name in _API_DUNDERS:
+        return False
+    for inner in iter_descendants(node.body):
+        if (
+            isinstance(inner, cst.Call)
+            and isinstance(inner.func, cst.Attribute)
+            and inner.func.attr.value == name
+            and isinstance(inner.func.value, cst.Call)
+            and isinstance(inner.func.value.func, cst.Name)
+            and inner.func.value.func.value == "super"
+        ):
+            return True
+    return False
 
 
 def _forwarded_varargs(node: cst.FunctionDef) -> frozenset[str]:
