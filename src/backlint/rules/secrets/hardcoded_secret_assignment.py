@@ -120,7 +120,10 @@ class HardcodedSecretAssignment(FileRule):
       `seeds/`, `fixtures/`, `demo/`).
 
     Known token formats, anywhere and in tests too, are BL802's; a token in a known
-    format under a secret name gets both findings.
+    format under a secret name gets both findings. The message shows at most the first
+    four characters of the value, never more than a quarter of it (`"hunter2hunter2"`
+    shows as `hun***`); every output that shows the source line (`full`, `--diff`)
+    masks the literal the same way, with a mask of fixed length.
 
     ## Why is this bad?
     A secret in source code is in every clone, fork, backup and CI log of the

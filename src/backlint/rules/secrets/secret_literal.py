@@ -51,7 +51,9 @@ class SecretLiteral(FileRule, TextRule):
     and so is filler (fewer than 8 distinct characters, or a typed run such as
     `1234567890` or `ABCDEFGH`), a JWT whose decoded payload carries a fake marker
     (`"email": "user@example.com"`) and jwt.io's sample token. The message shows the
-    token's kind and at most its first four characters; every output masks the rest.
+    token's kind and at most its first four characters (never more than a quarter of
+    it); every output that shows the source line (`full`, `--diff`) replaces the rest
+    with a mask of fixed length, which does not tell the token's length either.
 
     ## Why is this bad?
     These formats are issued by a provider and work as they are: whoever reads the
