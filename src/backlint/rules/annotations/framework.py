@@ -9,6 +9,9 @@ them. Classes the project calls itself (Django models, managers and querysets) k
 their methods checked, except the framework's hooks they override (`save(self, *args,
 **kwargs)`).
 
+Subclasses of standard-library classes are treated alike (`json.JSONEncoder.default(self,
+obj)`, `logging.Handler.emit(self, record)`), except for their constructor.
+
 Bases are read as qualified names; a base from another module of the project is only
 known in the project pass, through the class index (``ProjectIndex.ancestors``).
 """
@@ -16,6 +19,7 @@ known in the project pass, through the class index (``ProjectIndex.ancestors``).
 from __future__ import annotations
 
 import enum
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -120,6 +124,10 @@ def _base_verdict(base: str, method: str) -> Signature:
     if base in _METACLASSES:
         return Signature.FIXED
     package = base.split(".", 1)[0]
+    if package in sys.stdlib_module_names and not base.startswith(_NEUTRAL_PREFIXES):
+        # ``json.JSONEncoder.default(self, obj)``, ``logging.Handler.emit(self, record)``:
+        # hooks the standard library calls; the constructor stays the project's API.
+        return Signature.OPEN if method in ("__init__", "__new__") else Signature.FIXED
     if package == "django" and base.rsplit(".", 1)[-1] in _PROJECT_CALLED:
         return Signature.FIXED if method in MODEL_HOOKS else Signature.OPEN
     if package in FRAMEWORK_PACKAGES:

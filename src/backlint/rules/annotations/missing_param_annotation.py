@@ -47,7 +47,9 @@ class MissingParamAnnotation(PublicApiRule):
       serializers, forms, admin classes, filters, tables, middleware, management
       commands, marshmallow schemas, GraphQL types and Celery tasks, also through a
       base class of the project (`post_save_operations(self, form, obj)` of a view
-      deriving from the project's generic view);
+      deriving from the project's generic view), and the hooks of standard-library
+      classes (`default(self, obj)` of a `json.JSONEncoder`; their constructor stays
+      checked);
     - functions decorated as views wherever they are defined: DRF's `@action` and
       `@api_view`, Django's view decorators (`@csrf_exempt`, `@login_required`,
       `@method_decorator(...)`) and Flask-Login's `@login_required`;
@@ -154,6 +156,7 @@ class MissingParamAnnotation(PublicApiRule):
         Example("def test_it(client): ...\n", path="tests/services/test_x.py"),
         "__all__ = ['run']\ndef run(x: int) -> None: ...\ndef other(x): ...\n",
         "def mapper(source: str, **_) -> str: ...\n",
+        "import json\nclass Encoder(json.JSONEncoder):\n    def default(self, obj): ...\n",
         # Signatures fixed elsewhere: an override that calls its parent, a protocol.
         "class TimezoneMixin:\n"
         "    def initial(self, request, *args, **kwargs) -> None:\n"
