@@ -449,6 +449,9 @@ def test_value_filters(value: str, label: bool) -> None:
         ("use at least twelve characters", False),  # no word says what it stands in for
         ("secret", False),  # one word: judged as a value
         ("{secret} key", False),  # a template
+        ("a secret", False),  # a description, as in a message
+        ("private key block", False),  # ends with another noun: a label
+        ("change this secret", True),
     ],
 )
 def test_placeholder_phrases(value: str, placeholder: bool) -> None:

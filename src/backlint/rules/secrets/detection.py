@@ -441,27 +441,17 @@ def is_label(value: str, name: str, enum_words: Iterable[str] = DEFAULT_ENUM_WOR
     )
 
 
-# A few lowercase words, one of which says what the value stands in for: the default a
-# settings class or a function ships with (``"secret key"``, ``"super secret jwt
-# secret"``, ``"change me"``). Messages and help texts are sentences (capitals,
-# punctuation) and are left alone.
+# A few lowercase words that end with what the value stands in for, or ask to change
+# it: the default a settings class or a function ships with (``"secret key"``, ``"super
+# secret jwt secret"``, ``"change me"``). Messages and help texts are sentences
+# (capitals, punctuation), and a phrase that starts with an article or ends with another
+# noun describes a secret (``"a secret"``, ``"private key block"``): both are left alone.
 _PLACEHOLDER_PHRASE = re.compile(r"^[a-z0-9_-]+(?: [a-z0-9_-]+){1,5}$")
-_PLACEHOLDER_WORDS = frozenset(
-    {
-        "secret",
-        "secrets",
-        "password",
-        "passwd",
-        "pwd",
-        "pass",
-        "passphrase",
-        "key",
-        "token",
-        "change",
-        "changeme",
-        "changethis",
-    }
+_SECRET_NOUNS = frozenset(
+    {"secret", "secrets", "password", "passwd", "pwd", "pass", "passphrase", "key", "token"}
 )
+_CHANGE_WORDS = frozenset({"change", "changeme", "changethis"})
+_ARTICLES = frozenset({"a", "an", "the"})
 
 
 def is_placeholder_phrase(value: str) -> bool:
@@ -469,4 +459,6 @@ def is_placeholder_phrase(value: str) -> bool:
     if _PLACEHOLDER_PHRASE.match(value) is None:
         return False
     words = re.split(r"[\s_-]+", value)
-    return not _PLACEHOLDER_WORDS.isdisjoint(words)
+    if words[0] in _ARTICLES:
+        return False
+    return words[-1] in _SECRET_NOUNS or not _CHANGE_WORDS.isdisjoint(words)

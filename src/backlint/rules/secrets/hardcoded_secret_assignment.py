@@ -79,9 +79,12 @@ class HardcodedSecretAssignment(FileRule):
     `SECRET: str = "super secret jwt secret"`, `password="change me"` as a parameter
     default) is reported as a *default secret in code*, with its own message: it is
     what the program runs with wherever nobody overrides it. This applies to the
-    defaults of variables, attributes, fields and parameters whose name ends with the
-    secret itself (`secret`, `password`, `SECRET_KEY`, `api_key`), and to phrases with
-    one of the words `secret`, `password`, `pass`, `key`, `token` or `change`.
+    defaults of public variables, attributes, fields and parameters whose name ends
+    with the secret itself (`secret`, `password`, `SECRET_KEY`, `api_key`), and to
+    phrases that end with the secret's noun (`secret`, `password`, `pass`, `key`,
+    `token`) or ask to change it (`change me`). A phrase that starts with an article or
+    ends with another noun describes a secret rather than standing in for one
+    (`SECRET = "a secret"`, `_PRIVATE_KEY = "private key block"`, labels in messages).
 
     What such names hold *in real code* is left alone:
     - metadata, named by a last word in `name-exceptions`: `token_type`, `secret_name`,
@@ -278,9 +281,10 @@ class HardcodedSecretAssignment(FileRule):
             'def test_login(client):\n    client.login("alice", password="correct-horse")\n',
             path="tests/test_login.py",
         ),
-        # Messages are sentences, not placeholders.
+        # Messages are sentences, and labels describe a secret: not placeholders.
         'INVALID_TOKEN = "Invalid or expired token."\n',
         'PASSWORD_MISMATCH = "passwords do not match"\n',
+        'SECRET = "a secret"\n_PRIVATE_KEY = "private key block"\n',
         # Enum members are labels, also through an enum base in another module.
         "import enum\nclass Provider(str, enum.Enum):\n    GITHUB_TOKEN = 'gh-token-auth'\n",
         Example(
@@ -479,7 +483,12 @@ class HardcodedSecretAssignment(FileRule):
         conditions = (scope,) if scope is not None and not isinstance(scope, bool) else ()
         if not is_label(value, name, self.str_list_option("enum-words")):
             message = f"{subject} {verb} a hard-coded secret (`{shown(value)}`)"
-        elif default and tokens[-1] in self._secret_nouns and is_placeholder_phrase(value):
+        elif (
+            default
+            and not name.startswith("_")  # a private constant is a label, not a setting
+            and tokens[-1] in self._secret_nouns
+            and is_placeholder_phrase(value)
+        ):
             message = (
                 f"{subject} {verb} a placeholder secret (`{shown(value)}`): a default "
                 "secret in code, which the program runs with wherever nobody overrides it"
