@@ -77,9 +77,10 @@ class HardcodedSecretAssignment(FileRule):
 
     A placeholder written as a few lowercase words (`SECRET_KEY = "secret key"`,
     `SECRET: str = "super secret jwt secret"`, `password="change me"` as a parameter
-    default) is reported as a *default secret in code*, with its own message: it is
-    what the program runs with wherever nobody overrides it. This applies to the
-    defaults of public variables, attributes, fields and parameters whose name ends
+    default, `app.config["SECRET_KEY"] = "dev secret key"`) is reported as a *default
+    secret in code*, with its own message: it is what the program runs with wherever
+    nobody overrides it. This applies to the values of public variables, attributes,
+    fields, parameter defaults and configuration subscripts whose name ends
     with the secret itself (`secret`, `password`, `SECRET_KEY`, `api_key`), and to
     phrases that end with the secret's noun (`secret`, `password`, `pass`, `key`,
     `token`) or ask to change it (`change me`). A phrase that starts with an article or
@@ -243,6 +244,7 @@ class HardcodedSecretAssignment(FileRule):
             expect=1,
         ),
         Example("def make_app(secret_key='change me'):\n    ...\n", expect=1),
+        Example('app.config["SECRET_KEY"] = "dev secret key"\n', expect=1),
         # A class whose base, in another module, is not an enum.
         Example(
             "from app.base import Base\nclass Creds(Base):\n    API_TOKEN = 'gh-deploy-9f8a7b6c'\n",
@@ -452,7 +454,8 @@ class HardcodedSecretAssignment(FileRule):
             key = _key_name(index.value) if isinstance(index, cst.Index) else None
             if key is not None:
                 owner = _dotted(target.value) or "…"
-                self._check(key, value, f'`{owner}["{key}"]`', "is assigned")
+                # ``app.config["SECRET_KEY"] = ...``: a setting, like an attribute.
+                self._check(key, value, f'`{owner}["{key}"]`', "is assigned", default=True)
 
     # --- The verdict
 
