@@ -145,6 +145,32 @@ def test_bl901_raising_downgrade_only_with_forbid_irreversible(tmp_path: Path) -
     assert found.span.start.line == 9
 
 
+def test_bl901_commented_pass_is_declared_irreversible(tmp_path: Path) -> None:
+    explained = ADD_EMAIL.replace(
+        "def downgrade():\n        pass",
+        "def downgrade():\n        # The column is shared with the billing service.\n        pass",
+    )
+    todo = ADD_EMAIL.replace(
+        "def downgrade():\n        pass", "def downgrade():\n        pass  # TODO drop it"
+    )
+    _write(
+        tmp_path,
+        {
+            "migrations/versions/3f2a_add_email.py": explained,
+            "migrations/versions/4a1b_add_email.py": todo,
+        },
+    )
+    [found] = _check(tmp_path, "BL901")
+    assert found.path.endswith("4a1b_add_email.py")  # a TODO explains nothing
+    _write(
+        tmp_path,
+        {"pyproject.toml": _options("migration-without-rollback", **{"forbid-irreversible": True})},
+    )
+    messages = sorted(d.message for d in _check(tmp_path, "BL901"))
+    assert "a comment says why: the migration is declared irreversible" in messages[0]
+    assert "the migration cannot be rolled back" in messages[1]
+
+
 def test_bl901_data_migrations_only_with_the_option(tmp_path: Path) -> None:
     _write(tmp_path, {"migrations/versions/1655_default_alert_selector.py": BACKFILL})
     assert _check(tmp_path, "BL901") == []
@@ -475,3 +501,29 @@ def test_bl902_skips_test_code(tmp_path: Path) -> None:
         },
     )
     assert _check(tmp_path, "BL902") == []
+
+
+def test_bl902_migrations_replaced_by_a_squash_are_moot(tmp_path: Path) -> None:
+    operation = """
+    class Migration(migrations.Migration):
+        operations = [migrations.RunPython(backfill_totals)]
+"""
+    _write(
+        tmp_path,
+        {
+            # The originals, kept beside their squash until every database moved past it.
+            "orders/migrations/0001_initial.py": DJANGO_HEADER + operation,
+            "orders/migrations/0002_backfill.py": DJANGO_HEADER + operation,
+            "orders/migrations/0001_squashed_0002.py": DJANGO_HEADER
+            + """
+    class Migration(migrations.Migration):
+        replaces = [("orders", "0001_initial"), ("orders", "0002_backfill")]
+        operations = [migrations.RunPython(backfill_totals)]
+""",
+            # Not replaced: the squash names 0002_backfill of its own folder only.
+            "orders/migrations/0003_backfill.py": DJANGO_HEADER + operation,
+            "billing/migrations/0002_backfill.py": DJANGO_HEADER + operation,
+        },
+    )
+    found = sorted(d.path for d in _check(tmp_path, "BL902"))
+    assert found == ["billing/migrations/0002_backfill.py", "orders/migrations/0003_backfill.py"]

@@ -20,11 +20,14 @@ from typing import Any
 
 import pytest
 
+from backlint.engine.redaction import Masked, mask_line, shifted_column, shown, visible_length
 from backlint.rules.identifiers import split_identifier
+from backlint.rules.secrets.context import is_local_url, is_throwaway_module
 from backlint.rules.secrets.detection import (
     find_tokens,
     is_fake,
     is_label,
+    is_placeholder_phrase,
     secret_phrase,
 )
 
@@ -156,9 +159,9 @@ EXPECTED = [
 
 
 def _fragments(secret: str) -> tuple[str, ...]:
-    """The secret, its first five characters (one more than any output may show) and a
-    piece of its middle."""
-    return (secret, secret[:5], secret[6:14])
+    """The secret, its head one character longer than any output may show (four
+    characters at most, a quarter of the value at most) and a piece of its middle."""
+    return (secret, secret[: visible_length(len(secret)) + 1], secret[6:14])
 
 
 def _without_rule_docs(stdout: str, output: str) -> str:
@@ -201,8 +204,50 @@ def test_no_output_format_shows_a_secret(leaky: Path, output: str) -> None:
 
 def test_full_output_masks_the_literal(leaky: Path) -> None:
     completed = run_backlint("check", ".", "--select", "BL801,BL802", cwd=leaky)
-    assert 'STRIPE_SECRET = "sk_l*****' in completed.stdout
-    assert "AWS_ACCESS_KEY_ID=AKIA****************" in completed.stdout
+    # A short head and a mask of fixed length: the line does not tell the value's length.
+    assert '1 | STRIPE_SECRET = "sk_l***"\n' in completed.stdout
+    assert "1 | AWS_ACCESS_KEY_ID=AKIA***\n" in completed.stdout
+    # A 15-character password shows three characters (a quarter), not four.
+    assert '3 | DATABASES = {"default": {"PASSWORD": "pg-***"}}\n' in completed.stdout
+    # The carets stay under the masked literal.
+    carets = "  |" + " " * 38 + "^" * 8 + "\n"
+    assert '3 | DATABASES = {"default": {"PASSWORD": "pg-***"}}\n' + carets in completed.stdout
+
+
+def test_masking_keeps_little_and_hides_the_length() -> None:
+    assert shown("hunter2hunter2") == "hun***"
+    assert shown("Pa55word") == "Pa***"
+    assert shown("abc") == "***"
+    assert shown("4c1f9e7b2a5d8c3e6f0a1b4c7d9e2f5a") == "4c1f***"
+    short, _ = mask_line('PASSWORD = "Pa55word"  # noqa', [(11, 21, True)])
+    long, _ = mask_line('PASSWORD = "Pa55wordPa55wordPa55word"', [(11, 37, True)])
+    assert short == 'PASSWORD = "Pa***"  # noqa'
+    assert long == 'PASSWORD = "Pa55***"'
+
+
+def test_masking_a_continuation_line_shows_nothing_of_it() -> None:
+    masked, masks = mask_line('    "Ww9Qq1Zz4Yy7Tt0Uu3Vv"', [(0, 26, False)])
+    assert masked == '    "***"'
+    assert masks == (Masked(0, 26, 9),)
+
+
+def test_columns_after_a_mask_move_with_it() -> None:
+    line = 'a = "Pa55wordPa55word"; b = f(x)'
+    masked, masks = mask_line(line, [(4, 22, True)])
+    assert masked == 'a = "Pa55***"; b = f(x)'
+    call = line.index("f(x)")
+    assert masked[shifted_column(call, masks)] == "f"
+    assert shifted_column(2, masks) == 2  # before the mask: unchanged
+    assert shifted_column(22, masks) == len('a = "Pa55***"')  # the end of the literal
+
+
+def test_two_secrets_on_one_line_are_both_masked() -> None:
+    line = 'A_TOKEN = "0a9b8c7d6e5f4a3b"; B_TOKEN = "1b2c3d4e5f6a7b8c9d"'
+    first = line.index('"0a9b')
+    second = line.index('"1b2c')
+    masked, masks = mask_line(line, [(second, len(line), True), (first, first + 18, True)])
+    assert masked == 'A_TOKEN = "0a9b***"; B_TOKEN = "1b2c***"'
+    assert [m.start for m in masks] == [first, second]
 
 
 # --- Text fixtures -------------------------------------------------------------------------
@@ -236,10 +281,33 @@ def test_fixture_noqa_and_fake_values(tmp_path: Path) -> None:
 
 def test_fixture_key_block_spanning_lines(tmp_path: Path) -> None:
     pem = f"{PEM_HEADER}\n    {KEY_BODY[0]}\n    {KEY_BODY[1]}\n    -----END RSA PRIVATE KEY-----"
-    write_project(tmp_path, {"tests/data/keys.yml": f"signing_key: |\n    {pem}\n"})
+    write_project(
+        tmp_path,
+        {
+            "tests/data/keys.yml": f"signing_key: |\n    {pem}\n",
+            "pyproject.toml": (
+                "[tool.backlint.options.secret-literal]\ninclude-test-private-keys = true\n"
+            ),
+        },
+    )
     items = check_json(tmp_path)
     assert located(items) == [("BL802", "keys.yml", 2, 5, 5 + len(PEM_HEADER))]
     assert items[0]["message"] == "RSA private key block in a test fixture"
+
+
+def test_private_keys_in_tests_only_on_request(tmp_path: Path) -> None:
+    pem = f"{PEM_HEADER}\\n{KEY_BODY[0]}\\n{KEY_BODY[1]}\\n-----END RSA PRIVATE KEY-----"
+    write_project(
+        tmp_path,
+        {
+            "tests/conftest.py": f'SIGNING_KEY = "{pem}"\nTOKEN = "{GITHUB}"\n',
+            "tests/data/keys.json": json.dumps({"key": pem.replace("\\n", "\n")}),
+            "app/keys.py": f'SIGNING_KEY = "{pem}"\n',
+        },
+    )
+    # Test keys sign test tokens; the GitHub token and the key in app code are reported.
+    found = [(code, name, row) for code, name, row, _, _ in located(check_json(tmp_path))]
+    assert found == [("BL802", "conftest.py", 2), ("BL802", "keys.py", 1)]
 
 
 def test_files_outside_test_directories_are_not_read(tmp_path: Path) -> None:
@@ -367,3 +435,87 @@ def test_identifier_words() -> None:
 )
 def test_value_filters(value: str, label: bool) -> None:
     assert is_label(value, "SERVICE_PASSWORD") is label
+
+
+@pytest.mark.parametrize(
+    ("value", "placeholder"),
+    [
+        ("secret key", True),
+        ("super secret jwt secret", True),
+        ("change me", True),
+        ("my-app dev password", True),
+        ("Invalid or expired token.", False),  # a sentence: a message
+        ("Please enter your password", False),
+        ("use at least twelve characters", False),  # no word says what it stands in for
+        ("secret", False),  # one word: judged as a value
+        ("{secret} key", False),  # a template
+        ("a secret", False),  # a description, as in a message
+        ("private key block", False),  # ends with another noun: a label
+        ("change this secret", True),
+    ],
+)
+def test_placeholder_phrases(value: str, placeholder: bool) -> None:
+    assert is_placeholder_phrase(value) is placeholder
+
+
+@pytest.mark.parametrize(
+    ("value", "local"),
+    [
+        ("http://localhost:8080/default", True),
+        ("redis://user:pw@127.0.0.1:6379/0", True),
+        ("0.0.0.0:9000", True),
+        ("http://host.docker.internal", True),
+        ("https://localhost.example.com", False),
+        ("https://auth.example.com/realms/localhost", False),
+    ],
+)
+def test_local_urls(value: str, local: bool) -> None:
+    assert is_local_url(value) is local
+
+
+@pytest.mark.parametrize(
+    ("relative", "throwaway"),
+    [
+        ("server/scripts/seeds_load.py", True),
+        ("app/settings/testing.py", True),
+        ("app/mocks/oidc.py", True),
+        ("app/demo/config.py", True),
+        ("app/core/config.py", False),
+        ("app/services/example.py", False),  # a module named example is code
+        ("app/sample/service.py", False),
+    ],
+)
+def test_throwaway_modules(relative: str, throwaway: bool) -> None:
+    assert is_throwaway_module(relative) is throwaway
+
+
+def test_an_enum_base_in_another_module_is_found_by_the_project_pass(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "app/kinds.py": "import enum\nclass Base(str, enum.Enum):\n    pass\n",
+            "app/models.py": (
+                "from app.kinds import Base\n"
+                "class Provider(Base):\n    CLIENT_SECRET = 'oauth2-client-secret-v1'\n"
+                "class Settings:\n    CLIENT_SECRET = 'oauth2-client-secret-v1'\n"
+            ),
+        },
+    )
+    assert [(code, row) for code, _, row, _, _ in located(check_json(tmp_path))] == [("BL801", 5)]
+
+
+def test_diff_of_fixes_masks_secret_lines(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        {
+            "app/services/orders.py": (
+                f'API_TOKEN = "{API_KEY}"\n\n\ndef notify(order_id: int):\n    print(order_id)\n'
+            )
+        },
+    )
+    completed = run_backlint("check", ".", "--diff", cwd=tmp_path)
+    assert "+def notify(order_id: int) -> None:" in completed.stdout
+    # The secret's line is context of the hunk, shown masked on both sides.
+    assert f' API_TOKEN = "{API_KEY[:4]}***"\n' in completed.stdout
+    for fragment in _fragments(API_KEY):
+        assert fragment not in completed.stdout

@@ -23,6 +23,7 @@ from backlint.discovery import (
 from backlint.engine.filepass import PYTHON, FileResult, FileTask
 from backlint.engine.loader import ModulesOnDisk
 from backlint.engine.projectpass import run_project_pass
+from backlint.engine.redaction import Masked
 from backlint.engine.runner import Progress, run_file_pass
 from backlint.index.project import ProjectIndex
 from backlint.index.testcode import PytestNaming
@@ -61,6 +62,8 @@ class CheckResult:
     problems: list[RunProblem] = field(default_factory=list)
     internal_errors: list[RunProblem] = field(default_factory=list)
     snippets: dict[str, dict[int, str]] = field(default_factory=dict)
+    # Where snippet lines hide a secret (see ``engine.redaction``), by path and line.
+    masked: dict[str, dict[int, tuple[Masked, ...]]] = field(default_factory=dict)
     files: int = 0
     lines: int = 0
     # The project index of the run: the route registry and class index, for tools and tests.
@@ -225,6 +228,8 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
         result.lines += file_result.lines
         if file_result.snippets:
             result.snippets[file_result.path] = file_result.snippets
+        if file_result.masked:
+            result.masked[file_result.path] = file_result.masked
     result.files = len(tasks)
     return result
 

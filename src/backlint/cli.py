@@ -189,6 +189,7 @@ def check(
         cwd=request.cwd,
         version=__version__,
         snippets=result.snippets,
+        masked=result.masked,
         quiet=quiet,
         unsafe_fixes=unsafe,
         fixed=None if fixed is None else fixed.fixed_count,
@@ -245,7 +246,7 @@ def _finish_fixing(
     count = fixed.fixed_count
     findings = f"{count} finding{'' if count == 1 else 's'}"
     if diff:
-        click.echo(unified_diffs(fixed.changed) + fixed.stdin_diff(), nl=False)
+        click.echo(unified_diffs(fixed) + fixed.stdin_diff(), nl=False)
         if not quiet:
             click.echo(f"Would fix {findings}.", err=True)
         return False

@@ -23,7 +23,7 @@ from backlint.diagnostics import Diagnostic, Edit, Fix, Position, RunProblem, Sp
 from backlint.directives import Directive, find_directives
 from backlint.engine.context import FileContext, TextContext
 from backlint.engine.positions import PositionIndex, import_spans
-from backlint.engine.redaction import mask_snippets
+from backlint.engine.redaction import Masked, mask_snippets
 from backlint.engine.walker import Dispatch, Hook, walk
 from backlint.index.collect import collect
 from backlint.index.facts import FileFacts, ImportFact
@@ -83,6 +83,8 @@ class FileResult:
     facts: FileFacts | None = None
     directives: tuple[Directive, ...] = ()
     snippets: dict[int, str] = field(default_factory=dict)
+    # The ranges of snippet lines that hide a secret, by line: outputs map columns with them.
+    masked: dict[int, tuple[Masked, ...]] = field(default_factory=dict)
     problems: tuple[RunProblem, ...] = ()
     internal_errors: tuple[RunProblem, ...] = ()
     lines: int = 0
@@ -293,12 +295,13 @@ class FilePass:
         lines = context.lines
         wanted = {d.span.start.line for d in diagnostics} | {d.line for d in directives}
         snippets = {n: lines[n - 1] for n in wanted if 0 < n <= len(lines)}
-        mask_snippets(snippets, secrets)
+        masked = mask_snippets(snippets, secrets)
         return FileResult(
             task.display,
             diagnostics=tuple(diagnostics),
             directives=directives,
             snippets=snippets,
+            masked=masked,
             internal_errors=tuple(errors),
             lines=len(lines),
         )
@@ -332,6 +335,7 @@ class FilePass:
             packages=frozenset(collected.packages),
             lines=text.count("\n"),
             persisted=persisted_names(module, collected.table, _is_persistence(relative, roles)),
+            replaces=tuple(collected.replaces),
         )
 
     def _analyze(
@@ -418,6 +422,7 @@ class FilePass:
             persisted=persisted_names(
                 module, collected.table, _is_persistence(task.relative, context.candidate_roles)
             ),
+            replaces=tuple(collected.replaces),
         )
         snippet_lines = {d.span.start.line for d in diagnostics}
         snippet_lines.update(c.diagnostic.span.start.line for c in conditional)
@@ -425,7 +430,7 @@ class FilePass:
         snippet_lines.update(fact.span.start.line for fact in imports)
         snippet_lines.update(directive.line for directive in directives)
         snippets = {n: lines[n - 1] for n in snippet_lines if 0 < n <= len(lines)}
-        mask_snippets(snippets, secrets)
+        masked = mask_snippets(snippets, secrets)
         return FileResult(
             task.display,
             diagnostics=tuple(diagnostics),
@@ -433,6 +438,7 @@ class FilePass:
             facts=facts,
             directives=directives,
             snippets=snippets,
+            masked=masked,
             internal_errors=tuple(internal_errors),
             lines=len(lines),
         )

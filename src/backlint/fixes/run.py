@@ -84,7 +84,21 @@ class FixOutcome:
     def stdin_diff(self) -> str:
         if self.stdin is None or not self.stdin_changed:
             return ""
-        return "".join(_diff(self.stdin.display, self.stdin.original.text, self.stdin.text))
+        stdin = self.stdin
+        hidden = self.secret_lines(stdin.display, stdin.text)
+        return "".join(_diff(stdin.display, stdin.original.text, stdin.text, hidden))
+
+    def secret_lines(self, display: str, text: str) -> dict[str, str]:
+        """Lines of the fixed ``text`` that hold a secret, each with its masked form, as
+        the last check masked them (``engine.redaction``): a diff shows them masked."""
+        masked = self.result.masked.get(display, {})
+        snippets = self.result.snippets.get(display, {})
+        lines = text.splitlines()
+        return {
+            lines[number - 1]: snippets[number]
+            for number in masked
+            if number in snippets and 0 < number <= len(lines)
+        }
 
 
 def fix_until_stable(request: CheckRequest, first: CheckResult, unsafe: bool) -> FixOutcome:
@@ -234,11 +248,13 @@ def write_fixed(outcome: FixOutcome) -> list[RunProblem]:
     return problems
 
 
-def unified_diffs(changed: Mapping[str, FixedFile]) -> str:
-    """A unified diff per changed file, as ``git diff`` would show it (``a/``, ``b/``)."""
+def unified_diffs(outcome: FixOutcome) -> str:
+    """A unified diff per changed file, as ``git diff`` would show it (``a/``, ``b/``),
+    with the lines that hold a secret masked."""
     parts: list[str] = []
-    for display, fixed in sorted(changed.items()):
-        parts.extend(_diff(display, fixed.original.text, fixed.text))
+    for display, fixed in sorted(outcome.changed.items()):
+        hidden = outcome.secret_lines(display, fixed.text)
+        parts.extend(_diff(display, fixed.original.text, fixed.text, hidden))
     return "".join(parts)
 
 
@@ -250,12 +266,28 @@ def fixes_by_file(outcome: FixOutcome) -> dict[str, list[str]]:
     return listed
 
 
-def _diff(display: str, before: str, after: str) -> Iterable[str]:
+def _diff(
+    display: str, before: str, after: str, hidden: Mapping[str, str] | None = None
+) -> Iterable[str]:
+    """``hidden`` maps lines that hold a secret to their masked form: both texts are
+    masked alike, so an unchanged secret line stays a context line."""
     lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
+        _masked_lines(before, hidden or {}),
+        _masked_lines(after, hidden or {}),
         fromfile=f"a/{display}",
         tofile=f"b/{display}",
     )
     for line in lines:
         yield line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
+
+
+def _masked_lines(text: str, hidden: Mapping[str, str]) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    if not hidden:
+        return lines
+    masked = []
+    for line in lines:
+        body = line.rstrip("\r\n")
+        replacement = hidden.get(body)
+        masked.append(line if replacement is None else replacement + line[len(body) :])
+    return masked

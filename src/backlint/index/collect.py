@@ -41,6 +41,7 @@ class Collected:
     star_imports: list[str] = field(default_factory=list)
     async_functions: list[str] = field(default_factory=list)
     packages: set[str] = field(default_factory=set)
+    replaces: list[tuple[str, str]] = field(default_factory=list)
     table: ImportTable | None = None
 
 
@@ -324,7 +325,9 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
     for name, qualified in module_level.items():
         result.bindings.append(BindingFact(name, "import", qualified))
     table = result.table
-    result.classes.extend(_class_fact(class_node, table) for class_node in class_nodes)
+    for class_node in class_nodes:
+        result.classes.append(_class_fact(class_node, table))
+        result.replaces.extend(_replaced_migrations(class_node))
     return result
 
 
@@ -389,3 +392,33 @@ def _is_behaviour(method: cst.FunctionDef) -> bool:
         if (dotted_name(callee) or "").rsplit(".", 1)[-1] in _NOT_BEHAVIOUR:
             return False
     return True
+
+
+def _replaced_migrations(class_node: cst.ClassDef) -> Iterator[tuple[str, str]]:
+    """The ``(app label, name)`` pairs of a ``replaces = [...]`` in the class body."""
+    for line in class_node.body.body:
+        if not isinstance(line, cst.SimpleStatementLine):
+            continue
+        for small in line.body:
+            if not (
+                isinstance(small, cst.Assign)
+                and any(
+                    isinstance(t.target, cst.Name) and t.target.value == "replaces"
+                    for t in small.targets
+                )
+                and isinstance(small.value, (cst.List, cst.Tuple))
+            ):
+                continue
+            for element in small.value.elements:
+                pair = element.value
+                if isinstance(pair, (cst.Tuple, cst.List)) and len(pair.elements) == 2:
+                    label, name = (_text(item.value) for item in pair.elements)
+                    if label is not None and name is not None:
+                        yield label, name
+
+
+def _text(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None

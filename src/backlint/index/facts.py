@@ -140,3 +140,6 @@ class FileFacts:
     # ``RepositoryGeneric[UserOut, UserRow]``), and of every function in a ``repository``
     # file (``index/persistence.py``).
     persisted: tuple[str, ...] = ()
+    # ``(app label, migration name)`` of each Django migration a class of the file lists
+    # in ``replaces = [...]`` (a squashed migration names the ones it replaces).
+    replaces: tuple[tuple[str, str], ...] = ()

@@ -8,10 +8,11 @@ diagnostics and in ``Report``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from backlint.diagnostics import Diagnostic
+from backlint.engine.redaction import Masked
 from backlint.rules.base import Rule
 
 
@@ -29,6 +30,9 @@ class Report:
     # stdin input and files changed since the run are handled alike.
     snippets: Mapping[str, Mapping[int, str]]
     quiet: bool = False
+    # Ranges of those lines that hide a secret, by display path and line number: the mask
+    # has a fixed length, so columns after it move (``engine.redaction.shifted_column``).
+    masked: Mapping[str, Mapping[int, Sequence[Masked]]] = field(default_factory=dict)
     # Whether unsafe fixes are enabled (``--unsafe-fixes``): they then count as fixable,
     # are marked ``[*]`` and go into SARIF ``fixes`` like safe ones.
     unsafe_fixes: bool = False

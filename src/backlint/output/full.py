@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 from backlint.diagnostics import Applicability, Diagnostic, Fix
+from backlint.engine.redaction import Masked, shifted_column
 from backlint.output._common import one_line, source_line, summary_lines
 from backlint.output.base import Report
 from backlint.output.concise import concise_line
@@ -24,7 +26,8 @@ def _block(report: Report, diagnostic: Diagnostic) -> str:
     if text is not None:
         gutter = str(start.line)
         lines.append(f"{gutter} | {text}")
-        lines.append(f"{' ' * len(gutter)} | {_underline(text, diagnostic)}".rstrip())
+        masks = report.masked.get(diagnostic.path, {}).get(start.line, ())
+        lines.append(f"{' ' * len(gutter)} | {_underline(text, diagnostic, masks)}".rstrip())
     if diagnostic.help:
         lines.append(f"  = help: {one_line(diagnostic.help)}")
     if diagnostic.fix is not None:
@@ -46,15 +49,21 @@ def _fix_line(fix: Fix, fixable: bool) -> str:
     return f"{text} (suggestion only: not applied automatically)"
 
 
-def _underline(text: str, diagnostic: Diagnostic) -> str:
+def _underline(text: str, diagnostic: Diagnostic, masks: Sequence[Masked] = ()) -> str:
     """Carets under the part of ``text`` the span covers on its first line.
 
     Columns count code points, but a terminal draws tabs, wide and combining characters at
     other widths, so the padding copies the line's own tabs and each character's width.
+    A line that hides a secret is shorter or longer than the source (``masks``): the
+    span's columns are moved to the masked text first.
     """
     span = diagnostic.span
-    first = max(0, span.start.column - 1)
-    last = span.end.column - 1 if span.end.line == span.start.line else len(text)
+    first = shifted_column(max(0, span.start.column - 1), masks)
+    last = (
+        shifted_column(span.end.column - 1, masks)
+        if span.end.line == span.start.line
+        else len(text)
+    )
     # A span may start at or past the end of the text (a finding about the line break):
     # pad with spaces, and always show at least one caret so the position is visible.
     padded = text + " " * max(0, first - len(text))

@@ -261,8 +261,8 @@ class FileRule(Rule):
 
         It spans ``node`` unless ``end_node`` says where it ends, or ``first_line`` cuts
         it at the end of the first line (for a compound statement's header). ``secret``
-        says the range holds a secret value: the engine masks it (all but its first four
-        characters) in the source lines any output shows. The message must not hold more
+        says the range holds a secret value: the engine masks it (all but a short head, see
+        ``engine.redaction``) in the source lines any output shows. The message must not hold more
         than ``engine.redaction.shown(value)`` either. ``fix`` is an automatic fix, built
         with ``self.fix(...)`` from ``self.replace``/``insert_before``/``insert_after``.
         """

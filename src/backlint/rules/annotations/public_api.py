@@ -40,6 +40,8 @@ class PublicFunction:
     node: cst.FunctionDef
     decorators: frozenset[str]
     is_method: bool
+    owner: cst.ClassDef | None = None  # the class of a method
+    top_level_owner: bool = False  # that class is defined at module level
 
 
 def _module_all(tree: cst.Module) -> frozenset[str] | None:
@@ -137,7 +139,10 @@ class PublicApiRule(FileRule):
             return
         if _has_type_comment(node):
             return  # annotated the PEP 484 way
-        self.check_function(PublicFunction(node, decorators, bool(parents)))
+        owner = parents[-1] if parents and isinstance(parents[-1], cst.ClassDef) else None
+        self.check_function(
+            PublicFunction(node, decorators, bool(parents), owner, len(parents) == 1)
+        )
 
     def check_function(self, function: PublicFunction) -> None:
         raise NotImplementedError

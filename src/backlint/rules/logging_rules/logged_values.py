@@ -402,6 +402,10 @@ class LoggedValues:
         owners, instance = self._owner(node.value)
         if owners:
             yield Exposure(text, owners, instance, attribute, kind, via_repr=False)
+        elif kind == SECRET and owner:
+            # ``transaction_item.token``: a model of that name may declare it a UUID.
+            owner_words = split_identifier(owner)
+            yield Exposure(text, (), False, attribute, kind, False, owner_words=owner_words)
         else:
             yield f"`{text}` ({kind})"
 

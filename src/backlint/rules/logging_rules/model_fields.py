@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from backlint.index.frameworks import PYDANTIC_BASES, PYDANTIC_SETTINGS
+from backlint.rules.identifiers import split_identifier
 from backlint.rules.logging_rules.words import Vocabulary
 
 if TYPE_CHECKING:
@@ -101,6 +103,73 @@ def class_fields(project: ProjectIndex, canonical: str) -> dict[str, FieldInfo]:
     return project.memo(("BL811-fields", canonical), compute)
 
 
+def _names_uuid(name: str) -> bool:
+    """A name a field declared as a UUID mentions (``models.UUIDField(default=uuid4)``,
+    ``Mapped[UUID]``, ``Column(UUIDType)``, ``graphene.Field(UUIDScalar)``): such a field
+    is a random identifier, like a checkout's or a transaction's public id, whatever it
+    is called."""
+    return "uuid" in name.lower()
+
+
+def _field_statements(statement: cst.ClassDef) -> Iterator[tuple[str, list[cst.BaseExpression]]]:
+    """Each field a class body declares, with its annotation and value."""
+    for line in statement.body.body:
+        if not isinstance(line, cst.SimpleStatementLine):
+            continue
+        for small in line.body:
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                parts = [small.annotation.annotation]
+                if small.value is not None:
+                    parts.append(small.value)
+                yield small.target.value, parts
+            elif isinstance(small, cst.Assign):
+                for target in small.targets:
+                    if isinstance(target.target, cst.Name):
+                        yield target.target.value, [small.value]
+
+
+def _own_uuid_fields(project: ProjectIndex, canonical: str) -> dict[str, bool]:
+    """Each field the class body declares: whether it is declared as a UUID."""
+    module, _, name = canonical.rpartition(".")
+    parsed = project.parsed(module) if module else None
+    if parsed is None:
+        return {}
+    tree, _ = parsed
+    found: dict[str, bool] = {}
+    for statement in tree.body:
+        if isinstance(statement, cst.ClassDef) and statement.name.value == name:
+            for field, parts in _field_statements(statement):
+                names = {n for part in parts for n in _terminal_names(part)}
+                found[field] = any(_names_uuid(name) for name in names)
+    return found
+
+
+def classes_named(project: ProjectIndex, words: tuple[str, ...]) -> tuple[str, ...]:
+    """The project's top-level classes whose name has these words (``transaction_item``
+    → ``TransactionItem``), for a value whose owner is only known by its name."""
+
+    def compute() -> dict[tuple[str, ...], tuple[str, ...]]:
+        index: dict[tuple[str, ...], list[str]] = {}
+        for module, facts in sorted(project.modules.items()):
+            if facts.is_test:
+                continue
+            for fact in facts.classes:
+                index.setdefault(split_identifier(fact.name), []).append(f"{module}.{fact.name}")
+        return {key: tuple(value) for key, value in index.items()}
+
+    return project.memo("BL811-classes-by-words", compute).get(words, ())
+
+
+def declared_as_uuid(project: ProjectIndex, classes: tuple[str, ...], field: str) -> bool:
+    """Whether the classes that declare ``field`` (at least one) all declare it a UUID."""
+    verdicts = [
+        project.memo(("BL811-uuid-fields", cls), partial(_own_uuid_fields, project, cls)).get(field)
+        for cls in classes
+    ]
+    declared = [verdict for verdict in verdicts if verdict is not None]
+    return bool(declared) and all(declared)
+
+
 def _resolve_class(project: ProjectIndex, owner: str, instance: bool) -> str | None:
     """The canonical class ``owner`` names, or the class of the module-level instance it
     names (``settings = Settings()``)."""
@@ -121,7 +190,8 @@ class Exposure:
     """A logged value only the project pass can judge.
 
     With ``field`` set: ``owner.field`` was flagged by its name, and is dropped if the
-    model declares the field as ``SecretStr``/``SecretBytes``. Without: the whole model
+    model declares the field as ``SecretStr``/``SecretBytes``, or as a UUID (an
+    identifier); an owner of unknown type is looked up by its name. Without: the whole model
     is logged (``model_dump()``, ``repr()``, ``str()`` or ``%s``), which counts only if
     it is a Pydantic model declaring a sensitive field.
     """
@@ -133,6 +203,9 @@ class Exposure:
     kind: str
     via_repr: bool
     vocabulary: Vocabulary | None = None
+    # With no known type, the words of the owner's name (``transaction_item``): the
+    # classes of that name tell whether the field is a UUID.
+    owner_words: tuple[str, ...] = ()
 
     def describe(self, project: ProjectIndex) -> str | None:
         """The message part for this value, or None when it is not sensitive after all."""
@@ -147,6 +220,9 @@ class Exposure:
                     info = class_fields(project, cls).get(self.field)
                     if info is not None and info.secret_type:
                         return None
+                named = known or classes_named(project, self.owner_words)
+                if named and declared_as_uuid(project, tuple(named), self.field):
+                    return None  # an identifier, not a credential
                 return f"`{self.shown}` ({self.kind})"
             for cls in known:
                 described = self._model_dump(project, cls)

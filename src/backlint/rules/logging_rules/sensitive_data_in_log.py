@@ -64,6 +64,17 @@ class Page(BaseModel):
     title: str
 """
 
+_MODELS = """
+from uuid import uuid4
+from django.db import models
+
+class TransactionItem(models.Model):
+    token = models.UUIDField(unique=True, default=uuid4)
+
+class Invitation(models.Model):
+    token = models.CharField(max_length=64)
+"""
+
 
 class SensitiveDataInLog(FileRule):
     """
@@ -125,7 +136,11 @@ class SensitiveDataInLog(FileRule):
     also covers `support_group.email`. Values wrapped in `len`, `bool`, `mask*`,
     `redact*`, `hash*` or `hashlib.*`, slices, and names annotated `SecretStr` or
     `SecretBytes` (in the function, or as the field of a project model or settings
-    class) are left alone; `.get_secret_value()` is always a secret. Project logging
+    class) are left alone; `.get_secret_value()` is always a secret. A field that
+    the model declares as a UUID (`token = models.UUIDField(default=uuid4)`,
+    `Mapped[UUID]`) is an identifier whatever its name: `transaction_item.token` is
+    looked up in the project's `TransactionItem` class when the type of
+    `transaction_item` is not written down. Project logging
     helpers are sinks once listed in `log-functions`. Messages show code, never
     values: string literals in the shown code are elided.
 
@@ -273,6 +288,18 @@ class SensitiveDataInLog(FileRule):
             """,
             expect=1,
         ),
+        # The model of that name keeps a real secret in `token`.
+        Example(
+            """
+            import logging
+            logger = logging.getLogger(__name__)
+
+            def resend(invitation):
+                logger.info("resending %s", invitation.token)
+            """,
+            files=(("app/payments/models.py", _MODELS),),
+            expect=1,
+        ),
     )
     valid = (
         """
@@ -312,6 +339,17 @@ class SensitiveDataInLog(FileRule):
                 logging.info("pw %s", password)
             """,
             path="tests/test_login.py",
+        ),
+        # A field the model of that name declares as a UUID is an identifier.
+        Example(
+            """
+            import logging
+            logger = logging.getLogger(__name__)
+
+            def cancel(transaction_item):
+                logger.warning("Unable to cancel transaction %s", transaction_item.token)
+            """,
+            files=(("app/payments/models.py", _MODELS),),
         ),
         # Not a logger.
         Example(

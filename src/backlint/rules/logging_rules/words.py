@@ -174,6 +174,16 @@ DEFAULT_IGNORE_WORDS = (
     "output_tokens",
     "prompt_tokens",
     "completion_tokens",
+    # More counters of LLM usage reports (OpenAI, Anthropic, Gemini).
+    "cached_tokens",
+    "reasoning_tokens",
+    "thinking_tokens",
+    "cache_read_tokens",
+    "cache_creation_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "candidates_tokens",
+    "llm_tokens",
 )
 
 

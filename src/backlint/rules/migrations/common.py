@@ -85,6 +85,45 @@ def is_noop(function: cst.FunctionDef) -> bool:
     return True
 
 
+# Comments a tool writes, or that promise work: they explain nothing.
+_NOT_AN_EXPLANATION = re.compile(
+    r"^#+\s*(?:#+\s*)?(?:commands auto generated|end alembic commands|todo|fixme|xxx)\b",
+    re.IGNORECASE,
+)
+
+
+def _comments(function: cst.FunctionDef) -> list[str]:
+    """The comments written inside a function's body (libcst keeps them as trivia)."""
+    body = function.body
+    found: list[str] = []
+    if isinstance(body, cst.IndentedBlock):
+        if body.header.comment is not None:
+            found.append(body.header.comment.value)
+        found.extend(line.comment.value for line in body.footer if line.comment is not None)
+    for statement in body_statements(function):
+        if not isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            continue
+        found.extend(
+            line.comment.value for line in statement.leading_lines if line.comment is not None
+        )
+        if (
+            isinstance(statement, cst.SimpleStatementLine)
+            and statement.trailing_whitespace.comment is not None
+        ):
+            found.append(statement.trailing_whitespace.comment.value)
+    return found
+
+
+def explains_itself(function: cst.FunctionDef) -> bool:
+    """Whether a comment in the body says why it is what it is (``# No downgrade: the
+    backfilled rows keep the new tokenization``); Alembic's autogenerate markers and
+    ``TODO`` notes do not count."""
+    return any(
+        _NOT_AN_EXPLANATION.match(comment) is None and len(comment.strip("# ").split()) >= 2
+        for comment in _comments(function)
+    )
+
+
 def raises_unconditionally(function: cst.FunctionDef) -> bool:
     """Whether a ``raise`` sits directly in the body (not under an ``if`` or a ``try``)."""
     return any(

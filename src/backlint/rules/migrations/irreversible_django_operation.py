@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -11,6 +13,9 @@ from backlint.rules.base import Example, FileRule
 from backlint.rules.fixes import NodeFix
 from backlint.rules.migrations.common import find_waiver, string_value, waiver_note
 from backlint.rules.syntax import is_none
+
+if TYPE_CHECKING:
+    from backlint.index.project import ProjectIndex
 
 _DJANGO_MIGRATIONS = "django.db.migrations."
 # Operation -> (keyword of its reverse argument, how the message names what is missing).
@@ -95,6 +100,39 @@ def _is_squashed(module: cst.Module, relative: str) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class NotReplaced:
+    """The migration is not in the ``replaces`` list of another migration of its folder.
+
+    Checked in the project pass, where every file's ``replaces`` pairs are known. Only
+    the migration's name is compared: a folder holds one app's migrations, whose label
+    need not be the folder's name (Django's ``AppConfig.label``). A file that lists its
+    own name replaces a migration of another app (an app rename), not itself.
+    """
+
+    path: str
+
+    def holds(self, project: ProjectIndex) -> bool:
+        folder, name = _folder_and_name(self.path)
+        replacers = project.memo("BL902-replaced", lambda: _replaced_in_folders(project))
+        return not any(other != self.path for other in replacers.get((folder, name), ()))
+
+
+def _folder_and_name(path: str) -> tuple[str, str]:
+    location = PurePosixPath(path)
+    return str(location.parent), location.stem
+
+
+def _replaced_in_folders(project: ProjectIndex) -> dict[tuple[str, str], list[str]]:
+    """``(folder, migration name)`` → the files of that folder that replace it."""
+    replaced: dict[tuple[str, str], list[str]] = {}
+    for path, facts in project.files.items():
+        folder = str(PurePosixPath(path).parent)
+        for _, name in facts.replaces:
+            replaced.setdefault((folder, name), []).append(path)
+    return replaced
+
+
 class IrreversibleDjangoOperation(FileRule):
     """
     ## What it does
@@ -109,10 +147,13 @@ class IrreversibleDjangoOperation(FileRule):
     - an explicit reverse, including `migrations.RunPython.noop` and
       `migrations.RunSQL.noop`, which say "nothing to undo" on purpose;
     - a call built with `*args`/`**kwargs`, whose arguments the file does not show;
-    - squashed migrations (a `replaces` list of several migrations, or `squashed` in
-      the file name): `squashmigrations` copies the operations of the originals, which
-      are reported where they were written, and unapplying past a squash point means
-      unapplying the app's whole early history;
+    - squashed migrations and the migrations they replace: a migration listed in the
+      `replaces` list of another migration of its folder is moot (Django runs the
+      squash on new databases and keeps the originals only until every database has
+      moved past them), and so is the squash itself (a `replaces` list of several
+      migrations, or `squashed` in the file name): it copies the operations of the
+      originals, and unapplying past a squash point means unapplying the app's whole
+      early history;
     - a file with a `# backlint: irreversible <reason>` comment: the migration is the
       unit Django unapplies, so one waiver covers all of its operations. The reason
       is required; a bare `# backlint: irreversible` waives nothing.
@@ -158,7 +199,11 @@ class IrreversibleDjangoOperation(FileRule):
     `django.db.migrations` imports, so a helper module that returns `RunPython(fn)`
     is checked too. Calibrated on netbox, plane and saleor: every reported call was an
     operation Django would refuse to unapply; the squashed-migration exclusion comes
-    from netbox, whose squashed files are generated copies.
+    from netbox, whose squashed files are generated copies. The replaced migrations
+    joined it after a review of projects that keep the originals beside the squash:
+    their findings were about files Django no longer runs on a new database. Which
+    migrations a squash replaces is read from the files of the run, so a run over a
+    few files (pre-commit) still reports an original whose squash it was not given.
     """
 
     code = "BL902"
@@ -264,6 +309,28 @@ class IrreversibleDjangoOperation(FileRule):
             path="shop/migrations/0013_merge_carts.py",
             expect=1,
         ),
+        # An app rename: the file replaces the same-named migration of the old app, whose
+        # folder is gone; it is the only copy of its operations.
+        Example(
+            """
+            from django.db import migrations
+
+            def fill(apps, schema_editor):
+                pass
+
+            class Migration(migrations.Migration):
+                replaces = [("userprofile", "0004_fill")]
+                operations = [migrations.RunPython(fill)]
+            """,
+            path="account/migrations/0004_fill.py",
+            files=(
+                (
+                    "checkout/migrations/0002_squashed.py",
+                    "class Migration:\n    replaces = [('checkout', '0004_fill')]\n",
+                ),
+            ),
+            expect=1,
+        ),
     )
     valid = (
         Example(
@@ -308,6 +375,29 @@ class IrreversibleDjangoOperation(FileRule):
                 operations = [migrations.RunSQL("DROP INDEX IF EXISTS dcim_cable_length")]
             """,
             path="dcim/migrations/0131_squashed_0132.py",
+        ),
+        # Replaced by a squashed migration of the same folder: moot.
+        Example(
+            """
+            from django.db import migrations
+
+            def fill(apps, schema_editor):
+                pass
+
+            class Migration(migrations.Migration):
+                dependencies = [("dcim", "0130_sitegroup")]
+                operations = [migrations.RunPython(fill)]
+            """,
+            path="dcim/migrations/0131_fill.py",
+            files=(
+                (
+                    "dcim/migrations/0131_squashed_0132.py",
+                    "from django.db import migrations\n"
+                    "class Migration(migrations.Migration):\n"
+                    '    replaces = [("dcim", "0131_fill"), ("dcim", "0132_more")]\n'
+                    "    operations = []\n",
+                ),
+            ),
         ),
         Example(
             """
@@ -357,6 +447,7 @@ class IrreversibleDjangoOperation(FileRule):
             f"`{operation}({label})` has no {missing}: "
             f"this migration cannot be unapplied{self._note}",
             fix=self._noop_fix(node, keyword, reverse),
+            conditions=(NotReplaced(self.ctx.path),),
         )
 
     def _noop_fix(self, node: cst.Call, keyword: str, reverse: cst.Arg | None) -> NodeFix | None:

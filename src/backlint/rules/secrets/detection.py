@@ -311,6 +311,34 @@ DEFAULT_NAME_EXCEPTIONS: tuple[str, ...] = (
     "template",
     "class",
     "id",
+    # Settings that describe how a secret is checked, issued or carried, not the secret:
+    # ``PASSWORD_REGEX``, ``TOKEN_AUDIENCE = "fastapi-users:auth"``, ``TOKEN_SCHEME``,
+    # ``RESET_TOKEN_SALT`` (a namespace for a signer, public by design).
+    "regex",
+    "pattern",
+    "format",
+    "policy",
+    "hint",
+    "placeholder",
+    "help",
+    "description",
+    "algorithm",
+    "scheme",
+    "audience",
+    "issuer",
+    "scope",
+    "lifetime",
+    "ttl",
+    "salt",
+    "cookie",
+    "endpoint",
+    "host",
+    "domain",
+    "backend",
+    "provider",
+    "strategy",
+    "transport",
+    "location",
 )
 DEFAULT_ENUM_WORDS: tuple[str, ...] = ("bearer", "access", "refresh", "NextToken")
 
@@ -361,6 +389,15 @@ _SHAPE_PLACEHOLDER = re.compile(
 # Password hashes (bcrypt, argon2, Django's hasher strings): a stored verifier such as a
 # fake user's ``hashed_password`` in a demo database, not a secret that opens anything.
 _PASSWORD_HASH = re.compile(r"^(?:\$2[abxy]?\$\d\d\$|\$argon2(?:id|i|d)\$|\$pbkdf2|\w+_sha\d+\$)")
+# A reference to where the secret is kept (detect-secrets' "indirect reference"): a
+# secret manager's address, not its content.
+_REFERENCE = re.compile(
+    r"^(?:arn:aws:(?:secretsmanager|ssm|kms):|projects/[^/\s]+/secrets/|op://|vault:"
+    r"|env:|secret:|secrets:|ssm:|keyvault:|gcp-secret:|sm://|file:)",
+    re.IGNORECASE,
+)
+# Regular expressions (a password policy): their pieces never occur in a random key.
+_REGEX_PIECES = ("(?=", "(?!", "\\d", "\\w", "\\s", ".*", ".+", "[a-z", "[A-Z", "[0-9", "{8,")
 _MIN_LENGTH = 8
 # A run this long of the alphabet or digits is a character set (``SECRET_KEY_CHARSET``).
 _ALPHABET_RUN = 10
@@ -377,8 +414,9 @@ def is_label(value: str, name: str, enum_words: Iterable[str] = DEFAULT_ENUM_WOR
     variable's name, a URL or path, a template, a typed sequence, a UUID, an enum word,
     or the name itself (``PASSWORD = "password"``). Calibration added: runs of one or two
     characters (``"********"`` is a mask), identifiers (codes, field and header names,
-    module paths, file names), character sets, token-shaped placeholders and password
-    hashes.
+    module paths, file names), character sets, token-shaped placeholders, password
+    hashes, references to a secret manager (``"vault:secret/app#db"``) and regular
+    expressions (a password policy).
     """
     normalized = _normalized(value)
     return (
@@ -398,4 +436,29 @@ def is_label(value: str, name: str, enum_words: Iterable[str] = DEFAULT_ENUM_WOR
         or _has_sequence(value, _ALPHABET_RUN)
         or _SHAPE_PLACEHOLDER.match(value) is not None
         or _PASSWORD_HASH.match(value) is not None
+        or _REFERENCE.match(value) is not None
+        or sum(piece in value for piece in _REGEX_PIECES) >= 2
     )
+
+
+# A few lowercase words that end with what the value stands in for, or ask to change
+# it: the default a settings class or a function ships with (``"secret key"``, ``"super
+# secret jwt secret"``, ``"change me"``). Messages and help texts are sentences
+# (capitals, punctuation), and a phrase that starts with an article or ends with another
+# noun describes a secret (``"a secret"``, ``"private key block"``): both are left alone.
+_PLACEHOLDER_PHRASE = re.compile(r"^[a-z0-9_-]+(?: [a-z0-9_-]+){1,5}$")
+_SECRET_NOUNS = frozenset(
+    {"secret", "secrets", "password", "passwd", "pwd", "pass", "passphrase", "key", "token"}
+)
+_CHANGE_WORDS = frozenset({"change", "changeme", "changethis"})
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def is_placeholder_phrase(value: str) -> bool:
+    """Whether ``value`` is a placeholder written as words (``"my secret key"``)."""
+    if _PLACEHOLDER_PHRASE.match(value) is None:
+        return False
+    words = re.split(r"[\s_-]+", value)
+    if words[0] in _ARTICLES:
+        return False
+    return words[-1] in _SECRET_NOUNS or not _CHANGE_WORDS.isdisjoint(words)

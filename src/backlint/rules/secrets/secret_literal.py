@@ -11,6 +11,7 @@ from backlint.engine.context import FileContext, TextContext
 from backlint.engine.redaction import shown
 from backlint.index.textfiles import TEST_FIXTURE
 from backlint.rules.base import Example, FileRule, Option, TextFinding, TextRule
+from backlint.rules.secrets.context import DocumentationScope, key_text, target_name
 from backlint.rules.secrets.detection import (
     DEFAULT_FAKE_MARKERS,
     TokenMatch,
@@ -41,12 +42,18 @@ class SecretLiteral(FileRule, TextRule):
       `sk-…T3BlbkFJ…`), Anthropic (`sk-ant-api03-…`), PyPI (`pypi-AgEIcHlwaS5vcmc…`) and
       npm (`npm_…`) tokens.
 
+    OpenAPI examples are left alone: values under an `example`, `examples`,
+    `openapi_examples`, `json_schema_extra` or `schema_extra` keyword, key or attribute
+    are published with the API's documentation on purpose.
+
     A value containing one of the `fake-markers` (`example`, `dummy`, `fake`, `test`,
     `sample`, `placeholder`, `xxxx`, AWS's documented `AKIAIOSFODNN7EXAMPLE`) is skipped,
     and so is filler (fewer than 8 distinct characters, or a typed run such as
     `1234567890` or `ABCDEFGH`), a JWT whose decoded payload carries a fake marker
     (`"email": "user@example.com"`) and jwt.io's sample token. The message shows the
-    token's kind and at most its first four characters; every output masks the rest.
+    token's kind and at most its first four characters (never more than a quarter of
+    it); every output that shows the source line (`full`, `--diff`) replaces the rest
+    with a mask of fixed length, which does not tell the token's length either.
 
     ## Why is this bad?
     These formats are issued by a provider and work as they are: whoever reads the
@@ -77,12 +84,14 @@ class SecretLiteral(FileRule, TextRule):
     issuer are checked, so no entropy guess is involved; generic
     `Authorization: Bearer <opaque>` headers and database URLs are left to review.
     Secret-named values in source code are BL801's; a literal that is both gets both
-    findings. In test code and fixtures this is the only secret rule. A private key in
-    test code is reported too (saleor keeps two RSA keys for signing test tokens): no
-    marker tells a throwaway key from a real one, so confirm it was generated for the
-    tests and silence it with `# noqa: BL802`, or better, generate it in a fixture at
-    run time. On the eight calibration projects every other candidate in a known
-    format was a fake (AWS's documented key, `xoxb-12345`) and is skipped.
+    findings. In test code and fixtures this is the only secret rule. A private key
+    block in test code or a test fixture is not reported unless
+    `include-test-private-keys` is set: test suites keep keys to sign their own tokens
+    (saleor's two RSA keys) or as certificate test vectors, which reviewers did not
+    count as leaks, and a private key never travels in an HTTP exchange a cassette
+    records. A key outside tests is always reported. On the eight calibration
+    projects every other candidate in a known format was a fake (AWS's documented
+    key, `xoxb-12345`) and is skipped.
     """
 
     code = "BL802"
@@ -98,6 +107,12 @@ class SecretLiteral(FileRule, TextRule):
             "fake-markers",
             DEFAULT_FAKE_MARKERS,
             "Substrings (case-insensitive) that mark a token as fake; such values are skipped.",
+        ),
+        Option(
+            "include-test-private-keys",
+            False,
+            "Also report private key blocks in test code and test fixtures (signing keys of "
+            "test token issuers, certificate test vectors).",
         ),
     )
     # Each token below is split with ``+`` (which the rule does not join, unlike implicit
@@ -154,6 +169,11 @@ class SecretLiteral(FileRule, TextRule):
         'G4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"\n',
         'api_key = "9f8a7b6c5d4e3f2a1b0c"\n',
         'SLACK_TOKEN = "xoxb-12345"\n',
+        # An OpenAPI example is published with the API's docs.
+        "from pydantic import Field\nSecret = Field(examples=['whsec_"
+        + "ovyN6cPrTv56AApvzCaJno08SSmGJmgbWilb33N2JuK'])\n",
+        'EXAMPLES = {"webhook": {"example": "xoxb-'
+        + '2837465019-1928374650918-Hx7Kq2Lm9Np4Rs6Tv8Wz1Yb"}}\n',
         # A JWT minted for tests: its payload names an example.com user.
         'JWT = "eyJhbGciOiJIUzI1NiJ9.eyJlbWFpbCI6ImFsaWNlQGV4YW1wbGUuY29tIn0'
         '.k3Hq9vZx2Lr7Tn0Wb5Ys8Pd1Fg4Jc6Mu"\n',
@@ -162,6 +182,15 @@ class SecretLiteral(FileRule, TextRule):
     @cached_property
     def _markers(self) -> tuple[str, ...]:
         return self.str_list_option("fake-markers")
+
+    def _reported_tokens(self, text: str, *, test: bool) -> list[TokenMatch]:
+        """The tokens of ``text`` worth a finding: in tests, private keys only on request
+        (a test suite keeps keys to sign its own tokens; a key that signs real ones lives
+        elsewhere, where it is always reported)."""
+        tokens = find_tokens(text, self._markers)
+        if test and not self.option("include-test-private-keys"):
+            tokens = [token for token in tokens if not token.is_key_block]
+        return tokens
 
     # --- Python source: every string literal
 
@@ -172,6 +201,34 @@ class SecretLiteral(FileRule, TextRule):
     def begin_file(self, ctx: FileContext) -> None:
         super().begin_file(ctx)
         self._inside: set[int] = set()  # literals already read as part of a concatenation
+        self._documentation = DocumentationScope()
+
+    # OpenAPI examples are published with the API's docs: not a leak of a live credential.
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        self._documentation.enter(node, node.keyword.value if node.keyword else None)
+
+    def leave_Arg(self, original_node: cst.Arg) -> None:
+        self._documentation.leave(original_node)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        self._documentation.enter(node, key_text(node.key))
+
+    def leave_DictElement(self, original_node: cst.DictElement) -> None:
+        self._documentation.leave(original_node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._documentation.enter(node, target_name(target.target))
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        self._documentation.leave(original_node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._documentation.enter(node, target_name(node.target))
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        self._documentation.leave(original_node)
 
     def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
         if id(node) in self._inside:
@@ -189,7 +246,9 @@ class SecretLiteral(FileRule, TextRule):
             self._scan(node)
 
     def _scan(self, node: StringNode) -> None:
-        tokens = find_tokens(scanned_text(node), self._markers)
+        if self._documentation.inside:
+            return
+        tokens = self._reported_tokens(scanned_text(node), test=self.ctx.is_test)
         if not tokens:
             return
         where = "test code" if self.ctx.is_test else "a string literal"
@@ -202,7 +261,7 @@ class SecretLiteral(FileRule, TextRule):
         return list(self._fixture_findings(ctx))
 
     def _fixture_findings(self, ctx: TextContext) -> Iterator[TextFinding]:
-        tokens = find_tokens(ctx.text, self._markers)
+        tokens = self._reported_tokens(ctx.text, test=True)
         if not tokens:
             return
         starts = _line_starts(ctx.text)

@@ -1,0 +1,82 @@
+"""BL601 missing-param-annotation beyond its examples: one finding per function, where it
+is placed, and which framework-called signatures are left alone across modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli_helpers import rule_findings, write_files
+
+
+def test_one_finding_per_function_naming_every_parameter(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "app/orders/service.py": """
+                def update(*, db_session, order_id: int, order_in, notify=True) -> None:
+                    ...
+
+                def get(*, db_session) -> None:
+                    ...
+            """,
+        },
+    )
+    found = rule_findings(tmp_path, "BL601")
+    assert [(d.span.start.line, d.span.start.column) for d in found] == [(1, 15), (4, 12)]
+    assert found[0].message == (
+        "Parameters `db_session`, `order_in` and `notify` of public function `update` "
+        "have no type annotation"
+    )
+    assert found[1].message == (
+        "Parameter `db_session` of public function `get` has no type annotation"
+    )
+
+
+def test_framework_classes_are_recognised_through_project_bases(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "app/core/generic.py": """
+                from django.views import View
+
+                class ObjectEditView(View):
+                    pass
+
+                class Helper:
+                    pass
+            """,
+            "app/contacts/views.py": """
+                from app.core.generic import Helper, ObjectEditView
+
+                class ContactEdit(ObjectEditView):
+                    def post_save_operations(self, form, obj):
+                        ...
+
+                class ContactExport(Helper):
+                    def rows(self, queryset):
+                        ...
+            """,
+        },
+    )
+    found = rule_findings(tmp_path, "BL601")
+    assert [(d.path, d.span.start.line) for d in found] == [("app/contacts/views.py", 8)]
+
+
+def test_django_model_hooks_are_fixed_but_own_methods_are_api(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "app/orders/service.py": """
+                from django.db import models
+
+                class OrderManager(models.Manager):
+                    def create_user(self, email, password=None):
+                        ...
+
+                    def overdue(self, days):
+                        ...
+            """,
+        },
+    )
+    found = rule_findings(tmp_path, "BL601")
+    assert [d.message.split(" of ")[0] for d in found] == ["Parameter `days`"]
