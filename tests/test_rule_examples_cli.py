@@ -30,7 +30,9 @@ def _flagged(root: Path, rule: type[Rule], example: Example) -> int:
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(source, encoding="utf-8")
-    (root / "pyproject.toml").write_text("[tool.backlint]\n", encoding="utf-8")
+    # An example may bring its own configuration (``include-low-confidence = true``).
+    if not (root / "pyproject.toml").exists():
+        (root / "pyproject.toml").write_text("[tool.backlint]\n", encoding="utf-8")
     completed = subprocess.run(
         [*COMMAND, "--extend-select", rule.code],
         cwd=root,

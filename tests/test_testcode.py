@@ -189,7 +189,7 @@ def test_test_named_functions_of_modules_no_runner_collects_are_helpers() -> Non
 def test_django_tests_module_is_test_code_for_every_rule(tmp_path: Path) -> None:
     """In a Django project an app's ``tests.py`` gets the test rules, not the production
     rules; without Django it is an ordinary module."""
-    from tests.cli_helpers import rule_findings, write_files
+    from cli_helpers import rule_findings, write_files
 
     write_files(
         tmp_path,
