@@ -24,6 +24,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from cli_helpers import every_rule
 
 from backlint import __version__
 from backlint.rules.registry import all_rules
@@ -76,7 +77,7 @@ def run_backlint(
     """``python -m backlint ARGS`` in ``cwd``; stdin is empty unless given."""
     extra: dict[str, Any] = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
     completed = subprocess.run(
-        [sys.executable, "-m", "backlint", *(os.fspath(arg) for arg in args)],
+        [sys.executable, "-m", "backlint", *every_rule([os.fspath(arg) for arg in args])],
         cwd=cwd,
         capture_output=True,
         text=True,

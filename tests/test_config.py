@@ -31,7 +31,7 @@ def test_backlint_toml_wins_in_the_same_directory(tmp_path: Path) -> None:
 def test_values_are_read(tmp_path: Path) -> None:
     config = _write(
         tmp_path / "pyproject.toml",
-        "[tool.backlint]\nsrc = ['src']\nselect = ['BL2']\nignore = ['BL202']\n"
+        "[tool.backlint]\nsrc = ['src']\nselect = ['BL2']\nignore = ['BL202']\npreview = true\n"
         "per-file-ignores = { 'tests/**' = ['BL601'] }\n"
         "[tool.backlint.roles]\nservice = ['**/logic/**']\n"
         "[tool.backlint.options.swallowed-broad-except]\nlogger-names = ['audit']\n",
@@ -40,6 +40,7 @@ def test_values_are_read(tmp_path: Path) -> None:
     assert settings.src == (tmp_path / "src",)
     assert settings.select == ("BL2",)
     assert settings.ignore == ("BL202",)
+    assert settings.preview is True
     assert settings.per_file_ignores == (("tests/**", ("BL601",)),)
     assert settings.roles[0] == ("service", ("**/logic/**",))
     assert settings.options_for("swallowed-broad-except") == {"logger-names": ("audit",)}
@@ -62,6 +63,7 @@ def test_values_are_read(tmp_path: Path) -> None:
         ),
         ("[tool.backlint.roles]\nwidgets = ['x']\n", "unknown role `tool.backlint.roles.widgets`"),
         ("respect-gitignore = 'yes'\n", "must be true or false"),
+        ("preview = 1\n", "`tool.backlint.preview` must be true or false"),
     ],
 )
 def test_errors_name_the_key_and_the_file(tmp_path: Path, body: str, expected: str) -> None:

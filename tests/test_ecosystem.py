@@ -137,22 +137,31 @@ def test_sheet_round_trip_into_verdicts(tmp_path: Path, monkeypatch: pytest.Monk
     (checkouts / "shop" / "a.py").write_text(source, encoding="utf-8")
     one = _finding("shop", "BL202", "a.py", 3, "x3 = 3")
     two = _finding("shop", "BL202", "a.py", 20, "x20 = 20")
-    text = sample.render({"BL202": [one, two]}, checkouts, 8, "r1")
+    # Identical line text elsewhere in the file: the same id, told apart by the row.
+    twin = _finding("shop", "BL202", "a.py", 25, "x3 = 3")
+    assert twin["id"] == one["id"]
+    text = sample.render({"BL202": [one, two, twin]}, checkouts, 8, "r1")
     first_entry = text.split("### [")[1]
     assert "> 3 | x3 = 3" in first_entry and " 11 | x11 = 11" in first_entry
     assert "x12 = 12" not in first_entry  # +/- 8 lines of context
     # The reviewer fills in the first finding only; a code line reading "verdict:" is ignored.
     filled = text.replace("verdict: \nreason: ", "verdict: FP\nreason: startup code, runs once", 1)
+    head, _, tail = filled.rpartition("verdict: \nreason: ")  # the twin, last in the sheet
+    filled = f"{head}verdict: debatable\nreason: an existing one{tail}"
     sheet = tmp_path / "sheet.md"
     sheet.write_text(filled, encoding="utf-8")
-    sidecar = {"round": "r1", "findings": {"BL202": [one, two]}}
+    sidecar = {"round": "r1", "findings": {"BL202": [one, two, twin]}}
     sheet.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
-    assert ledger.parse_sheet(filled) == {one["id"]: ("FP", "startup code, runs once")}
+    assert ledger.parse_sheet(filled) == {
+        (one["id"], 3): ("FP", "startup code, runs once"),
+        (twin["id"], 25): ("debatable", "an existing one"),
+    }
     ledger.add([sheet])
     ledger.add([sheet])  # adding the same sheet twice records each verdict once
     lines = [json.loads(line) for line in verdicts.read_text(encoding="utf-8").splitlines()]
-    assert [(v["id"], v["verdict"], v["set"], v["commit"]) for v in lines] == [
-        (one["id"], "FP", "check", "abc")
+    assert [(v["id"], v["row"], v["verdict"], v["set"], v["commit"]) for v in lines] == [
+        (one["id"], 3, "FP", "check", "abc"),
+        (one["id"], 25, "debatable", "check", "abc"),
     ]
 
 

@@ -52,7 +52,7 @@ def _write(root: Path, files: dict[str, str]) -> None:
 
 
 def _codes(root: Path, jobs: int = 1) -> list[tuple[str, int, str]]:
-    result = run_check(CheckRequest(paths=(root,), cwd=root, jobs=jobs))
+    result = run_check(CheckRequest(paths=(root,), cwd=root, jobs=jobs, preview=True))
     assert not result.internal_errors
     return [(d.path, d.span.start.line, d.code) for d in result.diagnostics]
 
@@ -120,7 +120,7 @@ def test_import_cycles_between_packages_with_package_granularity(tmp_path: Path)
             "app/billing/core.py": "from app.orders.model import Order\n",
         },
     )
-    result = run_check(CheckRequest(paths=(tmp_path,), cwd=tmp_path, jobs=1))
+    result = run_check(CheckRequest(paths=(tmp_path,), cwd=tmp_path, jobs=1, preview=True))
     found = [(d.path, d.span.start.line, d.message) for d in result.diagnostics]
     # Modules form no cycle (service -> api -> core -> model), packages do: one finding,
     # at the first import of the tangle.
@@ -175,6 +175,6 @@ def test_a_file_that_hangs_the_parser_is_skipped_and_the_run_goes_on(
 
 def test_a_header_finding_ends_before_the_trailing_comment(tmp_path: Path) -> None:
     _write(tmp_path, {"app/a.py": "try:\n    f()\nexcept:  # why '#'\n    pass\n"})
-    result = run_check(CheckRequest(paths=(tmp_path,), cwd=tmp_path, jobs=1))
+    result = run_check(CheckRequest(paths=(tmp_path,), cwd=tmp_path, jobs=1, preview=True))
     (finding,) = [d for d in result.diagnostics if d.code == "BL201"]
     assert (finding.span.start.column, finding.span.end.column) == (1, 8)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import every_rule
 
 from backlint.engine.redaction import Masked, mask_line, shifted_column, shown, visible_length
 from backlint.rules.identifiers import split_identifier
@@ -56,7 +57,7 @@ PEM_HEADER = "-----BEGIN RSA " + "PRIVATE KEY-----"
 
 def run_backlint(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     completed = subprocess.run(
-        [sys.executable, "-m", "backlint", *args],
+        [sys.executable, "-m", "backlint", *every_rule(args)],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -58,3 +58,14 @@ def test_more_specific_selector_wins_and_ignore_wins_ties() -> None:
 
 def test_extend_select_adds_to_the_default() -> None:
     assert enabled_codes(RULES, None, ["naming"], ["BL5"]) == {"BL201", "BL202", "BL731"}
+
+
+def test_preview_makes_preview_rules_count_as_on_by_default() -> None:
+    everything = {"BL201", "BL202", "BL501", "BL503"}
+    assert enabled_codes(RULES, None, (), (), preview=True) == everything
+    assert enabled_codes(RULES, ["BL5"], (), (), preview=True) == {"BL501", "BL503"}
+    assert enabled_codes(RULES, ["ALL"], (), (), preview=True) == everything | {"BL731"}
+    # An ignored prefix covers the preview rule it would have brought in.
+    assert enabled_codes(RULES, None, (), ["BL50"], preview=True) == {"BL201", "BL202"}
+    # Naming a preview rule still wins over an ignored prefix, with or without preview.
+    assert enabled_codes(RULES, ["BL503"], (), ["BL5"]) == {"BL503"}

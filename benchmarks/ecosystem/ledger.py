@@ -33,12 +33,14 @@ from projects import HERE, VERDICTS, iter_verdicts, load_manifest
 LEDGER = HERE.parent.parent / "docs" / "precision.md"
 VERDICT_WORDS = {"tp": "TP", "fp": "FP", "debatable": "debatable"}
 BAR_PRECISION, BAR_FINDINGS = 0.90, 20
-_ENTRY = re.compile(r"^### \[(?P<id>[0-9a-f]{12})\]", re.MULTILINE)
+# ``### [id] project · path:row``: two findings on identical lines of one file share the
+# id (see ``fingerprint``), so the row tells them apart.
+_ENTRY = re.compile(r"^### \[(?P<id>[0-9a-f]{12})\][^\n]*?:(?P<row>\d+)[ \t]*$", re.MULTILINE)
 
 
-def parse_sheet(text: str) -> dict[str, tuple[str, str]]:
-    """``{finding id: (verdict, reason)}`` for every judged finding of a sheet."""
-    judged: dict[str, tuple[str, str]] = {}
+def parse_sheet(text: str) -> dict[tuple[str, int], tuple[str, str]]:
+    """``{(finding id, row): (verdict, reason)}`` for every judged finding of a sheet."""
+    judged: dict[tuple[str, int], tuple[str, str]] = {}
     starts = list(_ENTRY.finditer(text))
     for index, match in enumerate(starts):
         end = starts[index + 1].start() if index + 1 < len(starts) else len(text)
@@ -48,12 +50,13 @@ def parse_sheet(text: str) -> dict[str, tuple[str, str]]:
         reasons = re.findall(r"^reason:[ \t]*(.*)$", body, re.MULTILINE)
         word = VERDICT_WORDS.get(verdicts[-1].strip().lower()) if verdicts else None
         if word:
-            judged[match["id"]] = (word, reasons[-1].strip() if reasons else "")
+            reason = reasons[-1].strip() if reasons else ""
+            judged[(match["id"], int(match["row"]))] = (word, reason)
     return judged
 
 
 def add(sheets: list[Path]) -> int:
-    known = {(v["id"], v["round"]) for v in iter_verdicts()}
+    known = {(v["id"], v["row"], v["round"]) for v in iter_verdicts()}
     commits = {p.name: p.commit for p in load_manifest()}
     sets = {p.name: p.set for p in load_manifest()}
     lines, skipped = [], 0
@@ -62,12 +65,13 @@ def add(sheets: list[Path]) -> int:
         judged = parse_sheet(sheet.read_text(encoding="utf-8"))
         for code, findings in sidecar["findings"].items():
             for finding in findings:
-                if finding["id"] not in judged:
+                key = (finding["id"], finding["row"])
+                if key not in judged:
                     skipped += 1
                     continue
-                if (finding["id"], sidecar["round"]) in known:
+                if (*key, sidecar["round"]) in known:
                     continue
-                verdict, reason = judged[finding["id"]]
+                verdict, reason = judged[key]
                 lines.append(
                     {
                         "id": finding["id"],

@@ -45,6 +45,7 @@ class CheckRequest:
     stdin_data: bytes | None = None
     force_exclude: bool = False
     include_low_confidence: bool = False
+    preview: bool | None = None  # ``--preview``/``--no-preview``; None: the configuration's
     jobs: int = 1
     # Text to check instead of what is on disk, by path as discovered (the fix loop's
     # fixed files; ``--diff`` writes nothing).
@@ -155,6 +156,8 @@ def load_request_settings(request: CheckRequest, rules: Mapping[str, type[Rule]]
         changes["force_exclude"] = True
     if request.include_low_confidence:
         changes["include_low_confidence"] = True
+    if request.preview is not None:
+        changes["preview"] = request.preview
     return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
 
 
@@ -162,7 +165,9 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
     """Check the requested files. Raises ConfigError for configuration problems."""
     rules = all_rules()
     settings = load_request_settings(request, rules)
-    codes = enabled_codes(rules, settings.select, settings.extend_select, settings.ignore)
+    codes = enabled_codes(
+        rules, settings.select, settings.extend_select, settings.ignore, settings.preview
+    )
     enabled = {code: rules[code] for code in sorted(codes)}
     result = CheckResult(settings=settings, report_root=repository_root(settings.root))
 

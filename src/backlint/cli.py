@@ -81,6 +81,11 @@ def main() -> None:
     help="Also report findings that rest on a heuristic (e.g. an unresolved router).",
 )
 @click.option(
+    "--preview/--no-preview",
+    default=None,
+    help="Run preview rules (below the precision bar) as if they were on by default.",
+)
+@click.option(
     "--baseline",
     type=click.Path(path_type=Path),
     help="Report only findings that are not in this baseline file.",
@@ -124,6 +129,7 @@ def check(
     stdin_filename: str | None,
     force_exclude: bool,
     include_low_confidence: bool,
+    preview: bool | None,
     baseline: Path | None,
     write_baseline: Path | None,
     add_noqa: bool,
@@ -151,6 +157,7 @@ def check(
         stdin_data=sys.stdin.buffer.read() if read_stdin else None,
         force_exclude=force_exclude,
         include_low_confidence=include_low_confidence,
+        preview=preview,
         jobs=jobs,
     )
     progress = _ProgressLine(not quiet and sys.stderr.isatty())

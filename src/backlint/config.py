@@ -116,6 +116,8 @@ class Settings:
     include_low_confidence: bool = False
     fix: bool = False  # apply safe fixes (``--fix``)
     unsafe_fixes: bool = False  # also apply, and show, unsafe fixes (``--unsafe-fixes``)
+    # Preview rules (below the precision bar of docs/precision.md) count as on by default.
+    preview: bool = False
     baseline: Path | None = None  # report only findings that are not in this file
     # Codes whose ``# backlint: allow CODE <reason>`` waivers must give a reason.
     require_reason_for: tuple[str, ...] = ("BL721", "BL801", "BL901")
@@ -220,6 +222,7 @@ _KNOWN_KEYS = frozenset(
         "include-low-confidence",
         "fix",
         "unsafe-fixes",
+        "preview",
         "require-reason-for",
         "baseline",
         "output-format",
@@ -297,6 +300,7 @@ def _build(
         ("include-low-confidence", "include_low_confidence"),
         ("fix", "fix"),
         ("unsafe-fixes", "unsafe_fixes"),
+        ("preview", "preview"),
     ):
         if key in table:
             values[attribute] = reader.boolean(table, key)

@@ -95,6 +95,10 @@ class MissingParamAnnotation(PublicApiRule):
     summary = "Parameters of a public function in a layer module have no type annotation."
     fix_text = "Annotate the parameters with the types callers must pass."
     severity = Severity.WARNING
+    # Below the precision bar on code it was not tuned on (docs/precision.md): it runs
+    # when selected by its code or name, or with `preview = true`.
+    default_enabled = False
+    preview = True
     tags = ("maintainability", "AP-PY08")
     options = (
         *PublicApiRule.options,

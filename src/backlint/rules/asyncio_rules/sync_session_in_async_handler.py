@@ -103,6 +103,10 @@ class SyncSessionInAsyncHandler(FileRule):
     summary = "An `async def` handler receives a synchronous database session."
     fix_text = "Use `AsyncSession` or make the handler `def`."
     severity = Severity.ERROR
+    # Below the precision bar on code it was not tuned on (docs/precision.md): it runs
+    # when selected by its code or name, or with `preview = true`.
+    default_enabled = False
+    preview = True
     tags = ("performance", "AP-PY10")
     include_tests = False
     invalid = (

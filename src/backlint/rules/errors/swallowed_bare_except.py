@@ -64,6 +64,10 @@ class SwallowedBareExcept(SwallowRule):
     summary = "A bare `except:` swallows every exception without handling it."
     fix_text = "Catch the specific exception and re-raise or return an error."
     severity = Severity.ERROR
+    # Below the precision bar on code it was not tuned on (docs/precision.md): it runs
+    # when selected by its code or name, or with `preview = true`.
+    default_enabled = False
+    preview = True
     autofix = "unsafe"
     tags = ("reliability", "AP-PY03")
     options = (

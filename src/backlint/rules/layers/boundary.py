@@ -156,6 +156,10 @@ class LayerBoundaryViolation(ProjectRule):
         "depend on the module, or invert the dependency with a `Port` Protocol."
     )
     severity = Severity.WARNING
+    # Below the precision bar on code it was not tuned on (docs/precision.md): it runs
+    # when selected by its code or name, or with `preview = true`.
+    default_enabled = False
+    preview = True
     tags = ("architecture", "PQG-3")
     options = (
         Option(

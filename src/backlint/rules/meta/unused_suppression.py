@@ -7,6 +7,9 @@ from backlint.directives import CodeMention, Directive
 from backlint.rules.base import Example, SuppressionAuditRule
 
 
+_PREVIEW = (("pyproject.toml", "[tool.backlint]\npreview = true\n"),)
+
+
 class UnusedSuppression(SuppressionAuditRule):
     """
     ## What it does
@@ -65,19 +68,28 @@ class UnusedSuppression(SuppressionAuditRule):
             path="app/services/totals.py",
             fixed="def total(items: list[int]) -> int:  # type: ignore\n    return sum(items)\n",
         ),
+        # Only codes of rules that run count: these name preview rules, so the project
+        # runs preview rules (a code of a rule that did not run cannot be judged unused).
         Example(
             "# backlint: noqa: BL202\nimport os\n",
             path="app/services/totals.py",
             fixed="import os\n",
+            files=_PREVIEW,
         ),
         Example(
             "try:\n    run()\nexcept Exception:  # noqa: BLE001, BL202\n    raise\n",
             path="app/services/totals.py",
             fixed="try:\n    run()\nexcept Exception:  # noqa: BLE001\n    raise\n",
             expect=1,
+            files=_PREVIEW,
         ),
         # An import-cycle code may be used in a run over the whole project: unsafe.
-        Example("import os  # noqa: BL411\n", path="app/services/totals.py", fixed="import os\n"),
+        Example(
+            "import os  # noqa: BL411\n",
+            path="app/services/totals.py",
+            fixed="import os\n",
+            files=_PREVIEW,
+        ),
     )
     valid = (
         Example(

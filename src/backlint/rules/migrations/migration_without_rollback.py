@@ -165,6 +165,10 @@ class MigrationWithoutRollback(FileRule):
         "irreversible, raise with a reason."
     )
     severity = Severity.ERROR
+    # Below the precision bar on code it was not tuned on (docs/precision.md): it runs
+    # when selected by its code or name, or with `preview = true`.
+    default_enabled = False
+    preview = True
     tags = ("migrations", "reliability", "PQG-5")
     include_tests = False
     options = (

@@ -99,6 +99,10 @@ class SecretLiteral(FileRule, TextRule):
     summary = "A credential in a known token format is written into code or test data."
     fix_text = "Load from the environment or a secret manager; in tests use obviously fake values."
     severity = Severity.ERROR
+    # Below the precision bar on code it was not tuned on (docs/precision.md): it runs
+    # when selected by its code or name, or with `preview = true`.
+    default_enabled = False
+    preview = True
     tags = ("security",)
     include_tests = True
     text_kinds = frozenset({TEST_FIXTURE})

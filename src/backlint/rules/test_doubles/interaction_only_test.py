@@ -147,6 +147,10 @@ class InteractionOnlyTest(MockCountingRule):
         "(`InMemory{X}Repository`) and assert on results or state."
     )
     severity = Severity.INFO
+    # Below the precision bar on code it was not tuned on (docs/precision.md): it runs
+    # when selected by its code or name, or with `preview = true`.
+    default_enabled = False
+    preview = True
     tags = ("testing", "AP-PY06")
     options = SHARED_OPTIONS
     invalid = (

@@ -172,6 +172,10 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
     summary = "A test is retried until it passes instead of having its nondeterminism fixed."
     fix_text = "Remove the retry; fix the nondeterminism (see BL701/BL702)."
     severity = Severity.ERROR
+    # Below the precision bar on code it was not tuned on (docs/precision.md): it runs
+    # when selected by its code or name, or with `preview = true`.
+    default_enabled = False
+    preview = True
     autofix = "unsafe (retry decorators)"
     tags = ("testing", "reliability")
     include_tests = True

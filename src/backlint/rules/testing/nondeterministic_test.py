@@ -137,6 +137,10 @@ class NondeterministicTest(CallInTestRule):
     summary = "A test's assertion depends on the wall clock, or its inputs on an unseeded RNG."
     fix_text = "Freeze the clock, seed or inject the RNG, or use fixed IDs."
     severity = Severity.WARNING
+    # Below the precision bar on code it was not tuned on (docs/precision.md): it runs
+    # when selected by its code or name, or with `preview = true`.
+    default_enabled = False
+    preview = True
     tags = ("tests", "AP-PY02")
     # A file that names none of these cannot call the catalog (``from time import time``
     # gives ``time()``, ``import time`` gives ``time.``).

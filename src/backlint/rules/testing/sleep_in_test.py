@@ -95,6 +95,10 @@ class SleepInTest(CallInTestRule):
     summary = "A test sleeps for a fixed time instead of waiting for a condition."
     fix_text = "Poll with a timeout or inject a fake clock."
     severity = Severity.WARNING
+    # Below the precision bar on code it was not tuned on (docs/precision.md): it runs
+    # when selected by its code or name, or with `preview = true`.
+    default_enabled = False
+    preview = True
     tags = ("tests", "AP-PY02")
     text_markers = ("sleep",)
     options = (

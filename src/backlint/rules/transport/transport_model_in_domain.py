@@ -299,6 +299,10 @@ class TransportModelInDomain(FileRule):
         "`CreateUserRequest → CreateUser` in the route."
     )
     severity = Severity.WARNING
+    # Below the precision bar on code it was not tuned on (docs/precision.md): it runs
+    # when selected by its code or name, or with `preview = true`.
+    default_enabled = False
+    preview = True
     tags = ("architecture", "AP-PY04")
     roles = frozenset({"service", "domain"})
     include_tests = False
