@@ -1,5 +1,6 @@
-"""BL601 missing-param-annotation beyond its examples: one finding per function, where it
-is placed, and which framework-called signatures are left alone across modules."""
+"""BL601 missing-param-annotation (and BL602 where they share code) beyond the examples:
+one finding per function, where it is placed, and which framework-called functions are
+left alone across modules."""
 
 from __future__ import annotations
 
@@ -80,3 +81,53 @@ def test_django_model_hooks_are_fixed_but_own_methods_are_api(tmp_path: Path) ->
     )
     found = rule_findings(tmp_path, "BL601")
     assert [d.message.split(" of ")[0] for d in found] == ["Parameter `days`"]
+
+
+def test_return_annotation_follows_the_same_framework_bases(tmp_path: Path) -> None:
+    """BL602 leaves alone what BL601 does: the hooks of a view deriving from a project
+    base view; the methods of a project class that is no framework class stay checked."""
+    write_files(
+        tmp_path,
+        {
+            "app/core/generic.py": """
+                from django.views import View
+
+                class ObjectEditView(View):
+                    pass
+
+                class Helper:
+                    pass
+            """,
+            "app/contacts/views.py": """
+                from app.core.generic import Helper, ObjectEditView
+
+                class ContactEdit(ObjectEditView):
+                    def get_success_url(self):
+                        return "/contacts/"
+
+                class ContactExport(Helper):
+                    def rows(self, queryset: list[str]):
+                        return list(queryset)
+            """,
+        },
+    )
+    found = rule_findings(tmp_path, "BL602")
+    assert [(d.path, d.span.start.line) for d in found] == [("app/contacts/views.py", 8)]
+
+
+def test_a_request_function_is_a_view_only_in_a_django_project(tmp_path: Path) -> None:
+    view = """
+        def health(request):
+            return {"ok": True}
+    """
+    write_files(tmp_path / "plain", {"app/status/routes.py": view})
+    write_files(
+        tmp_path / "django",
+        {
+            "app/status/routes.py": view,
+            "app/settings.py": "from django.conf import global_settings\n",
+        },
+    )
+    for code in ("BL601", "BL602"):
+        assert [d.path for d in rule_findings(tmp_path / "plain", code)] == ["app/status/routes.py"]
+        assert rule_findings(tmp_path / "django", code) == []

@@ -14,6 +14,10 @@ obj)`, `logging.Handler.emit(self, record)`), except for their constructor.
 
 Bases are read as qualified names; a base from another module of the project is only
 known in the project pass, through the class index (``ProjectIndex.ancestors``).
+
+``framework_conditions`` is the one entry point BL601 and BL602 share: it tells whether
+a framework calls a public function (so neither its parameters nor its return value
+are the project's API) or under which conditions it is the project's own.
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ import libcst as cst
 from backlint.engine.walker import iter_descendants
 
 if TYPE_CHECKING:
+    from backlint.engine.context import FileContext
+    from backlint.index.facts import Requirement
     from backlint.index.project import ProjectIndex
+    from backlint.rules.annotations.public_api import PublicFunction
+    from backlint.rules.base import Condition
 
 # Packages whose classes the framework calls into, with arguments it chooses.
 FRAMEWORK_PACKAGES = frozenset(
@@ -203,3 +211,124 @@ def _getattr_prefix(node: cst.CSTNode) -> str | None:
             value = left.evaluated_value
             return value if isinstance(value, str) else None
     return None
+
+
+# Route handlers of frameworks that read annotations: FastAPI and Django Ninja validate
+# and document each parameter by its annotation (and FastAPI reads the return annotation
+# as the response model), so their handlers stay the project's API.
+ANNOTATED_HANDLERS = frozenset({"fastapi", "ninja"})
+
+
+def framework_conditions(
+    ctx: FileContext, function: PublicFunction
+) -> tuple[Condition, ...] | None:
+    """None when a framework calls ``function`` and decides its signature: a Django, DRF
+    or Flask route handler, a function decorated as a view, a method of a class the
+    framework calls into, a protocol dunder or an override handing its call to ``super()``.
+    Otherwise the conditions under which it is the project's API (none: it is)."""
+    node = function.node
+    conditions: tuple[Condition, ...] = ()
+    handler = ctx.handlers.get(id(node))
+    if handler is not None and handler.framework not in ANNOTATED_HANDLERS:
+        if not handler.requires:
+            return None  # a Django, DRF or Flask handler: the framework calls it
+        # A candidate (``def health(request)`` of a views file is a Django view only if
+        # the project uses Django or routes to it): API unless the project pass says so.
+        conditions = (NotRouted(handler.requires),)
+    if _decorated_as_view(ctx, node):
+        return None  # ``@action(detail=True)`` in a mixin, ``@csrf_exempt def dispatch``
+    if function.owner is None:
+        return conditions
+    if _inherits_its_signature(node):
+        return None
+    verdict = _owner_signature(ctx, function.owner, node.name.value)
+    if verdict is Signature.FIXED:
+        return None
+    if verdict is Signature.UNKNOWN and function.top_level_owner:
+        owner = function.owner.name.value
+        return (*conditions, SignatureIsOpen(ctx.module, owner, node.name.value))
+    return conditions
+
+
+@dataclass(frozen=True)
+class NotRouted:
+    """A candidate route handler is not one: some requirement of its route fails."""
+
+    requires: tuple[Requirement, ...]
+
+    def holds(self, project: ProjectIndex) -> bool:
+        return not all(requirement.holds(project) for requirement in self.requires)
+
+
+def _decorated_as_view(ctx: FileContext, node: cst.FunctionDef) -> bool:
+    for decorator in node.decorators:
+        expression = decorator.decorator
+        if isinstance(expression, cst.Call):
+            expression = expression.func
+        qualified = ctx.qualified_name(expression) or ""
+        if qualified.startswith(VIEW_DECORATOR_PREFIXES) or qualified in VIEW_DECORATORS:
+            return True
+    return False
+
+
+def _owner_signature(ctx: FileContext, owner: cst.ClassDef, method: str) -> Signature:
+    bases: list[str] = []
+    for arg in owner.bases:
+        if arg.keyword is not None:
+            continue
+        value = arg.value.value if isinstance(arg.value, cst.Subscript) else arg.value
+        qualified = ctx.qualified_name(value)
+        bases.append(qualified if qualified is not None else "?")
+    return method_signature(bases, method)
+
+
+# Dunder methods whose parameters the class's callers choose: the constructor and a
+# callable's call. Every other dunder method follows a protocol of the data model
+# (``__exit__(self, exc_type, exc_val, exc_tb)``, ``__eq__(self, other)``).
+_API_DUNDERS = frozenset({"__init__", "__new__", "__call__"})
+
+
+def _inherits_its_signature(node: cst.FunctionDef) -> bool:
+    """A method whose signature another definition fixes: a dunder method of a protocol,
+    or an override that hands its call on to ``super().<same name>(...)`` (an undecorated
+    ``@override``, such as a mixin's ``initial(self, request, *args, **kwargs)``)."""
+    name = node.name.value
+    if name.startswith("__") and name.endswith("__") and name not in _API_DUNDERS:
+        return True
+    if name in _API_DUNDERS:
+        return False
+    for inner in iter_descendants(node.body):
+        if (
+            isinstance(inner, cst.Call)
+            and isinstance(inner.func, cst.Attribute)
+            and inner.func.attr.value == name
+            and isinstance(inner.func.value, cst.Call)
+            and isinstance(inner.func.value.func, cst.Name)
+            and inner.func.value.func.value == "super"
+        ):
+            return True
+    return False
+
+
+# Command-line frameworks: they call a command with the values of its options and
+# ignore what it returns.
+_CLI_PACKAGES = ("click.", "typer.", "asyncclick.", "rich_click.")
+_CLI_DECORATOR_METHODS = frozenset({"command", "group"})
+
+
+def is_cli_command(ctx: FileContext, node: cst.FunctionDef) -> bool:
+    """A command of click or typer: ``@click.command()``, ``@click.option(...)``,
+    ``@cli.command()`` of a click group, ``@app.command()`` of a typer app."""
+    for decorator in node.decorators:
+        expression = decorator.decorator
+        if isinstance(expression, cst.Call):
+            expression = expression.func
+        qualified = ctx.qualified_name(expression) or ""
+        if qualified.startswith(_CLI_PACKAGES):
+            return True
+        if (
+            isinstance(expression, cst.Attribute)
+            and expression.attr.value in _CLI_DECORATOR_METHODS
+        ):
+            return True  # ``@cli.command()``: a group or app of the project
+    return False

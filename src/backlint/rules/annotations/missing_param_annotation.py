@@ -6,19 +6,9 @@ import libcst as cst
 
 from backlint.diagnostics import Severity
 from backlint.engine.walker import iter_descendants
-from backlint.rules.annotations.framework import (
-    VIEW_DECORATOR_PREFIXES,
-    VIEW_DECORATORS,
-    Signature,
-    SignatureIsOpen,
-    method_signature,
-)
+from backlint.rules.annotations.framework import framework_conditions
 from backlint.rules.annotations.public_api import PublicApiRule, PublicFunction
-from backlint.rules.base import Condition, Example, Option
-
-# Route handlers of frameworks that read parameter annotations: FastAPI and Django Ninja
-# validate and document each parameter by its annotation.
-_ANNOTATED_HANDLERS = frozenset({"fastapi", "ninja"})
+from backlint.rules.base import Example, Option
 
 
 class MissingParamAnnotation(PublicApiRule):
@@ -42,7 +32,9 @@ class MissingParamAnnotation(PublicApiRule):
     them and the framework decides what they receive:
     - route handlers of Django, Django REST framework and Flask (`def get(self,
       request, pk)`, `def partial_update(self, request, slug, pk)`, a Flask view taking
-      its URL converters' values);
+      its URL converters' values); a function that only looks like a Django view
+      (`def health(request)` in a views file) counts as one only if the project uses
+      Django or a `urls.py` routes to it;
     - the methods of classes the framework calls into: views and view sets,
       serializers, forms, admin classes, filters, tables, middleware, management
       commands, marshmallow schemas, GraphQL types and Celery tasks, also through a
@@ -242,21 +234,9 @@ class MissingParamAnnotation(PublicApiRule):
         if "override" in function.decorators:
             return
         node = function.node
-        handler = self.ctx.handlers.get(id(node))
-        if handler is not None and handler.framework not in _ANNOTATED_HANDLERS:
-            return  # a Django, DRF or Flask handler: the framework passes its arguments
-        if self._decorated_as_view(node):
-            return  # ``@action(detail=True)`` in a mixin, ``@csrf_exempt def dispatch``
-        conditions: tuple[Condition, ...] = ()
-        if function.owner is not None and _inherits_its_signature(node):
-            return
-        if function.owner is not None:
-            verdict = self._signature(function.owner, node.name.value)
-            if verdict is Signature.FIXED:
-                return
-            if verdict is Signature.UNKNOWN and function.top_level_owner:
-                owner = function.owner.name.value
-                conditions = (SignatureIsOpen(self.ctx.module, owner, node.name.value),)
+        conditions = framework_conditions(self.ctx, function)
+        if conditions is None:
+            return  # the framework calls it and passes its arguments
         forwarded = _forwarded_varargs(node)
         missing = [
             param
@@ -288,54 +268,6 @@ class MissingParamAnnotation(PublicApiRule):
                 if isinstance(star, cst.Param):  # not a bare ``*`` separator
                     params.append(star)
         return sorted(params, key=_source_order(node))
-
-    def _decorated_as_view(self, node: cst.FunctionDef) -> bool:
-        for decorator in node.decorators:
-            expression = decorator.decorator
-            if isinstance(expression, cst.Call):
-                expression = expression.func
-            qualified = self.ctx.qualified_name(expression) or ""
-            if qualified.startswith(VIEW_DECORATOR_PREFIXES) or qualified in VIEW_DECORATORS:
-                return True
-        return False
-
-    def _signature(self, owner: cst.ClassDef, method: str) -> Signature:
-        bases: list[str] = []
-        for arg in owner.bases:
-            if arg.keyword is not None:
-                continue
-            value = arg.value.value if isinstance(arg.value, cst.Subscript) else arg.value
-            qualified = self.ctx.qualified_name(value)
-            bases.append(qualified if qualified is not None else "?")
-        return method_signature(bases, method)
-
-
-# Dunder methods whose parameters the class's callers choose: the constructor and a
-# callable's call. Every other dunder method follows a protocol of the data model
-# (``__exit__(self, exc_type, exc_val, exc_tb)``, ``__eq__(self, other)``).
-_API_DUNDERS = frozenset({"__init__", "__new__", "__call__"})
-
-
-def _inherits_its_signature(node: cst.FunctionDef) -> bool:
-    """A method whose signature another definition fixes: a dunder method of a protocol,
-    or an override that hands its call on to ``super().<same name>(...)`` (an undecorated
-    ``@override``, such as a mixin's ``initial(self, request, *args, **kwargs)``)."""
-    name = node.name.value
-    if name.startswith("__") and name.endswith("__") and name not in _API_DUNDERS:
-        return True
-    if name in _API_DUNDERS:
-        return False
-    for inner in iter_descendants(node.body):
-        if (
-            isinstance(inner, cst.Call)
-            and isinstance(inner.func, cst.Attribute)
-            and inner.func.attr.value == name
-            and isinstance(inner.func.value, cst.Call)
-            and isinstance(inner.func.value.func, cst.Name)
-            and inner.func.value.func.value == "super"
-        ):
-            return True
-    return False
 
 
 def _forwarded_varargs(node: cst.FunctionDef) -> frozenset[str]:
