@@ -190,3 +190,59 @@ def test_the_deferred_imports_of_one_function_are_one_finding_naming_the_functio
         ("meta.py", 4, "the import of `app.users` hides a cycle too"),
         ("meta.py", 5, "the import of `app.teams` hides a cycle too"),
     ]
+
+
+def test_bl412_leaves_the_composition_root_alone_but_not_run_time_callers(
+    tmp_path: Path,
+) -> None:
+    # ``app.main`` wires the app up: ``init_logger`` and ``register_plugins`` of
+    # ``app.boot`` are only called from its lifespan and at import time; ``load_user`` is
+    # named like them but a route calls it, and a method of the factory's class runs
+    # when it is called, on a request.
+    files = {
+        "pyproject.toml": '[tool.backlint]\nsrc = ["."]\n',
+        "app/__init__.py": "",
+        "app/boot.py": (
+            "def init_logger():\n"
+            "    from app.sinks import sink\n"
+            "    return sink\n"
+            "\n\n"
+            "def register_plugins():\n"
+            "    from app.plugins import PLUGINS\n"
+            "    return PLUGINS\n"
+            "\n\n"
+            "def setup_user(user_id):\n"
+            "    from app.users import load\n"
+            "    return load(user_id)\n"
+            "\n\n"
+            "class Factory:\n"
+            "    def build(self):\n"
+            "        from app.plugins import PLUGINS\n"
+            "        return PLUGINS\n"
+        ),
+        "app/main.py": (
+            "from contextlib import asynccontextmanager\n"
+            "from fastapi import FastAPI\n"
+            "from app.boot import init_logger, register_plugins, setup_user\n"
+            "\n\n"
+            "@asynccontextmanager\n"
+            "async def lifespan(api):\n"
+            "    init_logger()\n"
+            "    yield\n"
+            "\n\n"
+            "api = FastAPI(lifespan=lifespan)\n"
+            "register_plugins()\n"
+            "\n\n"
+            "@api.get('/users/{user_id}')\n"
+            "def show(user_id: int):\n"
+            "    return setup_user(user_id)\n"
+        ),
+        "app/sinks.py": "import app.boot\n\nsink = None\n",
+        "app/plugins.py": "import app.boot\n\nPLUGINS = []\n",
+        "app/users.py": "import app.boot\n\n\ndef load(user_id): ...\n",
+    }
+    root = write_files(tmp_path, files)
+    assert found(root, "--select", "BL412") == [
+        ("app/boot.py", 12, "BL412"),
+        ("app/boot.py", 18, "BL412"),
+    ]

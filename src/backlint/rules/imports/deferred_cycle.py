@@ -10,6 +10,7 @@ from backlint.index.facts import ImportFact, ImportKind
 from backlint.index.project import ProjectIndex
 from backlint.rules.base import Example, ProjectRule
 from backlint.rules.imports.import_cycle import ImportCycle, registers
+from backlint.rules.lifecycle import runs_at_startup
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -45,11 +46,6 @@ ORM_QUERY_ROOTS = frozenset(
         "django.db.models.manager.Manager",
         "django.db.models.manager.BaseManager",
     }
-)
-# Application factories: Flask's documentation imports the blueprints inside the factory,
-# after the app exists, to avoid circular imports.
-APP_FACTORIES = frozenset(
-    {"create_app", "make_app", "build_app", "get_app", "create_application", "app_factory"}
 )
 # GraphQL libraries: their types (graphene bases, strawberry decorators) reference each
 # other by design, with lazy annotations that need ``TYPE_CHECKING`` imports.
@@ -88,12 +84,25 @@ class CycleMaskedByDeferredImport(ProjectRule):
     - model imports in a Django `QuerySet` or `Manager` module, which the models import
       in turn;
     - imports in a Django `AppConfig.ready()`, where Django's documentation says to
-      import models and signal handlers, and in an application factory (`create_app()`,
-      `make_app()`, ...), where Flask's documentation imports the blueprints;
+      import models and signal handlers, and in the rest of the composition root: the
+      start-up code that wires the application up once, as the state rules (BL301)
+      recognise it. That is an application factory (`create_app()`, `make_app()`,
+      where Flask's documentation imports the blueprints), a function that takes the
+      `app` (`configure_routes(app)`), a start-up or shutdown hook
+      (`@app.on_event("startup")`, a lifespan, a command-line command, a worker-boot
+      signal), and a module-level function only called from those or at import time,
+      or called by nothing in the project and named for start-up (`init_logger()`,
+      `setup_plugins()`). A function that also runs later, on a request or in a task,
+      is still reported;
     - a package's function importing its own submodules, which import the package back
       (`init_app()` in `handlers/__init__.py` loading the views that register on the
       package's blueprint): when the function runs, the package is fully initialised;
     - imports in `try: ... except ImportError:` and test code.
+
+    Other `TYPE_CHECKING` imports stay reported even though they only serve
+    annotations (a `Protocol`'s signatures, say): the annotation is still a dependency
+    of one module on the other, and a port that names the types of the module that
+    implements it has not inverted the dependency it exists to invert.
 
     ## Why is this bad?
     The cycle is still there; it has only been hidden from the interpreter. The two
@@ -152,6 +161,33 @@ class CycleMaskedByDeferredImport(ProjectRule):
             "import app.b\n",
             path="app/a.py",
             files=(("app/b.py", "import app.c\n"), ("app/c.py", "def f():\n    import app.a\n")),
+        ),
+        # A function named for start-up that a request handler calls runs at run time.
+        Example(
+            "def init_cart(request):\n    from app.views import CART\n",
+            path="app/cart.py",
+            files=(
+                (
+                    "app/views.py",
+                    "from app.cart import init_cart\nCART = None\n"
+                    "def show(request):\n    return init_cart(request)\n",
+                ),
+            ),
+        ),
+        # An `app` that may be None is not the application being wired up: the
+        # third-party app a run-time action is done for.
+        Example(
+            "class Actions:\n"
+            "    def confirm(self, order, app: 'App | None'):\n"
+            "        from app.views import notify\n",
+            path="app/actions.py",
+            files=(("app/views.py", "import app.actions\nnotify = None\n"),),
+        ),
+        # A run-time function of the same module as a start-up hook.
+        Example(
+            "def init_app(app):\n    pass\ndef render(page):\n    from app.views import bp\n",
+            path="app/pages.py",
+            files=(("app/views.py", "import app.pages\nbp = None\n"),),
         ),
         # One finding per module and imported module, however many imports, and one
         # per function.
@@ -327,6 +363,31 @@ class CycleMaskedByDeferredImport(ProjectRule):
             path="app/factory.py",
             files=(("app/views.py", "import app.factory\nbp = None\n"),),
         ),
+        # The rest of the composition root: a function that takes the app, a function
+        # only the factory calls, one nothing calls that is named for start-up.
+        Example(
+            "def configure_routes(app):\n    from app.views import bp\n"
+            "def init_logger():\n    from app.views import sink\n"
+            "def attach_plugins():\n    from app.plugins import load\n"
+            "def create_app():\n    attach_plugins()\n",
+            path="app/wiring.py",
+            files=(
+                ("app/views.py", "import app.wiring\nbp = sink = None\n"),
+                ("app/plugins.py", "import app.wiring\nload = None\n"),
+            ),
+        ),
+        # A start-up hook, and a function only called at import time.
+        Example(
+            "from fastapi import FastAPI\napi = FastAPI()\n"
+            "@api.on_event('startup')\nasync def connect():\n    from app.db import engine\n"
+            "def mount():\n    from app.views import router\n"
+            "mount()\n",
+            path="app/main.py",
+            files=(
+                ("app/db.py", "import app.main\nengine = None\n"),
+                ("app/views.py", "import app.main\nrouter = None\n"),
+            ),
+        ),
         # A queryset of the models module queries a related model.
         Example(
             "from django.db import models\n"
@@ -440,7 +501,7 @@ def _idiom(project: ProjectIndex, source: str, fact: ImportFact, back: list[str]
         _between_models(project, source, fact)
         or _loads_own_submodule(project, source, back)
         or _in_app_config_ready(project, source, fact)
-        or fact.function in APP_FACTORIES
+        or (bool(fact.function) and runs_at_startup(project, source, fact.function))
     )
 
 

@@ -26,7 +26,7 @@ from backlint.engine.walker import iter_children, iter_descendants
 from backlint.index.facts import BindingFact
 from backlint.index.names import dotted_name
 from backlint.rules.base import Condition, FileRule
-from backlint.rules.state.lifecycle import CalledAtRunTime, ModuleLifecycle, parameter_names
+from backlint.rules.lifecycle import CalledAtRunTime, ModuleLifecycle, parameter_names
 
 if TYPE_CHECKING:
     from backlint.engine.context import FileContext

@@ -1,9 +1,11 @@
 """When a function runs: at import, when the application starts or stops, or at run time.
 
-BL301 and BL302 are about state that code changes while the process serves requests or
-tasks. Code that runs once, when modules are imported or the process starts or stops,
-configures the process instead: a registry filled while classes are defined, a client
-created in the lifespan and closed at shutdown. This module recognises that code:
+Code that runs once, when modules are imported or the process starts or stops,
+configures the process: a registry filled while classes are defined, a client created in
+the lifespan and closed at shutdown, the routes and plug-ins an application factory
+wires up. Rules about what happens while the process serves requests or tasks leave it
+alone: BL301 and BL302 (state changed at run time), BL412 (an import deferred into the
+composition root). This module recognises that code:
 
 - *start-up hooks*, by how they are declared: decorators
   (``@app.on_event("startup")``, ``@event.listens_for(Mapper, "mapper_configured")``,
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from backlint.engine.walker import iter_children
+from backlint.engine.walker import iter_children, iter_descendants
 from backlint.index.names import ImportTable, dotted_name
 
 if TYPE_CHECKING:
@@ -127,6 +129,7 @@ _STARTUP_FUNCTIONS = frozenset(
         "setup_app",
         "configure_app",
         "create_application",
+        "app_factory",
         "lifespan",
         "main",
     }
@@ -188,6 +191,33 @@ def parameter_names(function: cst.FunctionDef | cst.Lambda) -> tuple[str, ...]:
     if params.star_kwarg is not None:
         names.append(params.star_kwarg.name.value)
     return tuple(names)
+
+
+def _takes_the_app(function: cst.FunctionDef) -> bool:
+    """Whether the function takes the application it wires up (``init_app(app)``). An
+    ``app`` that may be ``None`` is something else: Saleor's ``app: Optional["App"]``,
+    the third-party app a run-time action is done for."""
+    params = function.params
+    return any(
+        param.name.value in _APP_PARAMETERS and not _may_be_none(param)
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+    )
+
+
+def _may_be_none(param: cst.Param) -> bool:
+    """``app=None``, ``app: Optional[App]``, ``app: App | None``."""
+    if isinstance(param.default, cst.Name) and param.default.value == "None":
+        return True
+    if param.annotation is None:
+        return False
+    annotation = param.annotation.annotation
+    if isinstance(annotation, cst.SimpleString):
+        text = annotation.evaluated_value
+        return isinstance(text, str) and ("Optional[" in text or "None" in text)
+    return any(
+        isinstance(node, cst.Name) and node.value in ("Optional", "None")
+        for node in (annotation, *iter_descendants(annotation))
+    )
 
 
 def _string(expr: cst.BaseExpression) -> str | None:
@@ -361,6 +391,26 @@ class ModuleLifecycle:
         while the references are collected."""
         return self._functions.get(name) if self.references is not None else None
 
+    def locate(self, qualname: str) -> tuple[cst.FunctionDef, tuple[cst.ClassDef, ...]] | None:
+        """The function ``qualname`` (``name``, ``Class.method``, ``outer.inner``) and the
+        classes it is a method of, as ``is_startup_hook`` takes them; the last definition
+        of each name, as Python binds it."""
+        block: Sequence[cst.CSTNode] = self._tree.body
+        node: cst.FunctionDef | cst.ClassDef | None = None
+        opened: tuple[cst.ClassDef, ...] = ()  # classes entered since the last function
+        owners: tuple[cst.ClassDef, ...] = ()
+        for part in qualname.split("."):
+            named = [found for found in _definitions(block) if found.name.value == part]
+            if not named:
+                return None
+            node = named[-1]
+            if isinstance(node, cst.ClassDef):
+                opened = (*opened, node)
+            else:
+                owners, opened = opened, ()
+            block = _body_of(node)
+        return (node, owners) if isinstance(node, cst.FunctionDef) else None
+
     # -- what the module declares ----------------------------------------------------
 
     def is_startup_hook(self, function: cst.FunctionDef, classes: Sequence[cst.ClassDef]) -> bool:
@@ -368,7 +418,7 @@ class ModuleLifecycle:
         shutdown or class creation by the way it is declared."""
         name = function.name.value
         params = parameter_names(function)
-        if _APP_PARAMETERS & set(params):
+        if _takes_the_app(function):
             return True
         if any(is_lifecycle_decorator(decorator) for decorator in function.decorators):
             return True
@@ -501,6 +551,32 @@ class ModuleLifecycle:
         hooks = {id(expr) for expr in registered_hooks(node, self.names)}
         for arg in node.args:
             yield arg.value, where, HOOK if id(arg.value) in hooks else OTHER
+
+
+def _definitions(block: Sequence[cst.CSTNode]) -> Iterator[cst.FunctionDef | cst.ClassDef]:
+    """The functions and classes a block defines, also under ``if``, ``try``, ``with``."""
+    for statement in block:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            yield statement
+        elif isinstance(statement, cst.BaseCompoundStatement):
+            yield from _definitions(_body_of(statement))
+            for part in _other_parts(statement):
+                yield from _definitions([part] if isinstance(part, cst.If) else _body_of(part))
+
+
+def _body_of(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+    body = getattr(node, "body", None)
+    return body.body if isinstance(body, cst.IndentedBlock) else ()
+
+
+def _other_parts(statement: cst.BaseCompoundStatement) -> Iterator[cst.CSTNode]:
+    """The ``elif``, ``else``, ``except`` and ``finally`` parts of a compound statement."""
+    if isinstance(statement, (cst.Try, cst.TryStar)):
+        yield from statement.handlers
+    for name in ("orelse", "finalbody"):
+        part = getattr(statement, name, None)
+        if isinstance(part, cst.CSTNode):
+            yield part
 
 
 def module_lifecycle(project: ProjectIndex, module: str) -> ModuleLifecycle | None:
@@ -696,6 +772,28 @@ def _at_startup(
         return False  # a method or a closure: who calls it is not followed
     caller_name = f"{lifecycle.module}.{caller.name.value}"
     return runs_only_at_startup(project, caller_name, visiting).startup
+
+
+def runs_at_startup(project: ProjectIndex, module: str, qualname: str) -> bool:
+    """Whether the function ``qualname`` of ``module`` (``name``, ``Class.method``,
+    ``outer.inner``) is start-up code: declared as a start-up hook (``create_app``, a
+    function taking the ``app``, ``AppConfig.ready``, ``@app.on_event("startup")``, a
+    command-line command...), or a module-level function called only at start-up
+    (``runs_only_at_startup``: from a start-up hook or at import time, or called by
+    nothing in the project and named for it, ``init_logger``, ``configure_routes``).
+    A module-level function the project calls at run time is not start-up code, whatever
+    its name or parameters say."""
+    lifecycle = module_lifecycle(project, module)
+    located = None if lifecycle is None else lifecycle.locate(qualname)
+    if lifecycle is None or located is None:
+        return False
+    function, classes = located
+    if "." in qualname:
+        return lifecycle.is_startup_hook(function, classes)  # its callers are not followed
+    verdict = runs_only_at_startup(project, f"{module}.{qualname}")
+    # A call seen at run time outweighs a declaration that only guesses from the name
+    # or the parameters.
+    return verdict.startup or (not verdict.seen and lifecycle.is_startup_hook(function, ()))
 
 
 @dataclass(frozen=True)
