@@ -168,6 +168,7 @@ SELECTIONS: tuple[tuple[str, ...], ...] = (
     ("--select", "ALL"),
     ("--ignore", "BL6"),
     ("--ignore", "missing-param-annotation,BL2"),
+    ("--no-preview",),
 )
 
 
@@ -643,6 +644,18 @@ def test_select_by_prefix_and_all(
     assert {"BL601", "BL602"} <= by_prefix
     everything = codes(example_json(example_runs, "--select", "ALL"))
     assert example_default_codes <= everything
+
+
+def test_no_preview_runs_only_the_rules_that_meet_the_precision_bar(
+    example_runs: ExampleRuns, example_default_codes: set[str]
+) -> None:
+    """The example's configuration opts in to preview rules; ``--no-preview`` overrides it."""
+    rules = all_rules()
+    stable = codes(example_json(example_runs, "--no-preview"))
+    # The example's only BL002 is about a `noqa: BL202`: without BL202 it is left alone.
+    assert stable == {c for c in example_default_codes if not rules[c].preview} - {"BL002"}
+    assert {"BL001", "BL312"} <= stable
+    assert {"BL201", "BL202", "BL501"} <= example_default_codes - stable
 
 
 def test_ignore_by_prefix_and_name(

@@ -6,9 +6,9 @@ specific one wins (a full code beats a prefix, a longer prefix beats a shorter o
 ``ignore`` wins a tie. A prefix or the default selection enables only rules that are on
 by default; rules that are off by default are enabled by naming them or by ``ALL``;
 preview rules only by naming them, unless the run opts in to preview (``preview = true``,
-``--preview``): then preview rules count as on by default. A rule marked ``always_enabled`` (BL001: a file that
-cannot be parsed was not checked at all) runs whatever the selection, unless ignored
-explicitly.
+``--preview``): then preview rules count as on by default. A rule marked
+``always_enabled`` (BL001: a file that cannot be parsed was not checked at all) runs
+whatever the selection, unless ignored explicitly.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ from backlint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position,
 from backlint.directives import CodeMention, Directive
 from backlint.rules.base import Example, SuppressionAuditRule
 
-
 _PREVIEW = (("pyproject.toml", "[tool.backlint]\npreview = true\n"),)
 
 
