@@ -196,6 +196,10 @@ def test_render_applies_the_bar(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     assert "| 95 % | yes |" in summary["BL100"]  # 19 TP of 20: debatable counts against
     assert "| 100 % | no |" in summary["BL200"]  # too few findings
     assert "| 50 % | no |" in summary["BL300"] and "| preview |" in summary["BL300"]
+    # The bar is enforced: a rule on by default below it is named (BL200: 19 findings).
+    assert ledger.below_the_bar("unused") == ["BL200"]
+    rules.append({"code": "BL001", "name": "syntax", "preview": False, "default_enabled": True})
+    assert ledger.below_the_bar("unused") == ["BL200"]  # exempt without a round
 
 
 def test_diff_matches_moved_findings_and_counts_duplicates(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 
     python benchmarks/ecosystem/ledger.py add /tmp/review.md [/tmp/review2.md ...]
     python benchmarks/ecosystem/ledger.py render            # writes docs/precision.md
-    python benchmarks/ecosystem/ledger.py render --check    # exit 1 if the file is stale
+    python benchmarks/ecosystem/ledger.py render --check    # exit 1 if stale or a rule is
+                                                            # on by default below the bar
 
 ``add`` reads review sheets written by ``sample.py`` and filled in by a reviewer (each
 finding's ``verdict:`` and ``reason:`` lines), joins them with the sheet's ``.json``
@@ -33,6 +34,8 @@ from projects import HERE, VERDICTS, iter_verdicts, load_manifest
 LEDGER = HERE.parent.parent / "docs" / "precision.md"
 VERDICT_WORDS = {"tp": "TP", "fp": "FP", "debatable": "debatable"}
 BAR_PRECISION, BAR_FINDINGS = 0.90, 20
+# They report facts, not judgements (see INTRO): on by default without a round.
+EXEMPT = frozenset({"BL001", "BL002"})
 # ``### [id] project · path:row``: two findings on identical lines of one file share the
 # id (see ``fingerprint``), so the row tells them apart.
 _ENTRY = re.compile(r"^### \[(?P<id>[0-9a-f]{12})\][^\n]*?:(?P<row>\d+)[ \t]*$", re.MULTILINE)
@@ -123,6 +126,31 @@ def _meets_bar(verdicts: list[dict[str, Any]]) -> bool:
     return total >= BAR_FINDINGS and counts["TP"] / total >= BAR_PRECISION
 
 
+def _bar(code: str, verdicts: list[dict[str, Any]]) -> str:
+    if code in EXEMPT:
+        return "exempt"
+    return "yes" if verdicts and _meets_bar(verdicts) else "no"
+
+
+def _latest_by_rule() -> dict[str, list[dict[str, Any]]]:
+    """Each rule's verdicts of its latest round on the check set (rounds in file order)."""
+    rounds: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    for verdict in iter_verdicts():
+        if verdict["set"] == "check":
+            rounds[verdict["code"]].setdefault(verdict["round"], []).append(verdict)
+    return {code: list(by_round.values())[-1] for code, by_round in rounds.items()}
+
+
+def below_the_bar(backlint: str) -> list[str]:
+    """Codes of rules on by default whose latest round misses the bar (exempt ones aside)."""
+    latest = _latest_by_rule()
+    return [
+        rule["code"]
+        for rule in _rules(backlint)
+        if _status(rule) == "on" and _bar(rule["code"], latest.get(rule["code"], [])) == "no"
+    ]
+
+
 def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -148,7 +176,8 @@ def render(backlint: str, intro: str) -> str:
         ordered = [r for r in round_order if r in rounds]
         if not ordered:
             out.append(
-                f"| {rule['code']} | `{rule['name']}` | {_status(rule)} | — | 0 | | | | — | no | |"
+                f"| {rule['code']} | `{rule['name']}` | {_status(rule)} | — | 0 | | | | —"
+                f" | {_bar(rule['code'], [])} | |"
             )
             continue
         latest = rounds[ordered[-1]]
@@ -159,7 +188,7 @@ def render(backlint: str, intro: str) -> str:
         out.append(
             f"| {rule['code']} | `{rule['name']}` | {_status(rule)} | {ordered[-1]} | {len(latest)}"
             f" | {counts['TP']} | {counts['FP']} | {counts['debatable']} | {precision}"
-            f" | {'yes' if _meets_bar(latest) else 'no'} | {earlier} |"
+            f" | {_bar(rule['code'], latest)} | {earlier} |"
         )
     out += ["", "## Verdicts", ""]
     out.append("Latest round first; `path:row` is in the project's checkout at the pinned commit.")
@@ -200,8 +229,10 @@ attention), **FP** (not that problem) or **debatable**. Strict precision is TP o
 judged findings: debatable counts against the rule. Only check-set verdicts appear here.
 
 **The bar.** A rule is on by default only when its latest round has at least 20 judged
-findings and at least 90 % strict precision. A rule below the bar is preview or off by
-default, and still runs when selected by its code. A rule that was changed after a round
+findings and at least 90 % strict precision. A rule below the bar is preview: it runs when
+selected by its code or name, or with `preview = true` (`--preview`). `ledger.py render
+--check`, run by the tests, fails when a rule on by default misses the bar. A rule that
+was changed after a round
 is measured again on a fresh sample: a finding that was looked at while tuning no longer
 measures anything. BL001 (a file that does not parse) and BL002 (a backlint suppression
 that suppressed nothing) are exempt: they report facts, not judgements, and check-set
@@ -217,12 +248,22 @@ def main(argv: list[str] | None = None) -> int:
     rendering = sub.add_parser("render", help="write docs/precision.md")
     rendering.add_argument("--backlint", default=f"{sys.executable} -m backlint")
     rendering.add_argument("--output", type=Path, default=LEDGER)
-    rendering.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    rendering.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if the file is stale or a rule on by default is below the bar",
+    )
     args = parser.parse_args(argv)
     if args.command == "add":
         return add(args.sheets)
     text = render(args.backlint, INTRO)
+    below = below_the_bar(args.backlint)
+    if below:
+        codes = ", ".join(below)
+        print(f"on by default but below the bar: {codes} (make them preview)", file=sys.stderr)
     if args.check:
+        if below:
+            return 1
         current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
         if current != text:
             print(f"{args.output} is stale: run ledger.py render", file=sys.stderr)

@@ -123,6 +123,10 @@ class MissingReturnAnnotation(PublicApiRule):
     summary = "A public function in a layer module has no return annotation."
     fix_text = "Add the return type (`-> None` if the function returns nothing)."
     severity = Severity.WARNING
+    # Below the precision bar on code it was not tuned on (docs/precision.md): it runs
+    # when selected by its code or name, or with `preview = true`.
+    default_enabled = False
+    preview = True
     autofix = "safe or unsafe"
     options = (
         *PublicApiRule.options,
