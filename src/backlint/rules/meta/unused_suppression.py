@@ -6,6 +6,8 @@ from backlint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position,
 from backlint.directives import CodeMention, Directive
 from backlint.rules.base import Example, SuppressionAuditRule
 
+# Only codes of rules that run can be judged unused, and the rules these examples name
+# are in preview: the example projects run preview rules.
 _PREVIEW = (("pyproject.toml", "[tool.backlint]\npreview = true\n"),)
 
 
@@ -54,21 +56,22 @@ class UnusedSuppression(SuppressionAuditRule):
             "def total(items: list[int]) -> int:  # noqa: BL602\n    return sum(items)\n",
             path="app/services/totals.py",
             fixed="def total(items: list[int]) -> int:\n    return sum(items)\n",
+            files=_PREVIEW,
         ),
         Example(
             "def total(items) -> int:  # noqa: BL601, E501, BL602, BL999\n    return sum(items)\n",
             path="app/services/totals.py",
             expect=2,
             fixed="def total(items) -> int:  # noqa: BL601, E501\n    return sum(items)\n",
+            files=_PREVIEW,
         ),
         Example(
             "def total(items: list[int]) -> int:  # noqa: BL602  # type: ignore\n"
             "    return sum(items)\n",
             path="app/services/totals.py",
             fixed="def total(items: list[int]) -> int:  # type: ignore\n    return sum(items)\n",
+            files=_PREVIEW,
         ),
-        # Only codes of rules that run count: these name preview rules, so the project
-        # runs preview rules (a code of a rule that did not run cannot be judged unused).
         Example(
             "# backlint: noqa: BL202\nimport os\n",
             path="app/services/totals.py",
@@ -98,6 +101,7 @@ class UnusedSuppression(SuppressionAuditRule):
         Example(
             "def total(items):  # noqa: BL601, BL602\n    return sum(items)  # noqa\n",
             path="app/services/totals.py",
+            files=_PREVIEW,
         ),
         # flake8-blind-except's code, however much it looks like one of backlint's.
         Example(
