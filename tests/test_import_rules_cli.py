@@ -177,8 +177,8 @@ def test_the_deferred_imports_of_one_function_are_one_finding_naming_the_functio
     root = write_files(tmp_path, files)
     (item,) = check(root, "--select", "BL412")
     assert item["message"] == (
-        "Import of `app.orders` inside `Resolver.resolve()` hides an import cycle: "
-        "`app.orders` imports `app.meta` back at runtime (app.orders -> app.meta); "
+        "Import of `Order` from `app.orders` inside `Resolver.resolve()` hides an import "
+        "cycle: `app.orders` imports `app.meta` back at runtime (app.orders -> app.meta); "
         "2 more imports in the same function hide cycles too"
     )
     assert item["location"]["row"] == 3
@@ -187,9 +187,74 @@ def test_the_deferred_imports_of_one_function_are_one_finding_naming_the_functio
     ]
     assert related == [
         ("orders.py", 1, "`app.orders` imports `app.meta` here"),
-        ("meta.py", 4, "the import of `app.users` hides a cycle too"),
-        ("meta.py", 5, "the import of `app.teams` hides a cycle too"),
+        ("meta.py", 4, "the import of `User` from `app.users` hides a cycle too"),
+        ("meta.py", 5, "the import of `Team` from `app.teams` hides a cycle too"),
     ]
+
+
+def test_bl412_groups_and_headlines_only_the_names_it_reports(tmp_path: Path) -> None:
+    # A models module's method imports sibling models (left alone) and, beside them in
+    # the same statements, plain functions: only the functions make the finding, and
+    # the message leads with them, not with the first statement of the function.
+    files = {
+        "pyproject.toml": '[tool.backlint]\nsrc = ["."]\n',
+        "shop/__init__.py": "",
+        "shop/models/__init__.py": "",
+        "shop/models/order.py": (
+            "from django.db import models\n\n\n"
+            "class Order(models.Model):\n"
+            "    def total(self):\n"
+            "        from shop.models.customer import Customer\n"
+            "        from shop.models.product import Product, price_of\n"
+            "        from shop.models.product import Variant, tax_of\n"
+            "        return price_of(Product, Variant, Customer) + tax_of()\n"
+        ),
+        "shop/models/customer.py": (
+            "from django.db import models\nfrom shop.models.order import Order\n\n\n"
+            "class Customer(models.Model): ...\n"
+        ),
+        "shop/models/product.py": (
+            "from django.db import models\nfrom shop.models.order import Order\n\n\n"
+            "class Product(models.Model): ...\n\n\n"
+            "class Variant(models.Model): ...\n\n\n"
+            "def price_of(*items): ...\n\n\n"
+            "def tax_of(): ...\n"
+        ),
+    }
+    root = write_files(tmp_path, files)
+    (item,) = check(root, "--select", "BL412")
+    assert item["location"]["row"] == 7
+    assert item["message"] == (
+        "Import of `price_of`, `tax_of` from `shop.models.product` inside `Order.total()` "
+        "hides an import cycle: `shop.models.product` imports `shop.models.order` back at "
+        "runtime (shop.models.product -> shop.models.order)"
+    )
+
+
+def test_bl412_skips_imports_of_what_the_module_already_imports_at_import_time(
+    tmp_path: Path,
+) -> None:
+    # ``permission`` imports ``data.model.team`` at module level, which runs
+    # ``data/model/__init__.py``, which imports every model: the function's import of
+    # ``organization`` hides nothing. ``query`` is imported by its package's
+    # ``__init__``, which runs before it and which it does not reach: its deferred
+    # import of the package hides a cycle.
+    files = {
+        "pyproject.toml": '[tool.backlint]\nsrc = ["."]\n',
+        "data/__init__.py": "",
+        "data/model/__init__.py": "from data.model import organization, query, team\n",
+        "data/model/organization.py": "import data.permission\n",
+        "data/model/team.py": "class Team: ...\n",
+        "data/model/query.py": "def load():\n    from data import model\n    return model\n",
+        "data/permission.py": (
+            "from data.model.team import Team\n\n\n"
+            "def can_edit(user):\n"
+            "    from data.model import organization\n"
+            "    return organization, Team\n"
+        ),
+    }
+    root = write_files(tmp_path, files)
+    assert found(root, "--select", "BL412") == [("data/model/query.py", 2, "BL412")]
 
 
 def test_bl412_leaves_the_composition_root_alone_but_not_run_time_callers(

@@ -69,10 +69,18 @@ class CycleMaskedByDeferredImport(ProjectRule):
     function (or a module's `TYPE_CHECKING` imports) once together: at the first that
     closes a cycle, with the number of the others in the message and their places as
     related locations. A resolver that imports every GraphQL type module is one
-    finding.
+    finding. The exemptions below apply to each imported name: a group names only the
+    names it reports and leads with the first of them, and a function whose imports
+    are all exempt is not reported.
 
     Deferred and `TYPE_CHECKING` imports that close no cycle are not reported: they have
-    other good reasons (start-up time, optional dependencies). Also left alone:
+    other good reasons (start-up time, optional dependencies). Nor are those of a module
+    the importing module already imports when it is imported, through its module-level
+    imports, directly or through others, and the package `__init__` files they run (a
+    `models` package that imports all its submodules, say): written at the top, the
+    import would change nothing, and a cycle through those imports is BL411's. The
+    packages above the importing module do not count: they start running before it and
+    are half-initialised while it runs. Also left alone:
 
     - `TYPE_CHECKING` imports of ORM models or GraphQL types (SQLAlchemy, SQLModel,
       Django; graphene, strawberry), and imports of them inside a function of a module
@@ -80,7 +88,8 @@ class CycleMaskedByDeferredImport(ProjectRule):
       `Annotated["SiteType", strawberry.lazy(...)]`), naming the models in a column
       type or helper that the models use, and querying a related model in a method or
       an event listener are the idioms these libraries document, and the package that
-      imports every model or type is what closes the loop;
+      imports every model or type is what closes the loop. Other names imported beside
+      them (a plain function) are still reported;
     - model imports in a Django `QuerySet` or `Manager` module, which the models import
       in turn;
     - imports in a Django `AppConfig.ready()`, where Django's documentation says to
@@ -219,17 +228,46 @@ class CycleMaskedByDeferredImport(ProjectRule):
         # Type-checking imports between ORM models close a cycle the ORM does not
         # explain when the imported name is not a model.
         Example(
-            "from sqlalchemy.orm import DeclarativeBase\nimport app.models.b\n"
-            "class Base(DeclarativeBase): ...\nclass A(Base): ...\n",
+            "from app.models.base import Base\nimport app.models.b\nclass A(Base): ...\n",
             path="app/models/a.py",
             files=(
                 (
+                    "app/models/base.py",
+                    "from sqlalchemy.orm import DeclarativeBase\n"
+                    "class Base(DeclarativeBase): ...\n",
+                ),
+                (
                     "app/models/b.py",
-                    "from typing import TYPE_CHECKING\nfrom app.models.a import Base\n"
+                    "from typing import TYPE_CHECKING\nfrom app.models.base import Base\n"
                     "if TYPE_CHECKING:\n    from app.models.a import helper\n"
                     "class B(Base): ...\n",
                 ),
             ),
+        ),
+        # A submodule that its package imports is not reached by importing the package:
+        # the package's `__init__` runs first, and is half-done when the submodule runs.
+        Example(
+            "def load():\n    from app.models import Query\n",
+            path="app/models/query.py",
+            files=(
+                ("app/models/__init__.py", "from app.models.query import load\nclass Query: ...\n"),
+            ),
+        ),
+        # A plain function imported beside a sibling model, in a method of a models
+        # module: the model is left alone, the function is reported.
+        Example(
+            "from django.db import models\n"
+            "class Order(models.Model):\n"
+            "    def total(self):\n        from shop.models.product import Product, price_of\n",
+            path="shop/models/order.py",
+            files=(
+                (
+                    "shop/models/product.py",
+                    "from django.db import models\nfrom shop.models.order import Order\n"
+                    "class Product(models.Model): ...\ndef price_of(product): ...\n",
+                ),
+            ),
+            expect=1,
         ),
     )
     valid = (
@@ -414,6 +452,37 @@ class CycleMaskedByDeferredImport(ProjectRule):
             path="shop/apps.py",
             files=(("shop/signals.py", "from shop.apps import ShopConfig\n"),),
         ),
+        # The module already imports the target at import time, through a package whose
+        # `__init__` imports all its submodules: the function's import hides nothing,
+        # and the cycle through the package is BL411's.
+        Example(
+            "from app.model.team import Team\n"
+            "def can_edit(user):\n    from app.model import organization\n",
+            path="app/permission.py",
+            files=(
+                (
+                    "app/model/__init__.py",
+                    "from app.model import organization, team\n",
+                ),
+                ("app/model/organization.py", "import app.permission\n"),
+                ("app/model/team.py", "class Team: ...\n"),
+            ),
+        ),
+        # Sibling Django models queried in a model's method, however they are grouped.
+        Example(
+            "from django.db import models\n"
+            "class Order(models.Model):\n"
+            "    def total(self):\n        from shop.models.product import Product\n"
+            "        from shop.models.product import Variant\n",
+            path="shop/models/order.py",
+            files=(
+                (
+                    "shop/models/product.py",
+                    "from django.db import models\nfrom shop.models.order import Order\n"
+                    "class Product(models.Model): ...\nclass Variant(models.Model): ...\n",
+                ),
+            ),
+        ),
         # A module importing itself in a function closes no cycle.
         Example(
             "def f():\n    from app.orders import service\n",
@@ -422,9 +491,9 @@ class CycleMaskedByDeferredImport(ProjectRule):
     )
 
     def check_project(self, project: ProjectIndex) -> Iterable[Diagnostic]:
-        runtime, masking = _graphs(project)
-        for _, group in sorted(_groups(project, runtime, masking).items()):
-            yield self._diagnostic(project, runtime, group)
+        graphs = _graphs(project)
+        for _, group in sorted(_groups(project, graphs).items()):
+            yield self._diagnostic(project, graphs.runtime, group)
 
     def _diagnostic(
         self, project: ProjectIndex, runtime: nx.DiGraph, group: list[_Masking]
@@ -432,9 +501,9 @@ class CycleMaskedByDeferredImport(ProjectRule):
         first, others = group[0], group[1:]
         source, target = first.source, first.target
         where = (
-            f"Import of `{target}` inside `{first.fact.function}()`"
+            f"Import of {_imported(first)} inside `{first.fact.function}()`"
             if first.fact.kind is ImportKind.DEFERRED
-            else f"`TYPE_CHECKING` import of `{target}`"
+            else f"`TYPE_CHECKING` import of {_imported(first)}"
         )
         message = (
             f"{where} hides an import cycle: `{target}` imports `{source}` back at runtime "
@@ -449,54 +518,131 @@ class CycleMaskedByDeferredImport(ProjectRule):
         related = [
             *_related(project, runtime, first.back),
             *(
-                Related(path, other.fact.span, f"the import of `{other.target}` hides a cycle too")
+                Related(
+                    path, other.fact.span, f"the import of {_imported(other)} hides a cycle too"
+                )
                 for other in others
             ),
         ]
         return self.diagnostic(path, first.fact.span, message, related=related)
 
 
-def _graphs(project: ProjectIndex) -> tuple[nx.DiGraph, list[tuple[str, str, ImportFact]]]:
-    """The runtime graph (BL411's, noqa'd imports included) and the deferred and
-    ``TYPE_CHECKING`` imports, as ``(importer, imported, import)``."""
+def _imported(masking: _Masking) -> str:
+    """What the message names: the imported names the finding is about (never one the
+    rule leaves alone), then their module; or the module, for a module import."""
+    names = [f"`{name}`" for name in masking.names]
+    if not names:
+        return f"`{masking.target}`"
+    shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+    return f"{shown} from `{masking.target}`"
+
+
+@dataclass(frozen=True)
+class _Graphs:
+    """The graphs the rule reads.
+
+    ``runtime`` is BL411's graph (noqa'd imports included), where a cycle is looked for;
+    ``import_time`` has every import that runs when a module is imported, with the
+    parent packages an import of a submodule runs, to tell what a module already
+    reaches at import time; ``masking`` lists the deferred and ``TYPE_CHECKING``
+    imports as ``(importer, imported, import)``.
+    """
+
+    runtime: nx.DiGraph
+    import_time: nx.DiGraph
+    masking: list[tuple[str, str, ImportFact]]
+
+
+def _graphs(project: ProjectIndex) -> _Graphs:
     import networkx as nx  # see index/project.py: imported after the workers start
 
-    runtime = nx.DiGraph()
-    masking: list[tuple[str, str, ImportFact]] = []
+    graphs = _Graphs(nx.DiGraph(), nx.DiGraph(), [])
     for source, target, imports in project.code_imports():
         if source == target:
             continue  # a module importing itself closes no cycle
         counts = not registers(project, source, target, imports)
         for fact in imports:
-            if fact.kind is ImportKind.RUNTIME:
-                if counts and not runtime.has_edge(source, target):
-                    runtime.add_edge(source, target, fact=fact)
-            elif fact.kind in _MASKING_KINDS:
-                masking.append((source, target, fact))
-    return runtime, masking
+            if fact.kind in _MASKING_KINDS:
+                graphs.masking.append((source, target, fact))
+                continue
+            for reached in _runs(project, source, target):
+                graphs.import_time.add_edge(source, reached)
+            if (
+                fact.kind is ImportKind.RUNTIME
+                and counts
+                and not graphs.runtime.has_edge(source, target)
+            ):
+                graphs.runtime.add_edge(source, target, fact=fact)
+    return graphs
 
 
-def _groups(
-    project: ProjectIndex, runtime: nx.DiGraph, masking: list[tuple[str, str, ImportFact]]
-) -> dict[tuple[str, str], list[_Masking]]:
+def _runs(project: ProjectIndex, source: str, target: str) -> Iterator[str]:
+    """The modules an import of ``target`` in ``source`` runs: ``target`` and the
+    ``__init__`` of each package above it, but not of those above ``source``, which
+    are imported before ``source`` starts."""
+    yield target
+    parts = target.split(".")[:-1]
+    while parts:
+        package = ".".join(parts)
+        if package in project.modules and not (source + ".").startswith(package + "."):
+            yield package
+        parts.pop()
+
+
+def _groups(project: ProjectIndex, graphs: _Graphs) -> dict[tuple[str, str], list[_Masking]]:
     """The imports that close a cycle, one per module and imported module, grouped by
     where they sit: the imports of one function, or the module's ``TYPE_CHECKING``
-    imports. Each group is one finding."""
+    imports. Each group is one finding. The rule's exemptions apply to each imported
+    name, so a group names only the names it reports."""
     import networkx as nx
 
+    runtime = graphs.runtime
     groups: dict[tuple[str, str], list[_Masking]] = {}
-    seen: set[tuple[str, str]] = set()
-    for source, target, fact in sorted(masking, key=lambda item: (item[0], item[2].span)):
-        if (source, target) in seen or not (
-            source in runtime and target in runtime and nx.has_path(runtime, target, source)
-        ):
+    found: dict[tuple[str, str], _Masking] = {}
+    reached: dict[str, set[str]] = {}
+    for source, target, fact in sorted(graphs.masking, key=lambda item: (item[0], item[2].span)):
+        earlier = found.get((source, target))
+        if earlier is not None:
+            if earlier.fact.function == fact.function and fact.kind is earlier.fact.kind:
+                _add_name(project, earlier, fact)
+            continue
+        if not (source in runtime and target in runtime and nx.has_path(runtime, target, source)):
             continue
         back = nx.shortest_path(runtime, target, source)
-        if _idiom(project, source, fact, back):
+        if _idiom(project, source, fact, back) or _already_reached(
+            graphs.import_time, reached, source, target
+        ):
             continue
-        seen.add((source, target))
-        groups.setdefault((source, fact.function), []).append(_Masking(source, target, fact, back))
+        masking = _Masking(source, target, fact, back, [])
+        _add_name(project, masking, fact)
+        found[source, target] = masking
+        groups.setdefault((source, fact.function), []).append(masking)
     return groups
+
+
+def _add_name(project: ProjectIndex, masking: _Masking, fact: ImportFact) -> None:
+    """Record the name ``fact`` imports from the masking's module, unless the rule
+    leaves that name alone; a module import (``from app import orders``) names none."""
+    names_module = not fact.name or masking.target == f"{fact.module}.{fact.name}"
+    if names_module or fact.name in masking.names:
+        return
+    if fact is masking.fact or not _idiom(project, masking.source, fact, masking.back):
+        masking.names.append(fact.name)
+
+
+def _already_reached(
+    import_time: nx.DiGraph, reached: dict[str, set[str]], source: str, target: str
+) -> bool:
+    """Whether ``source`` already imports ``target`` when it is imported, through its
+    module-level imports (directly or through others, and the package ``__init__``
+    files they run: a package that imports all its submodules). Then the deferred
+    import adds no dependency and hides nothing; a cycle through those imports is
+    BL411's."""
+    import networkx as nx
+
+    if source not in reached:
+        reached[source] = nx.descendants(import_time, source) if source in import_time else set()
+    return target in reached[source]
 
 
 def _idiom(project: ProjectIndex, source: str, fact: ImportFact, back: list[str]) -> bool:
@@ -517,6 +663,7 @@ class _Masking:
     target: str
     fact: ImportFact
     back: list[str]
+    names: list[str]  # the names imported from ``target``, those the rule reports
 
 
 def _loads_own_submodule(project: ProjectIndex, source: str, back: list[str]) -> bool:
