@@ -33,19 +33,23 @@ def test_one_finding_per_function_naming_every_parameter(tmp_path: Path) -> None
     )
 
 
+# A project base view (a framework class by inheritance) and a plain project class.
+PROJECT_BASES = """
+    from django.views import View
+
+    class ObjectEditView(View):
+        pass
+
+    class Helper:
+        pass
+"""
+
+
 def test_framework_classes_are_recognised_through_project_bases(tmp_path: Path) -> None:
     write_files(
         tmp_path,
         {
-            "app/core/generic.py": """
-                from django.views import View
-
-                class ObjectEditView(View):
-                    pass
-
-                class Helper:
-                    pass
-            """,
+            "app/core/generic.py": PROJECT_BASES,
             "app/contacts/views.py": """
                 from app.core.generic import Helper, ObjectEditView
 
@@ -89,15 +93,7 @@ def test_return_annotation_follows_the_same_framework_bases(tmp_path: Path) -> N
     write_files(
         tmp_path,
         {
-            "app/core/generic.py": """
-                from django.views import View
-
-                class ObjectEditView(View):
-                    pass
-
-                class Helper:
-                    pass
-            """,
+            "app/core/generic.py": PROJECT_BASES,
             "app/contacts/views.py": """
                 from app.core.generic import Helper, ObjectEditView
 

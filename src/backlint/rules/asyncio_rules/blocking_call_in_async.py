@@ -3,7 +3,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import libcst as cst
-import pathspec
 
 from backlint.diagnostics import Applicability, Severity
 from backlint.engine.context import FileContext
@@ -16,7 +15,7 @@ from backlint.rules.asyncio_rules.blocking_match import (
     parameter_types,
     qualify,
 )
-from backlint.rules.asyncio_rules.entry_points import SCRIPT_PATHS_OPTION, EntryPoints
+from backlint.rules.asyncio_rules.entry_points import SCRIPT_PATHS_OPTION, EntryPoints, script_spec
 from backlint.rules.base import Example, FileRule, Option
 from backlint.rules.fixes import NodeFix, add_import
 
@@ -419,15 +418,8 @@ class BlockingCallInAsync(FileRule):
         self.awaited: set[int] = set()
         self.statement_values: set[int] = set()  # expressions that are a whole statement
         self.patterns = self.str_list_option("blocking-calls")
-        self.entry_points = EntryPoints(ctx, self._script_paths())
+        self.entry_points = EntryPoints(ctx, script_spec(self.str_list_option("script-paths")))
         self.module_paths = module_paths(ctx.tree, ctx.names)
-
-    def _script_paths(self) -> pathspec.GitIgnoreSpec:
-        spec: pathspec.GitIgnoreSpec | None = getattr(self, "_script_spec", None)
-        if spec is None:
-            spec = pathspec.GitIgnoreSpec.from_lines(self.str_list_option("script-paths"))
-            self._script_spec = spec
-        return spec
 
     def applies_to(self, ctx: FileContext) -> bool:
         # Files without ``async`` cannot contain an async function: skip their walk.

@@ -20,6 +20,7 @@ bodies run before that loop serves anything, or on a loop of their own:
 
 from __future__ import annotations
 
+import functools
 import re
 
 import libcst as cst
@@ -101,6 +102,12 @@ def _names_in(value: cst.BaseExpression) -> list[str]:
         return [name for element in value.elements for name in _names_in(element.value)]
     written = dotted_name(value)
     return [written.rsplit(".", 1)[-1]] if written else []
+
+
+@functools.lru_cache(maxsize=8)
+def script_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    """The compiled ``script-paths`` globs: compiled once per run, not once per file."""
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 class EntryPoints:

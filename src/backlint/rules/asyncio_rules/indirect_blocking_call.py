@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
-import pathspec
 
 from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
@@ -15,7 +14,7 @@ from backlint.rules.asyncio_rules.blocking_match import (
     module_paths,
     parameter_types,
 )
-from backlint.rules.asyncio_rules.entry_points import SCRIPT_PATHS_OPTION, EntryPoints
+from backlint.rules.asyncio_rules.entry_points import SCRIPT_PATHS_OPTION, EntryPoints, script_spec
 from backlint.rules.asyncio_rules.indirect_chain import blocking_chain, project_callee
 from backlint.rules.base import Example, FileRule, Option
 
@@ -407,15 +406,8 @@ class IndirectBlockingCallInAsync(FileRule):
         self._frames: list[_Frame] = [_Frame(False, "<module>")]
         self._awaited: set[int] = set()
         self._patterns = self.str_list_option("blocking-calls")
-        self._entry_points = EntryPoints(ctx, self._script_paths())
+        self._entry_points = EntryPoints(ctx, script_spec(self.str_list_option("script-paths")))
         self._module_paths = module_paths(ctx.tree, ctx.names)
-
-    def _script_paths(self) -> pathspec.GitIgnoreSpec:
-        spec: pathspec.GitIgnoreSpec | None = getattr(self, "_script_spec", None)
-        if spec is None:
-            spec = pathspec.GitIgnoreSpec.from_lines(self.str_list_option("script-paths"))
-            self._script_spec = spec
-        return spec
 
     def applies_to(self, ctx: FileContext) -> bool:
         # Files without ``async`` cannot contain an async function: skip their walk.
