@@ -8,6 +8,24 @@ frameworks: they need not be installed.
 
 from __future__ import annotations
 
+# Enumerations: the standard library's and Django's choices.
+ENUM_ROOTS = frozenset(
+    {
+        "enum.Enum",
+        "enum.IntEnum",
+        "enum.StrEnum",
+        "enum.Flag",
+        "enum.IntFlag",
+        "enum.ReprEnum",
+        "django.db.models.Choices",
+        "django.db.models.TextChoices",
+        "django.db.models.IntegerChoices",
+        "django.db.models.enums.Choices",
+        "django.db.models.enums.TextChoices",
+        "django.db.models.enums.IntegerChoices",
+    }
+)
+
 # Objects whose ``.get``/``.post``/``.route``... decorators register route handlers.
 ROUTER_TYPES: dict[str, str] = {
     "fastapi.FastAPI": "fastapi",

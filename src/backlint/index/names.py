@@ -11,11 +11,22 @@ tracked; the rules that care check their receivers further.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import libcst as cst
 
 BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def assigned_names(target: cst.BaseExpression) -> Iterator[str]:
+    """The plain names an assignment target binds: ``a``, ``a, (b, *c)``."""
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            yield from assigned_names(element.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from assigned_names(target.value)
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from backlint.index.names import assigned_names
 from backlint.rules.handlers.common import is_depends, last_name, own_nodes, parameters
 
 if TYPE_CHECKING:
@@ -177,7 +178,7 @@ class HandlerSubjects:
                 continue
             from_input = self.is_input(value)
             for target in targets:
-                for name in _target_names(target):
+                for name in assigned_names(target):
                     if from_input and name not in reassigned:
                         self.inputs.add(name)
                     else:
@@ -356,14 +357,6 @@ def _collaborator(param: cst.Param) -> bool:
 
 def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-
-
-def _target_names(target: cst.BaseExpression) -> Iterator[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _target_names(element.value)
 
 
 def _unconverted(node: cst.BaseExpression) -> cst.BaseExpression:

@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from backlint.index.facts import FileFacts
+from backlint.index.frameworks import ENUM_ROOTS
 
 if TYPE_CHECKING:
     from backlint.index.project import ProjectIndex
@@ -40,26 +41,12 @@ def directory_of(path: str) -> str:
 
 
 # Value types: named constants and typed records, not components of a layer.
-ENUM_LIKE_ROOTS = frozenset(
-    {
-        "enum.Enum",
-        "enum.IntEnum",
-        "enum.StrEnum",
-        "enum.Flag",
-        "enum.IntFlag",
-        "enum.ReprEnum",
-        "typing.TypedDict",
-        "typing_extensions.TypedDict",
-        "typing.NamedTuple",
-        "typing_extensions.NamedTuple",
-        "django.db.models.Choices",
-        "django.db.models.TextChoices",
-        "django.db.models.IntegerChoices",
-        "django.db.models.enums.Choices",
-        "django.db.models.enums.TextChoices",
-        "django.db.models.enums.IntegerChoices",
-    }
-)
+ENUM_LIKE_ROOTS = ENUM_ROOTS | {
+    "typing.TypedDict",
+    "typing_extensions.TypedDict",
+    "typing.NamedTuple",
+    "typing_extensions.NamedTuple",
+}
 
 # Data holders that sit in service and repository modules without being services or
 # repositories: validation models, ORM tables, settings.

@@ -8,6 +8,7 @@ import libcst as cst
 from backlint.diagnostics import Severity
 from backlint.engine.context import FileContext
 from backlint.engine.redaction import shown
+from backlint.index.frameworks import ENUM_ROOTS
 from backlint.rules.base import Condition, Example, FileRule, Option
 from backlint.rules.identifiers import Phrase, phrases, split_identifier
 from backlint.rules.layers.common import NotDerivedFrom
@@ -35,22 +36,6 @@ from backlint.rules.secrets.literals import static_value
 # ``"X-Auth-Token"``); other strings are data, and never shown in a message.
 _KEY_NAME = re.compile(r"[A-Za-z_][\w.-]{0,63}")
 
-_ENUM_ROOTS = frozenset(
-    {
-        "enum.Enum",
-        "enum.IntEnum",
-        "enum.StrEnum",
-        "enum.Flag",
-        "enum.IntFlag",
-        "enum.ReprEnum",
-        "django.db.models.Choices",
-        "django.db.models.TextChoices",
-        "django.db.models.IntegerChoices",
-        "django.db.models.enums.Choices",
-        "django.db.models.enums.TextChoices",
-        "django.db.models.enums.IntegerChoices",
-    }
-)
 # Bases that are certainly not enums: no need to ask the project pass.
 _NOT_ENUM_PACKAGES = (
     "builtins.",
@@ -406,7 +391,7 @@ class HardcodedSecretAssignment(FileRule):
         if elsewhere and not self._scopes:
             # A base from another module of the project may be an enum (the project pass
             # knows the bases of top-level classes only).
-            return NotDerivedFrom(self.ctx.module, node.name.value, _ENUM_ROOTS)
+            return NotDerivedFrom(self.ctx.module, node.name.value, ENUM_ROOTS)
         return False
 
     # --- Targets
@@ -510,7 +495,7 @@ def _is_enum_base(qualified: str) -> bool:
     """An enum or Django choices class, known or by the name a library gives it
     (``strenum.StrEnum``, ``django_enumfield.Enum``)."""
     last = qualified.rsplit(".", 1)[-1]
-    return qualified in _ENUM_ROOTS or last.endswith(("Enum", "Choices"))
+    return qualified in ENUM_ROOTS or last.endswith(("Enum", "Choices"))
 
 
 def _key_name(node: cst.BaseExpression) -> str | None:

@@ -24,7 +24,7 @@ import libcst as cst
 
 from backlint.engine.walker import iter_children, iter_descendants
 from backlint.index.facts import BindingFact
-from backlint.index.names import dotted_name
+from backlint.index.names import assigned_names, dotted_name
 from backlint.rules.base import Condition, FileRule
 from backlint.rules.lifecycle import CalledAtRunTime, ModuleLifecycle, parameter_names
 
@@ -353,16 +353,6 @@ def render(expr: cst.BaseExpression) -> str:
     return "…"
 
 
-def _target_names(target: cst.BaseExpression) -> Iterator[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
-
-
 class _Collector:
     """One pass over a scope's own code: its bindings, and the candidate changes in it."""
 
@@ -397,7 +387,7 @@ class _Collector:
     # -- bindings -------------------------------------------------------------------------
 
     def _bind(self, target: cst.BaseExpression) -> None:
-        self.scope.bound.update(_target_names(target))
+        self.scope.bound.update(assigned_names(target))
 
     def on_global(self, node: cst.CSTNode) -> None:
         assert isinstance(node, cst.Global)

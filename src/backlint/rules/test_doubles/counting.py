@@ -73,6 +73,7 @@ from backlint.index.names import ImportTable, dotted_name
 from backlint.index.roles import ORM_PACKAGES
 from backlint.index.testcode import FIXTURE_DECORATORS, TESTCASE_BASES, TestFunction
 from backlint.rules.base import Condition, FileRule, Option
+from backlint.rules.testing.flow import MOCK_CONTENT_ASSERTIONS
 
 if TYPE_CHECKING:
     from backlint.index.project import ProjectIndex
@@ -128,19 +129,6 @@ _INTERACTION_METHODS = frozenset(
     }
 )
 _NO_CALL_METHODS = frozenset({"assert_not_called", "assert_not_awaited"})
-# Checks of what a mock received, not only of whether it was called.
-_CONTENT_METHODS = frozenset(
-    {
-        "assert_called_with",
-        "assert_called_once_with",
-        "assert_any_call",
-        "assert_has_calls",
-        "assert_awaited_with",
-        "assert_awaited_once_with",
-        "assert_any_await",
-        "assert_has_awaits",
-    }
-)
 _CONTENT_RECORDS = frozenset(
     {"call_args", "call_args_list", "mock_calls", "method_calls", "await_args", "await_args_list"}
 )
@@ -599,7 +587,7 @@ def content_subjects(node: cst.Assert | cst.Call) -> set[str]:
     m.call_args.kwargs == {...}``, ``self.assertEqual(m.call_args_list, [...])``."""
     if isinstance(node, cst.Call):
         name = _callee_name(node.func) or ""
-        if isinstance(node.func, cst.Attribute) and name in _CONTENT_METHODS:
+        if isinstance(node.func, cst.Attribute) and name in MOCK_CONTENT_ASSERTIONS:
             return {_code(node.func.value)}
         parts: Sequence[cst.CSTNode] = [a.value for a in node.args if a.keyword is None][:2]
     else:

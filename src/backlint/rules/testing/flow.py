@@ -54,25 +54,9 @@ _EXACT_OPERATORS: dict[type[cst.BaseCompOp], str] = {
     cst.IsNot: "is not",
 }
 # Assertion methods that compare their arguments for equality or membership.
-_EQUALITY_ASSERTIONS = frozenset(
+# Checks of what a mock received, not only of whether it was called.
+MOCK_CONTENT_ASSERTIONS = frozenset(
     {
-        "assertEqual",
-        "assertEquals",
-        "assertNotEqual",
-        "assertNotEquals",
-        "assertIn",
-        "assertNotIn",
-        "assertIs",
-        "assertIsNot",
-        "assertCountEqual",
-        "assertItemsEqual",
-        "assertDictEqual",
-        "assertListEqual",
-        "assertSetEqual",
-        "assertTupleEqual",
-        "assertSequenceEqual",
-        "assertMultiLineEqual",
-        "assertDictContainsSubset",
         "assert_called_with",
         "assert_called_once_with",
         "assert_any_call",
@@ -82,6 +66,30 @@ _EQUALITY_ASSERTIONS = frozenset(
         "assert_any_await",
         "assert_has_awaits",
     }
+)
+_EQUALITY_ASSERTIONS = (
+    frozenset(
+        {
+            "assertEqual",
+            "assertEquals",
+            "assertNotEqual",
+            "assertNotEquals",
+            "assertIn",
+            "assertNotIn",
+            "assertIs",
+            "assertIsNot",
+            "assertCountEqual",
+            "assertItemsEqual",
+            "assertDictEqual",
+            "assertListEqual",
+            "assertSetEqual",
+            "assertTupleEqual",
+            "assertSequenceEqual",
+            "assertMultiLineEqual",
+            "assertDictContainsSubset",
+        }
+    )
+    | MOCK_CONTENT_ASSERTIONS
 )
 _TRUTH_ASSERTIONS = frozenset({"assertTrue", "assertFalse", "assert_"})
 # Libraries whose functions compute with a value rather than act on it: a clock read
