@@ -24,6 +24,7 @@ from backlint.fixes import run as fix_run
 from backlint.fixes.apply import apply_fixes
 from backlint.fixes.run import fix_until_stable
 from backlint.source import Source
+from backlint.workspace import Workspace
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -155,10 +156,10 @@ def test_fixes_that_never_settle_stop_after_a_limit(
     # A rule whose fix brings its own finding back: every round adds a line.
     endless = diagnostic(Edit(at(1, 1), "y = 2\n"))
 
-    def check_again(request: CheckRequest, progress: object = None) -> CheckResult:
+    def check_again(*args: object, **kwargs: object) -> CheckResult:
         return CheckResult(first.settings, first.report_root, [endless], sources=first.sources)
 
-    monkeypatch.setattr(fix_run, "run_check", check_again)
+    monkeypatch.setattr(Workspace, "check", check_again)
     start = CheckResult(first.settings, first.report_root, [endless], sources=first.sources)
     outcome = fix_until_stable(request, start, unsafe=False)
     assert not outcome.converged

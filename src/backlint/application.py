@@ -1,36 +1,34 @@
-"""The ``check`` use case: configuration, discovery, both passes, and the final report.
+"""The ``check`` use case: from a request to the workspace that answers it.
 
 The CLI only parses flags into a ``CheckRequest`` and prints what ``run_check`` returns;
-this module holds the decisions between the two.
+this module finds the configuration and the project root, and opens the ``Workspace``
+(``workspace.py``) that does the checking.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from backlint.config import ConfigError, Settings, find_config, load_settings
-from backlint.diagnostics import Diagnostic, RunProblem
-from backlint.discovery import (
-    PYTHON_SUFFIXES,
-    discover,
-    is_excluded,
-    relative_to_root,
-    resolve_lenient,
-)
-from backlint.engine.filepass import PYTHON, FileResult, FileTask
-from backlint.engine.loader import ModulesOnDisk
-from backlint.engine.projectpass import run_project_pass
-from backlint.engine.redaction import Masked
-from backlint.engine.runner import Progress, run_file_pass
-from backlint.index.project import ProjectIndex
+from backlint.engine.runner import Progress
 from backlint.index.testcode import PytestNaming
-from backlint.index.textfiles import FIXTURE_SUFFIXES, text_kind
-from backlint.rules.base import Rule, TextRule
+from backlint.rules.base import Rule
 from backlint.rules.registry import all_rules
 from backlint.selection import SelectionError, check_selectors, enabled_codes
+from backlint.workspace import (
+    CACHE_DIR_NAME,
+    CheckResult,
+    StdinSource,
+    Workspace,
+    display_path,
+)
+
+__all__ = ["CheckRequest", "CheckResult", "open_workspace", "run_check"]
+
+CACHE_DIR_VARIABLE = "BACKLINT_CACHE_DIR"
 
 
 @dataclass(frozen=True)
@@ -47,39 +45,10 @@ class CheckRequest:
     include_low_confidence: bool = False
     preview: bool | None = None  # ``--preview``/``--no-preview``; None: the configuration's
     jobs: int = 1
-    # Text to check instead of what is on disk, by path as discovered (the fix loop's
-    # fixed files; ``--diff`` writes nothing).
-    overrides: Mapping[Path, bytes] = field(default_factory=dict)
-    # Per-file results of a previous run to reuse, by display path: files the fix loop
-    # did not change need no second look.
-    reuse: Mapping[str, FileResult] = field(default_factory=dict)
-
-
-@dataclass
-class CheckResult:
-    settings: Settings
-    report_root: Path
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    problems: list[RunProblem] = field(default_factory=list)
-    internal_errors: list[RunProblem] = field(default_factory=list)
-    snippets: dict[str, dict[int, str]] = field(default_factory=dict)
-    # Where snippet lines hide a secret (see ``engine.redaction``), by path and line.
-    masked: dict[str, dict[int, tuple[Masked, ...]]] = field(default_factory=dict)
-    files: int = 0
-    lines: int = 0
-    # The project index of the run: the route registry and class index, for tools and tests.
-    project: ProjectIndex | None = None
-    # Each checked file by display path: where it is, and its per-file result.
-    sources: dict[str, Path] = field(default_factory=dict)
-    file_results: dict[str, FileResult] = field(default_factory=dict)
-
-
-def display_path(path: Path, cwd: Path) -> str:
-    """Relative to the working directory when below it (as ruff prints), else absolute."""
-    try:
-        return path.relative_to(cwd).as_posix()
-    except ValueError:
-        return path.as_posix()
+    # The persistent cache: on for the CLI (``--no-cache`` turns it off), off by default
+    # for callers of the library. ``cache_dir`` is ``--cache-dir``.
+    use_cache: bool = False
+    cache_dir: Path | None = None
 
 
 _PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
@@ -93,8 +62,8 @@ def _search_start(request: CheckRequest) -> Path:
     """
     if request.stdin_data is not None or not request.paths:
         name = request.stdin_filename
-        return resolve_lenient(request.cwd / name).parent if name else request.cwd
-    first = resolve_lenient(request.cwd / request.paths[0])
+        return _resolve(request.cwd / name).parent if name else request.cwd
+    first = _resolve(request.cwd / request.paths[0])
     return first if first.is_dir() else first.parent
 
 
@@ -161,160 +130,63 @@ def load_request_settings(request: CheckRequest, rules: Mapping[str, type[Rule]]
     return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
 
 
-def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckResult:
-    """Check the requested files. Raises ConfigError for configuration problems."""
+def open_workspace(request: CheckRequest) -> Workspace:
+    """The workspace a request runs in: its settings, rules and cache. Raises ConfigError."""
     rules = all_rules()
     settings = load_request_settings(request, rules)
     codes = enabled_codes(
         rules, settings.select, settings.extend_select, settings.ignore, settings.preview
     )
-    enabled = {code: rules[code] for code in sorted(codes)}
-    result = CheckResult(settings=settings, report_root=repository_root(settings.root))
-
-    tasks: list[FileTask] = []
-    if request.stdin_data is not None:
-        name = request.stdin_filename or "-"
-        path = resolve_lenient(request.cwd / name)
-        excluded = request.stdin_filename is not None and _force_excluded(path, settings)
-        if not excluded:
-            tasks.append(
-                FileTask(
-                    path,
-                    _stdin_display(request.stdin_filename, path, request.cwd),
-                    relative_to_root(path, settings.root),
-                    data=request.stdin_data,
-                )
-            )
-    else:
-        text_kinds = frozenset(
-            kind
-            for rule in enabled.values()
-            if issubclass(rule, TextRule)
-            for kind in rule.text_kinds
-        )
-        found = discover(request.paths, settings, text_kinds)
-        result.problems.extend(found.problems)
-        settings = with_implicit_roots(settings, found.files)
-        result.settings = settings
-        for path in found.files:
-            relative = relative_to_root(path, settings.root)
-            kind = _task_kind(path, relative, text_kinds)
-            if kind is None:
-                continue
-            tasks.append(
-                FileTask(
-                    path,
-                    display_path(path, request.cwd),
-                    relative,
-                    kind=kind,
-                    data=request.overrides.get(path),
-                )
-            )
-
-    jobs = request.jobs if request.jobs > 0 else (os.cpu_count() or 1)
-    file_results = _file_pass(request, tasks, settings, tuple(enabled.values()), jobs, progress)
-    modules = ModulesOnDisk(settings)
-    outcome = run_project_pass(
-        file_results,
-        {t.display: t.relative for t in tasks},
+    return Workspace(
         settings,
-        enabled,
+        request.cwd,
         rules,
-        modules,
-        modules.parse,
+        {code: rules[code] for code in sorted(codes)},
+        repository_root(settings.root),
+        cache_directory(request, settings),
+        request.jobs,
     )
-    result.diagnostics = outcome.diagnostics
-    result.internal_errors = outcome.internal_errors
-    result.project = outcome.project
-    result.sources = {task.display: task.path for task in tasks}
-    result.file_results = {r.path: r for r in file_results}
-    for file_result in file_results:
-        result.problems.extend(file_result.problems)
-        result.lines += file_result.lines
-        if file_result.snippets:
-            result.snippets[file_result.path] = file_result.snippets
-        if file_result.masked:
-            result.masked[file_result.path] = file_result.masked
-    result.files = len(tasks)
-    return result
 
 
-def _file_pass(
-    request: CheckRequest,
-    tasks: list[FileTask],
-    settings: Settings,
-    rules: tuple[type[Rule], ...],
-    jobs: int,
-    progress: Progress | None,
-) -> list[FileResult]:
-    """The per-file results of ``tasks``, reusing ``request.reuse`` where it has them."""
-    fresh = [task for task in tasks if task.display not in request.reuse]
-    checked = iter(run_file_pass(fresh, settings, rules, jobs, progress))
-    return [request.reuse.get(task.display) or next(checked) for task in tasks]
-
-
-_NESTED_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
-
-
-def with_implicit_roots(settings: Settings, files: list[Path]) -> Settings:
-    """Add the folders a project's imports count from, unless ``src`` is set.
-
-    - Each folder holding a ``manage.py``: Django projects import their apps relative to
-      it (``from dcim.models import Site`` in ``netbox/dcim/``).
-    - Each folder below the root holding its own ``pyproject.toml``, ``setup.py`` or
-      ``setup.cfg`` (and its ``src/``): a workspace member such as the FastAPI
-      template's ``backend/``, whose code imports ``app.api.deps``, not
-      ``backend.app.api.deps``.
-
-    A folder inside a package is never a root, whatever it holds: a module that happens
-    to be named ``setup.py`` or ``manage.py`` in ``app/forms/`` is ``app.forms.setup``,
-    and naming its siblings from ``app/forms/`` would hide the cycles they are part of.
-    """
-    if settings.src:
-        return settings
-    roots = {
-        path.parent for path in files if path.name == "manage.py" and not _in_package(path.parent)
-    }
-    directories = {parent for path in files for parent in path.parents}
-    for directory in directories:
-        if (
-            settings.root in directory.parents
-            and any((directory / marker).is_file() for marker in _NESTED_PROJECT_MARKERS)
-            and not _in_package(directory)
-        ):
-            roots.add(directory)
-            if (directory / "src").is_dir():
-                roots.add(directory / "src")
-    if not roots:
-        return settings
-    return replace(settings, src=(*settings.source_roots(), *sorted(roots)))
-
-
-def _in_package(directory: Path) -> bool:
-    """Whether ``directory`` is a package or a folder of one (Python would import its
-    modules under the package's name)."""
-    return (directory / "__init__.py").is_file() or (directory.parent / "__init__.py").is_file()
-
-
-def _task_kind(path: Path, relative: str, text_kinds: frozenset[str]) -> str | None:
-    """``python``, the text kind of a non-Python file an enabled rule reads, or None for a
-    configuration or data file no enabled rule reads (pre-commit passes those too).
-
-    Any other file named explicitly is checked as Python, as ruff does with a script
-    without the ``.py`` suffix.
-    """
-    if path.suffix in PYTHON_SUFFIXES:
-        return PYTHON
-    kind = text_kind(relative)
-    if kind is not None:
-        return kind if kind in text_kinds else None
-    if path.suffix in FIXTURE_SUFFIXES or path.name.startswith(".env"):
+def cache_directory(request: CheckRequest, settings: Settings) -> Path | None:
+    """``--cache-dir``, else ``BACKLINT_CACHE_DIR``, else ``cache-dir`` in the
+    configuration, else ``.backlint_cache`` in the project root; None with ``--no-cache``."""
+    if not request.use_cache:
         return None
-    return PYTHON
+    variable = os.environ.get(CACHE_DIR_VARIABLE)
+    if request.cache_dir is not None:
+        return request.cwd / request.cache_dir
+    if variable:
+        return request.cwd / variable
+    return settings.cache_dir or settings.root / CACHE_DIR_NAME
 
 
-def _force_excluded(path: Path, settings: Settings) -> bool:
-    return settings.force_exclude and is_excluded(path, settings)
+def workspace_cache_directory(request: CheckRequest) -> Path | None:
+    """The cache directory ``request`` would use (for ``backlint clean``)."""
+    return cache_directory(request, load_request_settings(request, all_rules()))
+
+
+def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckResult:
+    """Check the requested files. Raises ConfigError for configuration problems."""
+    workspace = open_workspace(request)
+    return workspace.check(request.paths, stdin_source(request, workspace), progress=progress)
+
+
+def stdin_source(request: CheckRequest, workspace: Workspace) -> StdinSource | None:
+    """The text read from stdin and the path it stands for, if stdin is checked."""
+    if request.stdin_data is None:
+        return None
+    name = request.stdin_filename or "-"
+    path = workspace.resolve(name)
+    display = _stdin_display(request.stdin_filename, path, request.cwd)
+    return StdinSource(path, display, request.stdin_data)
+
+
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 def _stdin_display(name: str | None, resolved: Path, cwd: Path) -> str:

@@ -16,7 +16,14 @@ import click
 from backlint import __version__
 from backlint import add_noqa as noqa_writer
 from backlint import baseline as baselines
-from backlint.application import CheckRequest, CheckResult, run_check
+from backlint.application import (
+    CheckRequest,
+    CheckResult,
+    open_workspace,
+    stdin_source,
+    workspace_cache_directory,
+)
+from backlint.cache.store import NotACache, remove_cache
 from backlint.config import OUTPUT_FORMATS, ConfigError
 from backlint.fixes.run import (
     MAX_ROUNDS,
@@ -35,6 +42,9 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 # Below this many files a progress line would only flicker.
 _PROGRESS_MIN_FILES = 200
+# Indexing fewer files than this for a named file's cross-file findings takes a moment
+# only: not worth a line on stderr.
+_INDEXED_NOTE_MIN_FILES = 100
 
 
 def _selectors(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -118,6 +128,12 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Workers (0: CPUs).")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    help="Where the cache lives (also BACKLINT_CACHE_DIR; default: .backlint_cache).",
+)
+@click.option("--no-cache", is_flag=True, help="Read and write no cache.")
 def check(
     paths: tuple[Path, ...],
     select: tuple[str, ...],
@@ -143,6 +159,8 @@ def check(
     statistics: bool,
     quiet: bool,
     jobs: int,
+    cache_dir: Path | None,
+    no_cache: bool,
 ) -> None:
     """Check PATHS (default: the current directory); `-` reads stdin."""
     read_stdin = stdin_filename is not None or paths == (Path("-"),)
@@ -159,18 +177,21 @@ def check(
         include_low_confidence=include_low_confidence,
         preview=preview,
         jobs=jobs,
+        use_cache=not no_cache,
+        cache_dir=cache_dir,
     )
     progress = _ProgressLine(not quiet and sys.stderr.isatty())
     fixed: FixOutcome | None = None
     try:
-        result = run_check(request, progress)
+        workspace = open_workspace(request)
+        result = workspace.check(request.paths, stdin_source(request, workspace), progress=progress)
         unsafe = result.settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
         fixing = diff or fix_only or (result.settings.fix if fix is None else fix)
         if fixing:
             if add_noqa or write_baseline is not None:
                 other = "--add-noqa" if add_noqa else "--write-baseline"
                 raise click.UsageError(f"{other} cannot be combined with fixing")
-            fixed = fix_until_stable(request, result, unsafe)
+            fixed = fix_until_stable(request, result, unsafe, workspace)
             result = fixed.result
     except ConfigError as error:
         click.echo(f"backlint: error: {error}", err=True)
@@ -277,6 +298,12 @@ def _print_problems(result: CheckResult, quiet: bool) -> None:
     if not quiet:
         for problem in result.problems:
             click.echo(f"backlint: warning: {problem.path}: {problem.message}", err=True)
+        if result.indexed >= _INDEXED_NOTE_MIN_FILES:
+            click.echo(
+                f"backlint: indexed {result.indexed} other files of the project for "
+                "cross-file findings (cached for the next run)",
+                err=True,
+            )
     for error in result.internal_errors:
         click.echo(f"backlint: error: {error.path}: {error.message}", err=True)
 
@@ -294,6 +321,30 @@ def _write(text: str, output_file: Path | None) -> None:
     except OSError as error:
         click.echo(f"backlint: error: cannot write {output_file}: {error.strerror}", err=True)
         sys.exit(EXIT_ERROR)
+
+
+@main.command()
+@click.option("--config", type=click.Path(path_type=Path), help="pyproject.toml or backlint.toml.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    help="The cache to remove (also BACKLINT_CACHE_DIR; default: .backlint_cache).",
+)
+def clean(config: Path | None, cache_dir: Path | None) -> None:
+    """Remove the cache of the project in the current directory."""
+    request = CheckRequest(
+        paths=(), cwd=Path.cwd(), config=config, use_cache=True, cache_dir=cache_dir
+    )
+    try:
+        directory = workspace_cache_directory(request)
+        removed = directory is not None and remove_cache(directory)
+    except ConfigError as error:
+        click.echo(f"backlint: error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    except (NotACache, OSError) as error:
+        click.echo(f"backlint: error: cannot remove the cache: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(f"Removed {directory}" if removed else "No cache to remove.", err=True)
 
 
 @main.command()

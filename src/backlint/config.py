@@ -24,6 +24,7 @@ from backlint.selection import SelectionError, check_selectors
 CONFIG_FILES = ("backlint.toml", "pyproject.toml")
 
 DEFAULT_EXCLUDE = (
+    ".backlint_cache",
     ".bzr",
     ".direnv",
     ".eggs",
@@ -119,6 +120,8 @@ class Settings:
     # Preview rules (below the precision bar of docs/precision.md) count as on by default.
     preview: bool = False
     baseline: Path | None = None  # report only findings that are not in this file
+    # Where the cache lives (``cache-dir``); None: ``.backlint_cache`` in the root.
+    cache_dir: Path | None = None
     # Codes whose ``# backlint: allow CODE <reason>`` waivers must give a reason.
     require_reason_for: tuple[str, ...] = ("BL721", "BL801", "BL901")
     output_format: str | None = None
@@ -225,6 +228,7 @@ _KNOWN_KEYS = frozenset(
         "preview",
         "require-reason-for",
         "baseline",
+        "cache-dir",
         "output-format",
         "roles",
         "options",
@@ -271,11 +275,12 @@ def _build(
             selectors = reader.str_list(table, key)
             check_selectors(selectors, rules, f"{config_file}: `{prefix}{key}`")
             values[attribute] = selectors
-    if "baseline" in table:
-        value = table["baseline"]
-        if not isinstance(value, str) or not value:
-            raise reader.fail("baseline", "a path (a string)")
-        values["baseline"] = root / value
+    for key, attribute in (("baseline", "baseline"), ("cache-dir", "cache_dir")):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, str) or not value:
+                raise reader.fail(key, "a path (a string)")
+            values[attribute] = root / value
     if "require-reason-for" in table:
         codes = reader.str_list(table, "require-reason-for")
         check_selectors(codes, rules, f"{config_file}: `{prefix}require-reason-for`")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from backlint.cache.keys import content_digest
 from backlint.config import Settings
 from backlint.discovery import relative_to_root
 from backlint.engine.filepass import FilePass, parse_file
@@ -16,13 +17,15 @@ from backlint.index.names import ImportTable
 class ModulesOnDisk:
     """Finds and reads a project module by name under the source roots, once.
 
-    Used by the project pass for modules outside the run: a logger imported from
-    ``app/core/logging.py`` is still recognised when only the importing file is checked.
+    Used by the project pass for modules outside the run (a module in an excluded
+    folder). ``read`` records every file it looked at, with its content digest ("" when
+    absent), so that a cached project outcome is reused only while they are unchanged.
     """
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._pass: FilePass | None = None
+        self.read: dict[str, str] = {}
 
     def __call__(self, module: str) -> FileFacts | None:
         candidate = self._find(module)
@@ -48,6 +51,9 @@ class ModulesOnDisk:
                 root.joinpath(*parts).with_suffix(".py"),
                 root.joinpath(*parts, "__init__.py"),
             ):
-                if candidate.is_file():
+                try:
+                    self.read[str(candidate)] = content_digest(candidate.read_bytes())
                     return candidate
+                except OSError:
+                    self.read[str(candidate)] = ""
         return None

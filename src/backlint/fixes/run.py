@@ -1,12 +1,12 @@
 """The loop behind ``--fix``, ``--diff`` and ``--fix-only``: check, apply, check again.
 
 Each round applies every fix that does not overlap another (``apply.py``) to the files in
-memory, then checks the project again with the fixed text in place of what is on disk:
-fixes that waited for an overlapping one, and findings that only appear once another fix
-landed, are handled in the next round. Files that did not change keep their per-file
-results, so a round after the first re-reads little. The loop stops when a round fixes
-nothing, or after ``MAX_ROUNDS`` with a message (a rule whose fix brings its own finding
-back would otherwise loop for ever).
+memory, then checks again in the same workspace with the fixed text overlaid on what is
+on disk: fixes that waited for an overlapping one, and findings that only appear once
+another fix landed, are handled in the next round. The workspace's cache keeps the
+results of files that did not change, so a round after the first re-reads little. The
+loop stops when a round fixes nothing, or after ``MAX_ROUNDS`` with a message (a rule
+whose fix brings its own finding back would otherwise loop for ever).
 
 A fixed Python file must parse again; if it does not, that file's fixes of the round are
 dropped, the file is left as it was for the rest of the run, and the run says so. Nothing
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from backlint.application import CheckRequest, CheckResult, run_check
+from backlint.application import CheckRequest, CheckResult, open_workspace, stdin_source
 from backlint.diagnostics import Diagnostic, RunProblem
 from backlint.discovery import PYTHON_SUFFIXES
 from backlint.fixes.apply import apply_fixes
@@ -35,6 +35,7 @@ from backlint.source import (
     read_source,
     write_atomically,
 )
+from backlint.workspace import Workspace
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -101,11 +102,18 @@ class FixOutcome:
         }
 
 
-def fix_until_stable(request: CheckRequest, first: CheckResult, unsafe: bool) -> FixOutcome:
+def fix_until_stable(
+    request: CheckRequest,
+    first: CheckResult,
+    unsafe: bool,
+    workspace: Workspace | None = None,
+) -> FixOutcome:
     """Starting from ``first`` (the check of ``request``), apply the applicable fixes in
-    memory and check again until nothing changes. Raises ``ConfigError`` like
-    ``run_check``.
+    memory and check again until nothing changes, in ``workspace`` (the one ``first``
+    came from, or a new one). Raises ``ConfigError`` like ``run_check``.
     """
+    if workspace is None:
+        workspace = open_workspace(request)
     result = first
     outcome = FixOutcome(result, stdin=_stdin_file(request))
     frozen: set[str] = set()  # files whose fixes broke them: left alone from then on
@@ -124,7 +132,7 @@ def fix_until_stable(request: CheckRequest, first: CheckResult, unsafe: bool) ->
                     outcome.changed[display] = fixed
         if not touched:
             break
-        result = run_check(_next_request(request, outcome, result, touched))
+        result = _check_fixed(workspace, request, outcome)
     # Cut short with fixes still on offer: a fix that keeps bringing its finding back.
     outcome.converged = not _fixable(result, unsafe, frozen)
     outcome.result = result
@@ -221,20 +229,12 @@ def _toml_parses(text: str) -> bool:
     return True
 
 
-def _next_request(
-    request: CheckRequest,
-    outcome: FixOutcome,
-    previous: CheckResult,
-    touched: set[str],
-) -> CheckRequest:
-    overrides = {fixed.path: fixed.data for fixed in outcome.changed.values()}
-    reuse = {
-        display: result
-        for display, result in previous.file_results.items()
-        if display not in touched
-    }
-    stdin_data = request.stdin_data if outcome.stdin is None else outcome.stdin.data
-    return replace(request, overrides=overrides, reuse=reuse, stdin_data=stdin_data)
+def _check_fixed(workspace: Workspace, request: CheckRequest, outcome: FixOutcome) -> CheckResult:
+    """The check of ``request`` with the text fixed so far in place of the files'."""
+    overlays = {fixed.path: fixed.data for fixed in outcome.changed.values()}
+    if outcome.stdin is not None:
+        request = replace(request, stdin_data=outcome.stdin.data)
+    return workspace.check(request.paths, stdin_source(request, workspace), overlays)
 
 
 def write_fixed(outcome: FixOutcome) -> list[RunProblem]:
