@@ -30,10 +30,52 @@ class Discovery:
 
 def relative_to_root(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` with ``/`` separators, or its absolute form outside it."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    # String operations: ``Path.relative_to`` is slow enough to show in a warm run.
+    text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
+    if text.startswith(prefix):
+        return text[len(prefix) :].replace(os.sep, "/")
+    return "." if text == str(root) else path.as_posix()
+
+
+class _Patterns:
+    """Gitignore-style patterns, with the plain names (``.venv``, ``build/``) answered by
+    a set lookup on the last path component.
+
+    A name pattern matches a path when any of its components is that name (a folder's
+    pattern excludes what the folder holds); pathspec then matches the few patterns with
+    a slash or a wildcard. A file with a negation (``!keep``) is matched by pathspec
+    alone, since the order of its patterns matters.
+    """
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self.names: set[str] = set()
+        self.folder_names: set[str] = set()
+        rest = list(lines)
+        if not any(line.lstrip().startswith("!") for line in lines):
+            rest = []
+            for line in lines:
+                name = line.strip()
+                folder = name.endswith("/") and name.count("/") == 1
+                plain = name.rstrip("/")
+                if plain and not plain.startswith("#") and not set(plain) & _SPECIAL:
+                    (self.folder_names if folder else self.names).add(plain)
+                elif name and not name.startswith("#"):
+                    rest.append(line)
+        self.spec = pathspec.GitIgnoreSpec.from_lines(rest) if rest else None
+
+    def matches(self, relative: str, is_dir: bool) -> bool:
+        parts = relative.split("/")
+        if not self.names.isdisjoint(parts):
+            return True
+        folders = parts if is_dir else parts[:-1]
+        if self.folder_names and not self.folder_names.isdisjoint(folders):
+            return True
+        if self.spec is None:
+            return False
+        return self.spec.match_file(relative + "/" if is_dir else relative)
+
+
+_SPECIAL = frozenset("/*?[]\\!")
 
 
 class _Ignore:
@@ -41,35 +83,37 @@ class _Ignore:
 
     def __init__(self, settings: Settings) -> None:
         self.root = settings.root
-        patterns = [*settings.exclude, *settings.extend_exclude]
-        self.exclude = pathspec.GitIgnoreSpec.from_lines(patterns)
+        self.root_prefix = str(settings.root).rstrip(os.sep) + os.sep
+        self.exclude = _Patterns([*settings.exclude, *settings.extend_exclude])
         self.respect_gitignore = settings.respect_gitignore
-        self.gitignores: dict[Path, pathspec.GitIgnoreSpec] = {}
+        # Folder (as a string ending in a separator) -> its .gitignore's patterns.
+        self.gitignores: dict[str, _Patterns] = {}
 
     def load_gitignore(self, directory: Path) -> None:
-        if not self.respect_gitignore or directory in self.gitignores:
+        prefix = str(directory).rstrip(os.sep) + os.sep
+        if not self.respect_gitignore or prefix in self.gitignores:
             return
         candidate = directory / ".gitignore"
         try:
             lines = candidate.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             return
-        self.gitignores[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
+        self.gitignores[prefix] = _Patterns(lines)
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
-        relative = relative_to_root(path, self.root)
-        suffix = "/" if is_dir else ""
-        if self.exclude.match_file(relative + suffix) or self.exclude.match_file(
-            path.name + suffix
-        ):
+        text = str(path)
+        name = path.name
+        if text.startswith(self.root_prefix):
+            relative = text[len(self.root_prefix) :].replace(os.sep, "/")
+        else:  # outside the root: patterns can only match its name
+            relative = name
+        if self.exclude.matches(relative, is_dir):
             return True
-        for directory, spec in self.gitignores.items():
-            try:
-                inner = path.relative_to(directory).as_posix()
-            except ValueError:
-                continue
-            if spec.match_file(inner + suffix):
-                return True
+        for prefix, patterns in self.gitignores.items():
+            if text.startswith(prefix):
+                inner = text[len(prefix) :].replace(os.sep, "/")
+                if patterns.matches(inner, is_dir):
+                    return True
         return False
 
 
@@ -141,7 +185,8 @@ def _walk(
 
     for directory, dirnames, filenames in os.walk(top, onerror=on_error, followlinks=False):
         here = Path(directory)
-        ignore.load_gitignore(here)
+        if ".gitignore" in filenames:
+            ignore.load_gitignore(here)
         dirnames[:] = sorted(
             name for name in dirnames if not ignore.excluded(here / name, is_dir=True)
         )

@@ -282,6 +282,7 @@ class Workspace:
         seen: dict[str, tuple[FileStat, str]] = {}
         tasks = []
         roots = settings.source_roots()
+        prefixes = tuple(str(root).rstrip(os.sep) + os.sep for root in roots)
         for path in files:
             relative = self.relative(path)
             kind = _task_kind(path, relative, self._text_kinds)
@@ -292,7 +293,10 @@ class Workspace:
                 content: str | None = content_digest(data)
             else:
                 content = self._content_key(path, relative, manifest, seen)
-            module = module_name(path, roots) if kind == PYTHON else ("", False)
+            # Below a source root a module's name follows from its path and the roots (both
+            # in the key); outside them it depends on which folders are packages.
+            outside = kind == PYTHON and not str(path).startswith(prefixes)
+            module = module_name(path, roots) if outside else ("", False)
             key = None if content is None else digest(fingerprint, relative, kind, module, content)
             tasks.append(_Task(FileTask(path, relative, relative, data=data, kind=kind), key))
         if self.cache.disk is not None and seen != manifest.entries:
@@ -490,12 +494,9 @@ def with_implicit_roots(settings: Settings, files: list[Path]) -> Settings:
     roots = {
         path.parent for path in files if path.name == "manage.py" and not _in_package(path.parent)
     }
-    directories = {parent for path in files for parent in path.parents}
-    for directory in directories:
-        if (
-            settings.root in directory.parents
-            and any((directory / marker).is_file() for marker in _NESTED_PROJECT_MARKERS)
-            and not _in_package(directory)
+    for directory in _folders_below(settings.root, files):
+        if any((directory / marker).is_file() for marker in _NESTED_PROJECT_MARKERS) and not (
+            _in_package(directory)
         ):
             roots.add(directory)
             if (directory / "src").is_dir():
@@ -503,6 +504,18 @@ def with_implicit_roots(settings: Settings, files: list[Path]) -> Settings:
     if not roots:
         return settings
     return replace(settings, src=(*settings.source_roots(), *sorted(roots)))
+
+
+def _folders_below(root: Path, files: Iterable[Path]) -> list[Path]:
+    """Every folder strictly below ``root`` that holds one of ``files`` or their folders."""
+    prefix = str(root).rstrip(os.sep) + os.sep
+    folders: set[str] = set()
+    for path in files:
+        folder = os.path.dirname(str(path))
+        while folder.startswith(prefix) and folder not in folders:
+            folders.add(folder)
+            folder = os.path.dirname(folder)
+    return [Path(folder) for folder in sorted(folders)]
 
 
 def _in_package(directory: Path) -> bool:
