@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backlint.config import ConfigError, Settings, find_config, load_settings
 from backlint.diagnostics import Diagnostic, RunProblem
@@ -20,17 +21,20 @@ from backlint.discovery import (
     relative_to_root,
     resolve_lenient,
 )
-from backlint.engine.filepass import PYTHON, FileResult, FileTask
-from backlint.engine.loader import ModulesOnDisk
-from backlint.engine.projectpass import run_project_pass
 from backlint.engine.redaction import Masked
-from backlint.engine.runner import Progress, run_file_pass
-from backlint.index.project import ProjectIndex
-from backlint.index.testcode import PytestNaming
+from backlint.engine.results import PYTHON, FileResult, FileTask
+from backlint.index.pytestnaming import PytestNaming
 from backlint.index.textfiles import FIXTURE_SUFFIXES, text_kind
-from backlint.rules.base import Rule, TextRule
-from backlint.rules.registry import all_rules
+from backlint.rules.catalogue import catalogue
+from backlint.rules.metadata import RuleInfo
 from backlint.selection import SelectionError, check_selectors, enabled_codes
+
+# The engine (libcst, networkx, the rule modules) is imported where files are checked,
+# not here: configuration, discovery and selection run, and fail fast, without it.
+if TYPE_CHECKING:
+    from backlint.engine.runner import Progress
+    from backlint.index.project import ProjectIndex
+    from backlint.rules.base import Rule
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def repository_root(start: Path) -> Path:
     return start
 
 
-def load_request_settings(request: CheckRequest, rules: Mapping[str, type[Rule]]) -> Settings:
+def load_request_settings(request: CheckRequest, rules: Mapping[str, RuleInfo]) -> Settings:
     """Settings from the config file, overridden by the command line. Raises ConfigError."""
     config_file = request.config
     start = _search_start(request)
@@ -163,7 +167,7 @@ def load_request_settings(request: CheckRequest, rules: Mapping[str, type[Rule]]
 
 def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckResult:
     """Check the requested files. Raises ConfigError for configuration problems."""
-    rules = all_rules()
+    rules = catalogue()
     settings = load_request_settings(request, rules)
     codes = enabled_codes(
         rules, settings.select, settings.extend_select, settings.ignore, settings.preview
@@ -186,12 +190,7 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
                 )
             )
     else:
-        text_kinds = frozenset(
-            kind
-            for rule in enabled.values()
-            if issubclass(rule, TextRule)
-            for kind in rule.text_kinds
-        )
+        text_kinds = frozenset(kind for rule in enabled.values() for kind in rule.text_kinds)
         found = discover(request.paths, settings, text_kinds)
         result.problems.extend(found.problems)
         settings = with_implicit_roots(settings, found.files)
@@ -211,14 +210,20 @@ def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckR
                 )
             )
 
+    # Only now that files are checked: the rule classes, the engine and libcst.
+    from backlint.engine.loader import ModulesOnDisk
+    from backlint.engine.projectpass import run_project_pass
+    from backlint.rules.registry import rule_classes
+
+    classes = rule_classes(enabled.values())
     jobs = request.jobs if request.jobs > 0 else (os.cpu_count() or 1)
-    file_results = _file_pass(request, tasks, settings, tuple(enabled.values()), jobs, progress)
+    file_results = _file_pass(request, tasks, settings, tuple(classes.values()), jobs, progress)
     modules = ModulesOnDisk(settings)
     outcome = run_project_pass(
         file_results,
         {t.display: t.relative for t in tasks},
         settings,
-        enabled,
+        classes,
         rules,
         modules,
         modules.parse,
@@ -248,6 +253,8 @@ def _file_pass(
     progress: Progress | None,
 ) -> list[FileResult]:
     """The per-file results of ``tasks``, reusing ``request.reuse`` where it has them."""
+    from backlint.engine.runner import run_file_pass
+
     fresh = [task for task in tasks if task.display not in request.reuse]
     checked = iter(run_file_pass(fresh, settings, rules, jobs, progress))
     return [request.reuse.get(task.display) or next(checked) for task in tasks]

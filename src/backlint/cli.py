@@ -10,26 +10,20 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from backlint import __version__
-from backlint import add_noqa as noqa_writer
-from backlint import baseline as baselines
-from backlint.application import CheckRequest, CheckResult, run_check
 from backlint.config import OUTPUT_FORMATS, ConfigError
-from backlint.fixes.run import (
-    MAX_ROUNDS,
-    FixOutcome,
-    fix_until_stable,
-    fixes_by_file,
-    unified_diffs,
-    write_fixed,
-)
-from backlint.output import render, render_statistics
-from backlint.output.base import Report
 from backlint.ruledocs import rule_text, rules_json, rules_list, rules_table
-from backlint.rules.registry import all_rules, find_rule
+from backlint.rules.catalogue import catalogue, find_rule
+
+# What only ``check`` needs is imported by ``check``: ``--version`` and ``backlint rule``
+# start without it (and nothing before the first parsed file imports libcst).
+if TYPE_CHECKING:
+    from backlint.application import CheckResult
+    from backlint.fixes.run import FixOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -145,6 +139,13 @@ def check(
     jobs: int,
 ) -> None:
     """Check PATHS (default: the current directory); `-` reads stdin."""
+    from backlint import add_noqa as noqa_writer
+    from backlint import baseline as baselines
+    from backlint.application import CheckRequest, run_check
+    from backlint.fixes.run import fix_until_stable
+    from backlint.output import render, render_statistics
+    from backlint.output.base import Report
+
     read_stdin = stdin_filename is not None or paths == (Path("-"),)
     request = CheckRequest(
         paths=paths or (Path("."),),
@@ -191,7 +192,7 @@ def check(
     fmt = output_format or result.settings.output_format or "full"
     report = Report(
         diagnostics=result.diagnostics,
-        rules=all_rules(),
+        rules=catalogue(),
         root=result.report_root,
         cwd=request.cwd,
         version=__version__,
@@ -242,6 +243,8 @@ def _finish_fixing(
 
     Returns whether a fixed file could not be written.
     """
+    from backlint.fixes.run import MAX_ROUNDS, fixes_by_file, unified_diffs, write_fixed
+
     for problem in fixed.problems:
         click.echo(f"backlint: warning: {problem.path}: {problem.message}", err=True)
     if not fixed.converged:
@@ -307,7 +310,7 @@ def _write(text: str, output_file: Path | None) -> None:
 )
 def rule(rule: str | None, show_all: bool, output_format: str) -> None:
     """Explain RULE (a code or a name), or list every rule with --all."""
-    rules = all_rules()
+    rules = catalogue()
     if show_all:
         if output_format == "json":
             click.echo(rules_json(rules.values()), nl=False)
