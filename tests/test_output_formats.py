@@ -649,9 +649,7 @@ def test_sarif_truncates_long_docs_at_a_boundary() -> None:
     class LongDocs(FatRouteHandler):
         __doc__ = docs
 
-    report = Report(
-        [simple(code="BL101")], {"BL101": rule_info(LongDocs)}, ROOT, ROOT, VERSION, {}
-    )
+    report = Report([simple(code="BL101")], {"BL101": rule_info(LongDocs)}, ROOT, ROOT, VERSION, {})
     (rule,) = sarif_of(report)["runs"][0]["tool"]["driver"]["rules"]
     assert rule["fullDescription"]["text"] == cut
     assert rule["help"]["markdown"] == docs

@@ -1,6 +1,7 @@
 """The command line: parse flags, call the application, print the report.
 
-Exit status: 0 no findings, 1 findings, 2 usage, configuration or internal error.
+Exit status: 0 no findings, 1 findings, 2 usage, configuration or internal error,
+130 interrupted (Ctrl-C).
 Results go to stdout (or ``--output-file``); messages and progress go to stderr.
 """
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from backlint.fixes.run import FixOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# 128 + SIGINT: what shells report for a command stopped by Ctrl-C.
+EXIT_INTERRUPTED = 130
 
 # Below this many files a progress line would only flicker.
 _PROGRESS_MIN_FILES = 200
@@ -45,15 +48,30 @@ class _ProgressLine:
 
     def __call__(self, done: int, total: int) -> None:
         if self.enabled and total >= _PROGRESS_MIN_FILES:
+            self.shown = True  # first: a Ctrl-C while it is written still clears the line
             click.echo(f"\rbacklint: checked {done}/{total} files", nl=False, err=True)
-            self.shown = True
 
     def clear(self) -> None:
         if self.shown:
             click.echo("\r\033[K", nl=False, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Interruptible(click.Group):
+    """Ctrl-C during a command exits 130 with one line, not click's "Aborted!" and 1.
+
+    The interruption unwinds the command first (``finally`` blocks run, the file pass
+    stops its workers), so nothing is left behind.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("backlint: interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+@click.group(cls=_Interruptible, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="backlint")
 def main() -> None:
     """backlint: a linter for Python backend services."""

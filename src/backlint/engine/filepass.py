@@ -23,9 +23,7 @@ from backlint.directives import find_directives
 from backlint.engine.context import FileContext, TextContext
 from backlint.engine.positions import PositionIndex, import_spans
 from backlint.engine.redaction import mask_snippets
-
-# Re-exported: the engine's callers import them from here.
-from backlint.engine.results import PYTHON as PYTHON
+from backlint.engine.results import PYTHON as PYTHON  # re-exported for the engine's callers
 from backlint.engine.results import ConditionalDiagnostic as ConditionalDiagnostic
 from backlint.engine.results import FileResult as FileResult
 from backlint.engine.results import FileTask as FileTask

@@ -27,8 +27,7 @@ import libcst as cst
 
 from backlint.diagnostics import Applicability, Diagnostic, Fix, Related, Severity, Span
 from backlint.rules.fixes import EditMode, NodeEdit, NodeFix
-# Option and OptionValue are re-exported: rule modules import them from here.
-from backlint.rules.metadata import Option as Option
+from backlint.rules.metadata import Option as Option  # re-exported for rule modules
 from backlint.rules.metadata import OptionValue as OptionValue
 from backlint.rules.metadata import rule_url
 
