@@ -14,7 +14,7 @@ import pathspec
 from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, RunProblem
 from backlint.directives import CodeMention, Directive, is_backlint_code
-from backlint.engine.filepass import FileResult
+from backlint.engine.results import FileResult
 from backlint.index.project import ModuleLoader, ModuleParser, ProjectIndex
 from backlint.rules.base import ProjectRule, Rule, SuppressionAuditRule
 from backlint.rules.metadata import RuleInfo

@@ -3,8 +3,9 @@ functions are tests, fixtures or helpers.
 
 pytest decides what a test is from its own settings (``python_files``,
 ``python_functions``, ``python_classes``); backlint reads them from the project's
-pytest configuration once per run (``PytestNaming.from_project``) so that its answers
-match what pytest collects. In a Django project, Django's test runner collects
+pytest configuration once per run (``PytestNaming.from_project``, in
+``pytestnaming.py``, which needs no parser) so that its answers match what pytest
+collects. In a Django project, Django's test runner collects
 ``test*.py`` too (``tests.py`` of every app), so those files are test code as well.
 unittest ``TestCase`` subclasses are recognised through the class index, also when the
 base class lives in another module.
