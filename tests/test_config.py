@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from backlint.config import ConfigError, find_config, load_settings
-from backlint.rules.registry import all_rules
+from backlint.rules.catalogue import catalogue
 
 
 def _write(path: Path, text: str) -> Path:
@@ -36,7 +36,7 @@ def test_values_are_read(tmp_path: Path) -> None:
         "[tool.backlint.roles]\nservice = ['**/logic/**']\n"
         "[tool.backlint.options.swallowed-broad-except]\nlogger-names = ['audit']\n",
     )
-    settings = load_settings(config, tmp_path, all_rules())
+    settings = load_settings(config, tmp_path, catalogue())
     assert settings.src == (tmp_path / "src",)
     assert settings.select == ("BL2",)
     assert settings.ignore == ("BL202",)
@@ -70,7 +70,7 @@ def test_errors_name_the_key_and_the_file(tmp_path: Path, body: str, expected: s
     header = "" if body.startswith("[") else "[tool.backlint]\n"
     config = _write(tmp_path / "pyproject.toml", header + body)
     with pytest.raises(ConfigError) as raised:
-        load_settings(config, tmp_path, all_rules())
+        load_settings(config, tmp_path, catalogue())
     assert expected in str(raised.value)
     assert str(config) in str(raised.value)
 
@@ -78,4 +78,4 @@ def test_errors_name_the_key_and_the_file(tmp_path: Path, body: str, expected: s
 def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
     config = _write(tmp_path / "backlint.toml", "select = [\n")
     with pytest.raises(ConfigError, match="invalid TOML"):
-        load_settings(config, tmp_path, all_rules())
+        load_settings(config, tmp_path, catalogue())

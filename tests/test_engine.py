@@ -133,12 +133,12 @@ def test_import_cycles_between_packages_with_package_granularity(tmp_path: Path)
 
 def test_an_option_with_fixed_choices_rejects_other_values(tmp_path: Path) -> None:
     from backlint.config import ConfigError, load_settings
-    from backlint.rules.registry import all_rules
+    from backlint.rules.catalogue import catalogue
 
     config = tmp_path / "backlint.toml"
     config.write_text('[options.import-cycle]\ngranularity = "file"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match='must be one of "module", "package"'):
-        load_settings(config, tmp_path, all_rules())
+        load_settings(config, tmp_path, catalogue())
 
 
 def test_a_file_that_hangs_the_parser_is_skipped_and_the_run_goes_on(

@@ -35,6 +35,8 @@ from backlint.output.base import Report
 from backlint.output.github import escape_data, escape_property
 from backlint.output.sarif import MAX_DESCRIPTION, truncate
 from backlint.rules.base import Rule
+from backlint.rules.metadata import RuleInfo
+from backlint.rules.registry import rule_info
 
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden" / "output"
@@ -144,8 +146,8 @@ class FatRouteHandler(Rule):
     severity = Severity.WARNING
 
 
-RULES: dict[str, type[Rule]] = {
-    rule.code: rule
+RULES: dict[str, RuleInfo] = {
+    rule.code: rule_info(rule)
     for rule in (
         BlockingCallInAsync,
         SwallowedBroadExcept,
@@ -647,7 +649,7 @@ def test_sarif_truncates_long_docs_at_a_boundary() -> None:
     class LongDocs(FatRouteHandler):
         __doc__ = docs
 
-    report = Report([simple(code="BL101")], {"BL101": LongDocs}, ROOT, ROOT, VERSION, {})
+    report = Report([simple(code="BL101")], {"BL101": rule_info(LongDocs)}, ROOT, ROOT, VERSION, {})
     (rule,) = sarif_of(report)["runs"][0]["tool"]["driver"]["rules"]
     assert rule["fullDescription"]["text"] == cut
     assert rule["help"]["markdown"] == docs

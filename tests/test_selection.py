@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from backlint.diagnostics import Severity
-from backlint.rules.base import Rule
+from backlint.rules.metadata import RuleInfo
 from backlint.selection import enabled_codes
 
 
-def _rule(code: str, name: str, *, default: bool = True, preview: bool = False) -> type[Rule]:
-    return type(
-        name,
-        (Rule,),
-        {
-            "code": code,
-            "name": name,
-            "summary": "s",
-            "fix_text": "f",
-            "severity": Severity.WARNING,
-            "default_enabled": default,
-            "preview": preview,
-        },
+def _rule(code: str, name: str, *, default: bool = True, preview: bool = False) -> RuleInfo:
+    return RuleInfo(
+        code=code,
+        name=name,
+        summary="s",
+        fix_text="f",
+        severity=Severity.WARNING,
+        documentation="",
+        module="tests.rules",
+        class_name=name,
+        default_enabled=default,
+        preview=preview,
     )
 
 

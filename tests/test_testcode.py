@@ -10,7 +10,8 @@ import pytest
 
 from backlint.application import CheckRequest, run_check
 from backlint.index.collect import collect
-from backlint.index.testcode import PytestNaming, classify_functions
+from backlint.index.pytestnaming import PytestNaming
+from backlint.index.testcode import classify_functions
 
 
 def _kinds(source: str, naming: PytestNaming | None = None) -> dict[str, str]:

@@ -11,12 +11,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backlint.config import ConfigError, Settings, find_config, load_settings
-from backlint.engine.runner import Progress
-from backlint.index.testcode import PytestNaming
-from backlint.rules.base import Rule
-from backlint.rules.registry import all_rules
+from backlint.index.pytestnaming import PytestNaming
+from backlint.rules.catalogue import catalogue
+from backlint.rules.metadata import RuleInfo
 from backlint.selection import SelectionError, check_selectors, enabled_codes
 from backlint.workspace import (
     CACHE_DIR_NAME,
@@ -25,6 +25,12 @@ from backlint.workspace import (
     Workspace,
     display_path,
 )
+
+# The engine (libcst, networkx, the rule modules) is imported where files are checked
+# (``workspace.py``), not here: configuration, discovery and selection run, and fail
+# fast, without it.
+if TYPE_CHECKING:
+    from backlint.engine.runner import Progress
 
 __all__ = ["CheckRequest", "CheckResult", "open_workspace", "run_check"]
 
@@ -94,7 +100,7 @@ def repository_root(start: Path) -> Path:
     return start
 
 
-def load_request_settings(request: CheckRequest, rules: Mapping[str, type[Rule]]) -> Settings:
+def load_request_settings(request: CheckRequest, rules: Mapping[str, RuleInfo]) -> Settings:
     """Settings from the config file, overridden by the command line. Raises ConfigError."""
     config_file = request.config
     start = _search_start(request)
@@ -132,7 +138,7 @@ def load_request_settings(request: CheckRequest, rules: Mapping[str, type[Rule]]
 
 def open_workspace(request: CheckRequest) -> Workspace:
     """The workspace a request runs in: its settings, rules and cache. Raises ConfigError."""
-    rules = all_rules()
+    rules = catalogue()
     settings = load_request_settings(request, rules)
     codes = enabled_codes(
         rules, settings.select, settings.extend_select, settings.ignore, settings.preview
@@ -163,7 +169,7 @@ def cache_directory(request: CheckRequest, settings: Settings) -> Path | None:
 
 def workspace_cache_directory(request: CheckRequest) -> Path | None:
     """The cache directory ``request`` would use (for ``backlint clean``)."""
-    return cache_directory(request, load_request_settings(request, all_rules()))
+    return cache_directory(request, load_request_settings(request, catalogue()))
 
 
 def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckResult:

@@ -1,6 +1,7 @@
 """The command line: parse flags, call the application, print the report.
 
-Exit status: 0 no findings, 1 findings, 2 usage, configuration or internal error.
+Exit status: 0 no findings, 1 findings, 2 usage, configuration or internal error,
+130 interrupted (Ctrl-C).
 Results go to stdout (or ``--output-file``); messages and progress go to stderr.
 """
 
@@ -10,35 +11,24 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from backlint import __version__
-from backlint import add_noqa as noqa_writer
-from backlint import baseline as baselines
-from backlint.application import (
-    CheckRequest,
-    CheckResult,
-    open_workspace,
-    stdin_source,
-    workspace_cache_directory,
-)
-from backlint.cache.store import NotACache, remove_cache
 from backlint.config import OUTPUT_FORMATS, ConfigError
-from backlint.fixes.run import (
-    MAX_ROUNDS,
-    FixOutcome,
-    fix_until_stable,
-    fixes_by_file,
-    unified_diffs,
-    write_fixed,
-)
-from backlint.output import render, render_statistics
-from backlint.output.base import Report
 from backlint.ruledocs import rule_text, rules_json, rules_list, rules_table
-from backlint.rules.registry import all_rules, find_rule
+from backlint.rules.catalogue import catalogue, find_rule
+
+# What only ``check`` needs is imported by ``check``: ``--version`` and ``backlint rule``
+# start without it (and nothing before the first parsed file imports libcst).
+if TYPE_CHECKING:
+    from backlint.application import CheckResult
+    from backlint.fixes.run import FixOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# 128 + SIGINT: what shells report for a command stopped by Ctrl-C.
+EXIT_INTERRUPTED = 130
 
 # Below this many files a progress line would only flicker.
 _PROGRESS_MIN_FILES = 200
@@ -61,15 +51,30 @@ class _ProgressLine:
 
     def __call__(self, done: int, total: int) -> None:
         if self.enabled and total >= _PROGRESS_MIN_FILES:
+            self.shown = True  # first: a Ctrl-C while it is written still clears the line
             click.echo(f"\rbacklint: checked {done}/{total} files", nl=False, err=True)
-            self.shown = True
 
     def clear(self) -> None:
         if self.shown:
             click.echo("\r\033[K", nl=False, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Interruptible(click.Group):
+    """Ctrl-C during a command exits 130 with one line, not click's "Aborted!" and 1.
+
+    The interruption unwinds the command first (``finally`` blocks run, the file pass
+    stops its workers), so nothing is left behind.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("backlint: interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+@click.group(cls=_Interruptible, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="backlint")
 def main() -> None:
     """backlint: a linter for Python backend services."""
@@ -163,6 +168,13 @@ def check(
     no_cache: bool,
 ) -> None:
     """Check PATHS (default: the current directory); `-` reads stdin."""
+    from backlint import add_noqa as noqa_writer
+    from backlint import baseline as baselines
+    from backlint.application import CheckRequest, open_workspace, stdin_source
+    from backlint.fixes.run import fix_until_stable
+    from backlint.output import render, render_statistics
+    from backlint.output.base import Report
+
     read_stdin = stdin_filename is not None or paths == (Path("-"),)
     request = CheckRequest(
         paths=paths or (Path("."),),
@@ -212,7 +224,7 @@ def check(
     fmt = output_format or result.settings.output_format or "full"
     report = Report(
         diagnostics=result.diagnostics,
-        rules=all_rules(),
+        rules=catalogue(),
         root=result.report_root,
         cwd=request.cwd,
         version=__version__,
@@ -263,6 +275,8 @@ def _finish_fixing(
 
     Returns whether a fixed file could not be written.
     """
+    from backlint.fixes.run import MAX_ROUNDS, fixes_by_file, unified_diffs, write_fixed
+
     for problem in fixed.problems:
         click.echo(f"backlint: warning: {problem.path}: {problem.message}", err=True)
     if not fixed.converged:
@@ -332,6 +346,9 @@ def _write(text: str, output_file: Path | None) -> None:
 )
 def clean(config: Path | None, cache_dir: Path | None) -> None:
     """Remove the cache of the project in the current directory."""
+    from backlint.application import CheckRequest, workspace_cache_directory
+    from backlint.cache.store import NotACache, remove_cache
+
     request = CheckRequest(
         paths=(), cwd=Path.cwd(), config=config, use_cache=True, cache_dir=cache_dir
     )
@@ -358,7 +375,7 @@ def clean(config: Path | None, cache_dir: Path | None) -> None:
 )
 def rule(rule: str | None, show_all: bool, output_format: str) -> None:
     """Explain RULE (a code or a name), or list every rule with --all."""
-    rules = all_rules()
+    rules = catalogue()
     if show_all:
         if output_format == "json":
             click.echo(rules_json(rules.values()), nl=False)

@@ -17,8 +17,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-from backlint.index.testcode import PytestNaming
-from backlint.rules.base import OptionValue, Rule
+from backlint.index.pytestnaming import PytestNaming
+from backlint.rules.metadata import OptionValue, RuleInfo
 from backlint.selection import SelectionError, check_selectors
 
 CONFIG_FILES = ("backlint.toml", "pyproject.toml")
@@ -237,7 +237,7 @@ _KNOWN_KEYS = frozenset(
 
 
 def load_settings(
-    config_file: Path | None, default_root: Path, rules: Mapping[str, type[Rule]]
+    config_file: Path | None, default_root: Path, rules: Mapping[str, RuleInfo]
 ) -> Settings:
     """Read and validate ``config_file`` against the known ``rules``.
 
@@ -260,7 +260,7 @@ def load_settings(
 
 
 def _build(
-    table: Mapping[str, object], reader: _Reader, config_file: Path, rules: Mapping[str, type[Rule]]
+    table: Mapping[str, object], reader: _Reader, config_file: Path, rules: Mapping[str, RuleInfo]
 ) -> Settings:
     prefix, root = reader.prefix, config_file.parent
     values: dict[str, object] = {"root": root, "config_file": config_file}
@@ -341,7 +341,7 @@ def _read_roles(
 
 
 def _read_options(
-    reader: _Reader, table: Mapping[str, object], rules: Mapping[str, type[Rule]]
+    reader: _Reader, table: Mapping[str, object], rules: Mapping[str, RuleInfo]
 ) -> tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...]:
     options = reader.subtable(table, "options")
     by_name = {rule.name: rule for rule in rules.values()}

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from backlint.rules.base import Rule
+from backlint.rules.metadata import RuleInfo
 
 
 class SelectionError(ValueError):
     """A selector that matches no rule."""
 
 
-def check_selectors(selectors: Iterable[str], rules: Mapping[str, type[Rule]], where: str) -> None:
+def check_selectors(selectors: Iterable[str], rules: Mapping[str, RuleInfo], where: str) -> None:
     """Raise ``SelectionError`` naming ``where`` for a selector that matches no rule."""
     names = {rule.name for rule in rules.values()}
     for selector in selectors:
@@ -33,7 +33,7 @@ def check_selectors(selectors: Iterable[str], rules: Mapping[str, type[Rule]], w
         raise SelectionError(f"{where}: unknown rule code or name `{selector}`")
 
 
-def _specificity(selector: str, rule: type[Rule], preview: bool) -> int | None:
+def _specificity(selector: str, rule: RuleInfo, preview: bool) -> int | None:
     """How specifically ``selector`` names ``rule``; None when it does not match it."""
     if selector in (rule.code, rule.name):
         return 100
@@ -47,13 +47,13 @@ def _specificity(selector: str, rule: type[Rule], preview: bool) -> int | None:
     return None
 
 
-def _best(selectors: Iterable[str], rule: type[Rule], preview: bool) -> int | None:
+def _best(selectors: Iterable[str], rule: RuleInfo, preview: bool) -> int | None:
     scores = [s for sel in selectors if (s := _specificity(sel, rule, preview)) is not None]
     return max(scores) if scores else None
 
 
 def enabled_codes(
-    rules: Mapping[str, type[Rule]],
+    rules: Mapping[str, RuleInfo],
     select: Iterable[str] | None,
     extend_select: Iterable[str],
     ignore: Iterable[str],

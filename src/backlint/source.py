@@ -12,8 +12,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import libcst as cst
-
 
 class SourceError(Exception):
     """The file cannot be turned into text; the message says why, for the user."""
@@ -75,6 +73,9 @@ def decode(data: bytes) -> Source:
 def parses_as_python(text: str) -> bool:
     """Whether ``text`` parses with both ``ast`` and libcst, as the checker needs it to:
     what a fix or a new comment must not break."""
+    # Imported here: reading and decoding files must not load the parser.
+    import libcst as cst
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like

@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backlint.cache.keys import (
     FileStat,
@@ -32,15 +33,18 @@ from backlint.cache.store import CacheUnavailable, DiskStore
 from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, Related, RunProblem
 from backlint.discovery import PYTHON_SUFFIXES, discover, is_excluded, relative_to_root
-from backlint.engine.filepass import MAX_FILE_BYTES, PYTHON, FileResult, FileTask
-from backlint.engine.loader import ModulesOnDisk
-from backlint.engine.projectpass import run_project_pass
 from backlint.engine.redaction import Masked
-from backlint.engine.runner import Progress, run_file_pass
+from backlint.engine.results import MAX_FILE_BYTES, PYTHON, FileResult, FileTask
 from backlint.index.modules import module_name
-from backlint.index.project import ProjectIndex
 from backlint.index.textfiles import FIXTURE_SUFFIXES, text_kind
-from backlint.rules.base import Rule, TextRule
+from backlint.rules.metadata import RuleInfo
+
+# The engine (libcst, networkx and the rule modules) is imported only when a file must
+# be checked or the project pass must run: a run answered from the cache never needs it.
+if TYPE_CHECKING:
+    from backlint.engine.runner import Progress
+    from backlint.index.project import ProjectIndex
+    from backlint.rules.base import Rule
 
 CACHE_DIR_NAME = ".backlint_cache"
 # What makes a directory a project worth indexing as a whole when files are named: a
@@ -121,8 +125,8 @@ class Workspace:
         self,
         settings: Settings,
         cwd: Path,
-        rules: Mapping[str, type[Rule]],
-        enabled: Mapping[str, type[Rule]],
+        rules: Mapping[str, RuleInfo],
+        enabled: Mapping[str, RuleInfo],
         report_root: Path,
         cache_dir: Path | None,
         jobs: int = 1,
@@ -138,13 +142,9 @@ class Workspace:
         self.indexes_project = settings.config_file is not None or any(
             (settings.root / marker).exists() for marker in PROJECT_MARKERS
         )
-        self._text_kinds = frozenset(
-            kind
-            for rule in enabled.values()
-            if issubclass(rule, TextRule)
-            for kind in rule.text_kinds
-        )
+        self._text_kinds = frozenset(kind for rule in enabled.values() for kind in rule.text_kinds)
         self._project_files: list[Path] | None = None
+        self._classes: Mapping[str, type[Rule]] | None = None
 
     def _open_disk(self, cache_dir: Path | None) -> DiskStore | None:
         if cache_dir is None:
@@ -157,6 +157,14 @@ class Workspace:
             # reading what is there.
             self.problems.append(RunProblem(str(cache_dir), f"{error}; running without it"))
         return store
+
+    def rule_classes(self) -> Mapping[str, type[Rule]]:
+        """The enabled rules' classes, imported on first need."""
+        if self._classes is None:
+            from backlint.rules.registry import rule_classes
+
+            self._classes = rule_classes(self.enabled.values())
+        return self._classes
 
     # Paths --------------------------------------------------------------------------
 
@@ -329,6 +337,8 @@ class Workspace:
         self, tasks: list[_Task], settings: Settings, progress: Progress | None
     ) -> tuple[list[FileResult], list[_Task]]:
         """Every task's result: cached, or checked now (in parallel) and cached."""
+        from backlint.engine.runner import run_file_pass
+
         results: list[FileResult | None] = []
         missing: list[int] = []
         for index, item in enumerate(tasks):
@@ -342,7 +352,7 @@ class Workspace:
         fresh = run_file_pass(
             [tasks[i].task for i in missing],
             settings,
-            tuple(self.enabled.values()),
+            tuple(self.rule_classes().values()),
             self.jobs,
             progress,
         )
@@ -375,6 +385,9 @@ class Workspace:
         settings: Settings,
         outcome_key: str | None,
     ) -> tuple[ProjectOutcome, ProjectIndex | None]:
+        from backlint.engine.loader import ModulesOnDisk
+        from backlint.engine.projectpass import run_project_pass
+
         self.cache.use_file_keys(
             {item.task.relative: item.key for item in tasks if item.key is not None}
         )
@@ -383,7 +396,7 @@ class Workspace:
             results,
             {item.task.relative: item.task.relative for item in tasks},
             settings,
-            self.enabled,
+            self.rule_classes(),
             self.rules,
             modules,
             modules.parse,

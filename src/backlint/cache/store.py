@@ -19,8 +19,10 @@ code.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import enum
+import functools
 import hashlib
 import importlib
 import io
@@ -59,17 +61,31 @@ class _SafeUnpickler(pickle.Unpickler):
     else: no function can be called and no other class constructed from a cache file."""
 
     def find_class(self, module: str, name: str) -> type:
-        if module == "builtins" and name in _BUILTINS:
-            return getattr(__import__("builtins"), name)  # type: ignore[no-any-return]
-        if module == "backlint" or module.startswith("backlint."):
-            found = getattr(importlib.import_module(module), name, None)
-            if isinstance(found, type) and (
-                dataclasses.is_dataclass(found)
-                or issubclass(found, enum.Enum)
-                or (issubclass(found, tuple) and hasattr(found, "_fields"))
-            ):
-                return found
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
+        found = _allowed_class(module, name)
+        if found is None:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
+        return found
+
+
+@functools.cache
+def _allowed_class(module: str, name: str) -> type | None:
+    """The class ``module.name`` if a cache entry may hold it (asked ~30 times per entry,
+    so answered once per process)."""
+    if module == "builtins":
+        return getattr(builtins, name) if name in _BUILTINS else None
+    if module != "backlint" and not module.startswith("backlint."):
+        return None
+    try:
+        found = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+    if isinstance(found, type) and (
+        dataclasses.is_dataclass(found)
+        or issubclass(found, enum.Enum)
+        or (issubclass(found, tuple) and hasattr(found, "_fields"))
+    ):
+        return found
+    return None
 
 
 def encode(value: object) -> bytes:

@@ -13,17 +13,21 @@ import io
 import tokenize
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
 
 from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, Edit, Fix, Position, RunProblem, Span
-from backlint.directives import Directive, find_directives
+from backlint.directives import find_directives
 from backlint.engine.context import FileContext, TextContext
 from backlint.engine.positions import PositionIndex, import_spans
-from backlint.engine.redaction import Masked, mask_snippets
+from backlint.engine.redaction import mask_snippets
+from backlint.engine.results import MAX_FILE_BYTES
+from backlint.engine.results import PYTHON as PYTHON
+from backlint.engine.results import ConditionalDiagnostic as ConditionalDiagnostic
+from backlint.engine.results import FileResult as FileResult
+from backlint.engine.results import FileTask as FileTask
 from backlint.engine.walker import Dispatch, Hook, walk
 from backlint.index.collect import collect
 from backlint.index.facts import FileFacts, ImportFact
@@ -34,7 +38,6 @@ from backlint.index.roles import RoleMatcher
 from backlint.index.routes import RouteFinder, url_views
 from backlint.index.testcode import classify_functions
 from backlint.rules.base import (
-    Condition,
     FileRule,
     ParseFailureRule,
     PendingReport,
@@ -45,49 +48,7 @@ from backlint.rules.base import (
 from backlint.rules.fixes import NodeFix
 from backlint.source import SourceError, decode
 
-# Files above this size are skipped with a message: they are generated data, not code a
-# person reviews, and parsing them would dominate the run.
-MAX_FILE_BYTES = 5 * 1024 * 1024
-
 _STRING_NODES = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
-
-
-PYTHON = "python"
-
-
-@dataclass(frozen=True)
-class FileTask:
-    """One file to check. ``data`` holds the bytes read from stdin, if that is the source;
-    ``kind`` is ``python`` or the kind of a non-Python file text rules read."""
-
-    path: Path  # absolute
-    display: str
-    relative: str
-    data: bytes | None = None
-    kind: str = PYTHON
-
-
-@dataclass(frozen=True)
-class ConditionalDiagnostic:
-    """A finding that the project pass keeps only if all its conditions hold."""
-
-    diagnostic: Diagnostic
-    conditions: tuple[Condition, ...]
-
-
-@dataclass(frozen=True)
-class FileResult:
-    path: str
-    diagnostics: tuple[Diagnostic, ...] = ()
-    conditional: tuple[ConditionalDiagnostic, ...] = ()
-    facts: FileFacts | None = None
-    directives: tuple[Directive, ...] = ()
-    snippets: dict[int, str] = field(default_factory=dict)
-    # The ranges of snippet lines that hide a secret, by line: outputs map columns with them.
-    masked: dict[int, tuple[Masked, ...]] = field(default_factory=dict)
-    problems: tuple[RunProblem, ...] = ()
-    internal_errors: tuple[RunProblem, ...] = ()
-    lines: int = 0
 
 
 class _ParseFailure(Exception):

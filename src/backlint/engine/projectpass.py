@@ -14,9 +14,10 @@ import pathspec
 from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, RunProblem
 from backlint.directives import CodeMention, Directive, is_backlint_code
-from backlint.engine.filepass import FileResult
+from backlint.engine.results import FileResult
 from backlint.index.project import ModuleLoader, ModuleParser, ProjectIndex
 from backlint.rules.base import ProjectRule, Rule, SuppressionAuditRule
+from backlint.rules.metadata import RuleInfo
 from backlint.selection import matches_any
 from backlint.suppression import FileSuppressions
 
@@ -47,7 +48,7 @@ def run_project_pass(
     relative_paths: Mapping[str, str],
     settings: Settings,
     enabled: Mapping[str, type[Rule]],
-    known: Mapping[str, type[Rule]],
+    known: Mapping[str, RuleInfo],
     loader: ModuleLoader | None = None,
     parser: ModuleParser | None = None,
 ) -> Outcome:
@@ -155,7 +156,7 @@ def _unused_suppressions(
     suppressions: Mapping[str, FileSuppressions],
     relative_paths: Mapping[str, str],
     enabled: Mapping[str, type[Rule]],
-    known: Mapping[str, type[Rule]],
+    known: Mapping[str, RuleInfo],
     ignores: _PerFileIgnores,
 ) -> list[Diagnostic]:
     auditors = [cls({}) for cls in enabled.values() if issubclass(cls, SuppressionAuditRule)]
@@ -189,7 +190,7 @@ def _unused_suppressions(
                 # saw (a cycle through a file pre-commit did not pass): its removal is
                 # only an unsafe fix.
                 partial = any(
-                    issubclass(known.get(mention.code, Rule), ProjectRule) for mention in unused
+                    mention.code in known and known[mention.code].project for mention in unused
                 )
                 fix = auditor.removal_fix(directive, unused, run_dependent=partial)
                 found.extend(replace(diagnostic, fix=fix) for _, diagnostic in items)

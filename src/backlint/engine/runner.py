@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -51,6 +52,29 @@ def _worker_pass(settings: Settings, rule_classes: tuple[type[Rule], ...]) -> Fi
     gc.freeze()
     gc.set_threshold(*_GC_THRESHOLDS)
     return FilePass(settings, rule_classes)
+
+
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers), so a
+    worker neither dies with a traceback of its own nor leaves a chunk half done."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold back SIGINT while workers are started (``fork`` copies the signal mask), so
+    that none is interrupted before ``_ignore_interrupts`` runs; the parent gets it on
+    leaving."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _check_chunk(
@@ -128,17 +152,20 @@ class _PoolRun:
         """Run ``chunks`` in a pool; return the task indexes a dead or stuck worker left."""
         unfinished: list[int] = []
         done = 0
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(chunks)))
+        pool = ProcessPoolExecutor(
+            max_workers=min(jobs, len(chunks)), initializer=_ignore_interrupts
+        )
         try:
-            futures: dict[Future[list[FileResult]], list[int]] = {
-                pool.submit(
-                    _check_chunk,
-                    self.settings,
-                    self.rule_classes,
-                    [self.tasks[i] for i in chunk],
-                ): chunk
-                for chunk in chunks
-            }
+            with _interrupts_held():
+                futures: dict[Future[list[FileResult]], list[int]] = {
+                    pool.submit(
+                        _check_chunk,
+                        self.settings,
+                        self.rule_classes,
+                        [self.tasks[i] for i in chunk],
+                    ): chunk
+                    for chunk in chunks
+                }
             waiting = set(futures)
             while waiting:
                 finished, waiting = wait(
@@ -160,6 +187,11 @@ class _PoolRun:
                     done += len(chunk)
                     if progress:
                         progress(done, len(self.tasks))
+        except KeyboardInterrupt:
+            # Ctrl-C: the workers ignore it; stop them now instead of waiting for their
+            # chunks, and let the interruption end the run.
+            _stop_workers(pool)
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         return sorted(unfinished)

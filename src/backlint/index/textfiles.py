@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from backlint.index.testcode import TEST_DIRECTORIES
+from backlint.index.pytestnaming import TEST_DIRECTORIES
 
 PYTEST_CONFIG = "pytest-config"
 TEST_FIXTURE = "test-fixture"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from backlint.diagnostics import Diagnostic
 from backlint.engine.redaction import Masked
-from backlint.rules.base import Rule
+from backlint.rules.metadata import RuleInfo
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Report:
     """Everything a format may use besides the diagnostics."""
 
     diagnostics: Sequence[Diagnostic]
-    rules: Mapping[str, type[Rule]]  # every known rule by code
+    rules: Mapping[str, RuleInfo]  # every known rule by code
     root: Path  # the project root: SARIF and GitLab paths are relative to it
     cwd: Path  # the working directory display paths are relative to
     version: str

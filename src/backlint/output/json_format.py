@@ -43,7 +43,7 @@ def diagnostic_object(report: Report, diagnostic: Diagnostic) -> JsonObject:
         "location": _location(diagnostic.span.start),
         "message": diagnostic.message,
         "noqa_row": diagnostic.suppression_line,
-        "url": None if rule is None else rule.url(),
+        "url": None if rule is None else rule.url,
         "name": diagnostic.name,
         "severity": diagnostic.severity.value,
         "help": diagnostic.help,

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from backlint.diagnostics import Diagnostic, Edit, Fix, Related, Severity, Span
 from backlint.output._common import absolute_path, bounds, fingerprints, root_relative
 from backlint.output.base import Report
-from backlint.rules.base import Rule
+from backlint.rules.metadata import RuleInfo
 
 JsonObject = dict[str, Any]
 
@@ -120,8 +120,8 @@ def _fired_rules(report: Report) -> list[JsonObject]:
     return descriptors
 
 
-def _known_rule(rule: type[Rule]) -> JsonObject:
-    docs = rule.documentation()
+def _known_rule(rule: RuleInfo) -> JsonObject:
+    docs = rule.documentation
     summary = rule.summary or rule.name or rule.code
     help_text = "\n\n".join(part for part in (rule.fix_text, docs) if part) or summary
     return _descriptor(
@@ -131,7 +131,7 @@ def _known_rule(rule: type[Rule]) -> JsonObject:
         full=docs or summary,
         help_text=help_text,
         help_markdown=docs or help_text,
-        help_uri=rule.url(),
+        help_uri=rule.url,
         severity=rule.severity,
         tags=rule.tags,
     )

@@ -1,8 +1,9 @@
 """What a rule is: metadata, documentation, examples, options, and the hooks the engine calls.
 
-A rule is one class in one module under ``backlint.rules``. The engine finds rules by
-walking that package (see ``registry.py``) and never refers to a rule by name, so adding
-a rule means adding a file.
+A rule is one class in one module under ``backlint.rules``. The engine finds rules through
+the generated catalogue (``catalogue.py``, written from the classes ``registry.py`` finds
+by walking the package) and never refers to a rule by name, so adding a rule means adding
+a file and regenerating the catalogue.
 
 Two kinds exist:
 
@@ -26,47 +27,14 @@ import libcst as cst
 
 from backlint.diagnostics import Applicability, Diagnostic, Fix, Related, Severity, Span
 from backlint.rules.fixes import EditMode, NodeEdit, NodeFix
+from backlint.rules.metadata import Option as Option  # re-exported for rule modules
+from backlint.rules.metadata import OptionValue as OptionValue
+from backlint.rules.metadata import rule_url
 
 if TYPE_CHECKING:
     from backlint.directives import CodeMention, Directive
     from backlint.engine.context import FileContext, TextContext
     from backlint.index.project import ProjectIndex
-
-
-OptionValue = bool | int | str | tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Option:
-    """A setting of one rule, read from ``[tool.backlint.options.<rule-name>]``."""
-
-    name: str
-    default: OptionValue
-    description: str
-    choices: tuple[str, ...] = ()  # for string options with a fixed set of values
-
-    def validate(self, value: object) -> OptionValue:
-        """Return ``value`` converted to this option's type, or raise ``TypeError``."""
-        if self.choices:
-            if value in self.choices:
-                return str(value)
-            raise TypeError("one of " + ", ".join(f'"{choice}"' for choice in self.choices))
-        expected = type(self.default)
-        if isinstance(self.default, tuple):
-            if isinstance(value, list) and all(isinstance(item, str) for item in value):
-                return tuple(value)
-            raise TypeError("a list of strings")
-        if expected is bool:
-            if isinstance(value, bool):
-                return value
-            raise TypeError("true or false")
-        if expected is int:
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
-            raise TypeError("an integer")
-        if isinstance(value, str):
-            return value
-        raise TypeError("a string")
 
 
 @dataclass(frozen=True)
@@ -209,7 +177,7 @@ class Rule:
 
     @classmethod
     def url(cls) -> str:
-        return f"https://github.com/backlint/backlint/blob/main/docs/rules.md#{cls.code.lower()}"
+        return rule_url(cls.code)
 
 
 class FileRule(Rule):
