@@ -43,14 +43,13 @@ def _copy_project(source: Path, target: Path) -> None:
     """The files backlint reads, and the markers that make the copy a project."""
 
     def ignore(directory: str, names: list[str]) -> set[str]:
-        skipped = set()
-        for name in names:
-            path = Path(directory) / name
-            if name in (".git", ".venv", "node_modules", ".backlint_cache"):
-                skipped.add(name)
-            elif path.is_file() and not name.endswith(_COPIED):
-                skipped.add(name)
-        return skipped
+        unwanted = {".git", ".venv", "node_modules", ".backlint_cache"}
+        return {
+            name
+            for name in names
+            if name in unwanted
+            or ((Path(directory) / name).is_file() and not name.endswith(_COPIED))
+        }
 
     shutil.copytree(source, target, ignore=ignore, symlinks=True)
     (target / ".git").mkdir(exist_ok=True)  # a project root, as a checkout has
