@@ -1,4 +1,4 @@
-"""Reading a project module that is not part of the run, by its name."""
+"""Reading a project module from disk: its facts by its name, its tree for a summary."""
 
 from __future__ import annotations
 
@@ -33,11 +33,10 @@ class ModulesOnDisk:
         relative = relative_to_root(candidate, self._settings.root)
         return self._pass.facts_only(candidate, relative)
 
-    def parse(self, module: str) -> tuple[cst.Module, ImportTable] | None:
-        """A module's tree and import table, for the few rules that read another
-        module's function bodies (only when such a rule is enabled)."""
-        candidate = self._find(module)
-        return None if candidate is None else parse_file(candidate, self._settings)
+    def parse(self, facts: FileFacts) -> tuple[cst.Module, ImportTable] | None:
+        """A project file's tree and import table, when a summary of it is not stored
+        (``ProjectIndex.summary``); ``facts.path`` is relative to the root."""
+        return parse_file(self._settings.root / facts.path, facts.module, facts.is_package)
 
     def _find(self, module: str) -> Path | None:
         parts = module.split(".")
