@@ -83,7 +83,8 @@ def main() -> None:
     parsed = cold.project.parses if cold.project is not None else 0
     print(f"project pass, no store:   {no_store:6.2f} s ({parsed} modules parsed)")
     print(f"project pass, cold store: {min(cold_times):6.2f} s")
-    print(f"project pass, warm store: {warm_time:6.2f} s (0 parsed, {len(warm_store.values)} summaries)")
+    summaries = len(warm_store.values)
+    print(f"project pass, warm store: {warm_time:6.2f} s (0 parsed, {summaries} summaries)")
     if options.profile:
         profiler = cProfile.Profile()
         profiler.runcall(plain, summaries=warm_store)
