@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import time
 from collections.abc import Callable
 from functools import partial
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import backlint.application as application
+from backlint.diagnostics import Diagnostic
 from backlint.engine.projectpass import Outcome, run_project_pass
 from backlint.index.project import MemorySummaryStore
 
@@ -49,14 +51,16 @@ def _captured_arguments(directory: Path) -> tuple[tuple[Any, ...], dict[str, Any
     return call
 
 
-def _best(repeat: int, run: Callable[[], Outcome]) -> tuple[float, Outcome]:
-    best, outcome = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        outcome = run()
-        best = min(best, time.perf_counter() - start)
-    assert outcome is not None
-    return best, outcome
+def _timed(run: Callable[[], Outcome]) -> tuple[float, list[Diagnostic], int]:
+    """Wall time, diagnostics and parse count of one project pass; the index (and the
+    trees it parsed) is dropped before the next, so runs do not slow each other's
+    garbage collection down."""
+    gc.collect()
+    start = time.perf_counter()
+    outcome = run()
+    elapsed = time.perf_counter() - start
+    assert outcome.project is not None
+    return elapsed, outcome.diagnostics, outcome.project.parses
 
 
 def main() -> None:
@@ -68,26 +72,22 @@ def main() -> None:
     args, kwargs = _captured_arguments(options.directory.resolve())
     plain = partial(run_project_pass, *args, **kwargs)
 
-    no_store, expected = _best(options.repeat, plain)
-    cold_times, stores = [], []
-    for _ in range(options.repeat):
-        store = MemorySummaryStore()
-        start = time.perf_counter()
-        cold = plain(summaries=store)
-        cold_times.append(time.perf_counter() - start)
-        stores.append(store)
-    warm_store = stores[-1]
-    warm_time, warm = _best(options.repeat, partial(plain, summaries=warm_store))
-    assert cold.diagnostics == expected.diagnostics == warm.diagnostics
-    assert warm.project is not None and warm.project.parses == 0
-    parsed = cold.project.parses if cold.project is not None else 0
-    print(f"project pass, no store:   {no_store:6.2f} s ({parsed} modules parsed)")
-    print(f"project pass, cold store: {min(cold_times):6.2f} s")
-    summaries = len(warm_store.values)
-    print(f"project pass, warm store: {warm_time:6.2f} s (0 parsed, {summaries} summaries)")
+    no_store = [_timed(plain) for _ in range(options.repeat)]
+    cold = [_timed(partial(plain, summaries=MemorySummaryStore())) for _ in range(options.repeat)]
+    store = MemorySummaryStore()
+    _timed(partial(plain, summaries=store))
+    warm = [_timed(partial(plain, summaries=store)) for _ in range(options.repeat)]
+    expected = no_store[0][1]
+    assert all(run[1] == expected for run in (*no_store, *cold, *warm))
+    assert all(run[2] == 0 for run in warm)
+    print(f"project pass, no store:   {min(r[0] for r in no_store):6.2f} s", end="")
+    print(f" ({no_store[0][2]} modules parsed)")
+    print(f"project pass, cold store: {min(r[0] for r in cold):6.2f} s")
+    print(f"project pass, warm store: {min(r[0] for r in warm):6.2f} s", end="")
+    print(f" (0 parsed, {len(store.values)} summaries)")
     if options.profile:
         profiler = cProfile.Profile()
-        profiler.runcall(plain, summaries=warm_store)
+        profiler.runcall(plain, summaries=store)
         profiler.dump_stats(options.profile)
 
 
