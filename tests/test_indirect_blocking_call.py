@@ -11,6 +11,7 @@ from cli_helpers import write_files as _write
 
 from backlint.diagnostics import Diagnostic
 from backlint.engine.loader import ModulesOnDisk
+from backlint.index.facts import FileFacts
 from backlint.rules.asyncio_rules.indirect_blocking_call import ReachesBlockingCall
 
 
@@ -146,9 +147,9 @@ def test_each_module_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     parsed: list[str] = []
     original = ModulesOnDisk.parse
 
-    def counting(self: ModulesOnDisk, module: str) -> object:
-        parsed.append(module)
-        return original(self, module)
+    def counting(self: ModulesOnDisk, facts: FileFacts) -> object:
+        parsed.append(facts.module)
+        return original(self, facts)
 
     monkeypatch.setattr(ModulesOnDisk, "parse", counting)
     assert len(_check(tmp_path)) == 10

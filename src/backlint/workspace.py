@@ -391,7 +391,10 @@ class Workspace:
         self.cache.use_file_keys(
             {item.task.relative: item.key for item in tasks if item.key is not None}
         )
-        modules = ModulesOnDisk(settings)
+        modules = ModulesOnDisk(
+            settings,
+            {item.task.relative: item.task.data for item in tasks if item.task.data is not None},
+        )
         passed = run_project_pass(
             results,
             {item.task.relative: item.task.relative for item in tasks},
@@ -400,6 +403,7 @@ class Workspace:
             self.rules,
             modules,
             modules.parse,
+            summaries=self.cache,
         )
         outcome = ProjectOutcome(
             diagnostics=tuple(passed.diagnostics),

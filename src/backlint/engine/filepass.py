@@ -29,7 +29,7 @@ from backlint.engine.results import ConditionalDiagnostic as ConditionalDiagnost
 from backlint.engine.results import FileResult as FileResult
 from backlint.engine.results import FileTask as FileTask
 from backlint.engine.walker import Dispatch, Hook, walk
-from backlint.index.collect import collect
+from backlint.index.collect import collect, import_table
 from backlint.index.facts import FileFacts, ImportFact
 from backlint.index.modules import module_name
 from backlint.index.names import ImportTable
@@ -129,16 +129,18 @@ def _is_persistence(relative: str, roles: frozenset[str]) -> bool:
     return "repository" in roles or is_persistence_module(relative)
 
 
-def parse_file(path: Path, settings: Settings) -> tuple[cst.Module, ImportTable] | None:
-    """Read and parse a file outside the per-file pass; None if it cannot be."""
+def parse_file(
+    path: Path, module: str, is_package: bool, data: bytes | None = None
+) -> tuple[cst.Module, ImportTable] | None:
+    """Read (unless ``data`` holds the text to use) and parse a file outside the per-file
+    pass (for a module summary), with its import table only (no facts); None if it
+    cannot be."""
     try:
-        text = decode(path.read_bytes()).text
-        module, _ = _parse(text)
+        text = decode(path.read_bytes() if data is None else data).text
+        tree, _ = _parse(text)
     except (OSError, SourceError, _ParseFailure):
         return None
-    name, is_package = module_name(path, settings.source_roots())
-    table = collect(module, name, is_package).table
-    return None if table is None else (module, table)
+    return tree, import_table(tree, module, is_package)
 
 
 class FilePass:

@@ -1,7 +1,8 @@
-"""Reading a project module that is not part of the run, by its name."""
+"""Reading a project module from disk: its facts by its name, its tree for a summary."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import libcst as cst
@@ -20,10 +21,13 @@ class ModulesOnDisk:
     Used by the project pass for modules outside the run (a module in an excluded
     folder). ``read`` records every file it looked at, with its content digest ("" when
     absent), so that a cached project outcome is reused only while they are unchanged.
+    ``overlays`` holds the run's text of files that differ from the disk (stdin, the fix
+    loop's fixed files), by root-relative path: a summary is made of what was checked.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, overlays: Mapping[str, bytes] | None = None) -> None:
         self._settings = settings
+        self._overlays = dict(overlays or {})
         self._pass: FilePass | None = None
         self.read: dict[str, str] = {}
 
@@ -36,11 +40,12 @@ class ModulesOnDisk:
         relative = relative_to_root(candidate, self._settings.root)
         return self._pass.facts_only(candidate, relative)
 
-    def parse(self, module: str) -> tuple[cst.Module, ImportTable] | None:
-        """A module's tree and import table, for the few rules that read another
-        module's function bodies (only when such a rule is enabled)."""
-        candidate = self._find(module)
-        return None if candidate is None else parse_file(candidate, self._settings)
+    def parse(self, facts: FileFacts) -> tuple[cst.Module, ImportTable] | None:
+        """A project file's tree and import table, when a summary of it is not stored
+        (``ProjectIndex.summary``); ``facts.path`` is relative to the root."""
+        path = self._settings.root / facts.path
+        data = self._overlays.get(facts.path)
+        return parse_file(path, facts.module, facts.is_package, data)
 
     def _find(self, module: str) -> Path | None:
         parts = module.split(".")

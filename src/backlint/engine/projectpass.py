@@ -15,7 +15,7 @@ from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, RunProblem
 from backlint.directives import CodeMention, Directive, is_backlint_code
 from backlint.engine.results import FileResult
-from backlint.index.project import ModuleLoader, ModuleParser, ProjectIndex
+from backlint.index.project import ModuleLoader, ModuleParser, ProjectIndex, SummaryStore
 from backlint.rules.base import ProjectRule, Rule, SuppressionAuditRule
 from backlint.rules.metadata import RuleInfo
 from backlint.selection import matches_any
@@ -51,9 +51,12 @@ def run_project_pass(
     known: Mapping[str, RuleInfo],
     loader: ModuleLoader | None = None,
     parser: ModuleParser | None = None,
+    summaries: SummaryStore | None = None,
 ) -> Outcome:
     outcome = Outcome()
-    project = ProjectIndex((r.facts for r in results if r.facts is not None), loader, parser)
+    project = ProjectIndex(
+        (r.facts for r in results if r.facts is not None), loader, parser, summaries
+    )
     outcome.project = project
     candidates: list[Diagnostic] = []
     for result in results:

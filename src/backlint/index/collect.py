@@ -247,7 +247,17 @@ def _defines_name(statement: cst.CSTNode) -> bool:
     )
 
 
-def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected:
+def import_table(module_node: cst.Module, module: str, is_package: bool) -> ImportTable:
+    """The import table of ``module_node`` alone, without the facts ``collect`` derives
+    from it (bindings, class facts: most of its cost after the walk)."""
+    table = collect(module_node, module, is_package, table_only=True).table
+    assert table is not None
+    return table
+
+
+def collect(
+    module_node: cst.Module, module: str, is_package: bool, table_only: bool = False
+) -> Collected:
     """Walk the statements of ``module_node`` and return its facts and import table."""
     result = Collected()
     names: dict[str, str] = {}  # every import, for resolving names anywhere in the file
@@ -318,6 +328,8 @@ def collect(module_node: cst.Module, module: str, is_package: bool) -> Collected
         defined = defined or _defines_name(top)
 
     result.table = ImportTable(module, names, frozenset(local))
+    if table_only:
+        return result
     for name, value in top_assignments:
         shape, bound_to, detail = _binding_shape(value, result.table)
         result.bindings.append(BindingFact(name, shape, bound_to, detail))

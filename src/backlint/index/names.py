@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -66,6 +67,18 @@ def caught_types(
     return [handler.type]
 
 
+@dataclass(frozen=True)
+class TableData:
+    """An ``ImportTable`` as plain data, for a module summary to carry."""
+
+    module: str
+    bindings: dict[str, str]
+    local: frozenset[str]
+
+    def table(self) -> ImportTable:
+        return ImportTable(self.module, self.bindings, self.local)
+
+
 class ImportTable:
     """Local names bound by imports (and module-level definitions) to qualified names."""
 
@@ -76,6 +89,9 @@ class ImportTable:
 
     def __contains__(self, name: str) -> bool:
         return name in self._bindings
+
+    def data(self) -> TableData:
+        return TableData(self.module, dict(self._bindings), self._local)
 
     def is_bound(self, name: str) -> bool:
         """Whether a module-level import or definition binds ``name``."""

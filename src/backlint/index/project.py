@@ -8,10 +8,11 @@ to", "is this name a logger", "which modules form a cycle".
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from backlint.index.facts import BindingFact, ClassFact, FileFacts, ImportFact, RouteFact
 from backlint.index.roles import final_role
@@ -38,21 +39,66 @@ class Edge:
 
 T = TypeVar("T")
 ModuleLoader = Callable[[str], FileFacts | None]
-ModuleParser = Callable[[str], "tuple[cst.Module, ImportTable] | None"]
+# Parses a project file by its root-relative path (``FileFacts.path``), for summaries.
+ModuleParser = Callable[[FileFacts], "tuple[cst.Module, ImportTable] | None"]
+
+
+class SummaryStore(Protocol):
+    """Keeps module summaries between runs, keyed by the file's path, its content and
+    ``kind``; a summary is a pure function of the module's tree and import table."""
+
+    def load(self, path: str, kind: str) -> tuple[object] | None:
+        """``(value,)``, or None on a miss."""
+
+    def save(self, path: str, kind: str, value: object) -> None: ...
+
+
+class MemorySummaryStore:
+    """A ``SummaryStore`` in memory, for tests and benchmarks: keyed by path and kind
+    only, so it must not outlive a change of the files it summarises."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], object] = {}
+        self.loads = 0
+        self.misses = 0
+
+    def load(self, path: str, kind: str) -> tuple[object] | None:
+        self.loads += 1
+        if (path, kind) not in self.values:
+            self.misses += 1
+            return None
+        return (self.values[path, kind],)
+
+    def save(self, path: str, kind: str, value: object) -> None:
+        self.values[path, kind] = value
+
+
+def options_fingerprint(values: Iterable[str]) -> str:
+    """A short digest of option values, for the ``kind`` of a summary whose computation
+    takes a rule option: the store then keeps one summary per value of the option."""
+    digest = hashlib.sha256("\0".join(values).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
 
 
 class ProjectIndex:
-    """``loader`` finds modules that were not checked in this run (for ``binding`` only)."""
+    """``loader`` finds modules that were not checked in this run; ``parser`` parses a
+    project file when a summary of it is asked for and ``summaries`` does not have it."""
 
     def __init__(
         self,
         files: Iterable[FileFacts],
         loader: ModuleLoader | None = None,
         parser: ModuleParser | None = None,
+        summaries: SummaryStore | None = None,
     ) -> None:
         self._loader = loader
         self._parser = parser
-        self._parsed: dict[str, tuple[cst.Module, ImportTable] | None] = {}
+        self._store = summaries
+        # Trees parsed for summaries, kept for the run: several rules may summarise the
+        # same module (each its own kind), and it is parsed once for all of them.
+        self._trees: dict[str, tuple[cst.Module, ImportTable] | None] = {}
+        self._summaries: dict[tuple[str, str], object] = {}
+        self.parses = 0  # how many files summaries had to parse (for tests and benchmarks)
         self._memo: dict[Hashable, object] = {}
         self.files: dict[str, FileFacts] = {}
         self.modules: dict[str, FileFacts] = {}
@@ -131,15 +177,42 @@ class ProjectIndex:
             self._loaded[module] = self._loader(module) if self._loader and module else None
         return self._loaded[module]
 
-    def parsed(self, module: str) -> tuple[cst.Module, ImportTable] | None:
-        """A project module's tree and import table, parsed on first request.
+    def summary(
+        self, module: str, kind: str, compute: Callable[[cst.Module, ImportTable], T]
+    ) -> T | None:
+        """``compute(tree, table)`` for the project module ``module``: what a rule needs
+        of another module's bodies, computed once per run and kept in the summary store
+        between runs (so an unchanged module is not parsed again).
 
-        For rules that read another module's function bodies; the per-file pass never
-        needs this, so it costs nothing unless such a rule is enabled.
+        ``kind`` names the summary and the shape of its value (``"lifecycle/v1"``: bump
+        the version when ``compute`` changes). ``compute`` must be a pure function of the
+        module's tree and import table (nothing from other modules, the project or the
+        settings) and return plain picklable data, never CST nodes. None when the
+        module is not a project module or does not parse.
         """
-        if module not in self._parsed:
-            self._parsed[module] = self._parser(module) if self._parser else None
-        return self._parsed[module]
+        key = (module, kind)
+        if key in self._summaries:
+            return self._summaries[key]  # type: ignore[return-value]
+        facts = self.facts_of(module) if module else None
+        value: object = None
+        if facts is not None:
+            stored = self._store.load(facts.path, kind) if self._store is not None else None
+            if stored is not None:
+                value = stored[0]
+            else:
+                parsed = self._parse(facts)
+                if parsed is not None:
+                    value = compute(*parsed)
+                    if self._store is not None:
+                        self._store.save(facts.path, kind, value)
+        self._summaries[key] = value
+        return value  # type: ignore[return-value]
+
+    def _parse(self, facts: FileFacts) -> tuple[cst.Module, ImportTable] | None:
+        if facts.path not in self._trees:
+            self.parses += self._parser is not None
+            self._trees[facts.path] = self._parser(facts) if self._parser else None
+        return self._trees[facts.path]
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()`` once per run for ``key``: lets conditions share work (a summary of

@@ -113,21 +113,59 @@ def makes_router(project: ProjectIndex, callee: str, depth: int = 0) -> bool | N
 _ROUTER_NAMES = frozenset(ROUTER_TYPES)
 
 
+@dataclass(frozen=True)
+class Factory:
+    """What a module-level function shows of the router it may return (a module
+    summary): ``returns`` names its return annotation (None without one),
+    ``classes`` the bases of the classes its body defines, by class name, and
+    ``returned`` its ``return`` values: a name (``("name", "_Router")``) or a call
+    (``("call", "fastapi.APIRouter")``)."""
+
+    returns: tuple[str, ...] | None
+    classes: tuple[tuple[str, tuple[str, ...]], ...]
+    returned: tuple[tuple[str, str], ...]
+
+
+def _factories(tree: cst.Module, table: ImportTable) -> dict[str, Factory]:
+    """A module summary: the first module-level function of each name, as a ``Factory``."""
+    found: dict[str, Factory] = {}
+    for statement in _top_level_definitions(tree.body):
+        if isinstance(statement, cst.FunctionDef) and statement.name.value not in found:
+            found[statement.name.value] = _factory(statement, table)
+    return found
+
+
+def _factory(function: cst.FunctionDef, table: ImportTable) -> Factory:
+    returns = None
+    if function.returns is not None:
+        returns = tuple(annotation_names(function.returns.annotation, table))
+    classes = tuple(
+        (
+            statement.name.value,
+            tuple(table.qualified_name(base.value) or "" for base in statement.bases),
+        )
+        for statement in _body(function)
+        if isinstance(statement, cst.ClassDef)
+    )
+    returned: list[tuple[str, str]] = []
+    for statement in _body(function):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.Return) or small.value is None:
+                continue
+            if isinstance(small.value, cst.Name):
+                returned.append(("name", small.value.value))
+            elif isinstance(small.value, cst.Call):
+                returned.append(("call", table.qualified_name(small.value.func) or ""))
+    return Factory(returns, classes, tuple(returned))
+
+
 def _factory_makes_router(project: ProjectIndex, qualified: str) -> bool | None:
     """Read the project function ``qualified``: does it return a router (class)?"""
     module, _, name = qualified.rpartition(".")
-    parsed = project.parsed(module) if module else None
-    if parsed is None:
-        return None
-    tree, table = parsed
-    function = next(
-        (
-            statement
-            for statement in _top_level_definitions(tree.body)
-            if isinstance(statement, cst.FunctionDef) and statement.name.value == name
-        ),
-        None,
-    )
+    factories = project.summary(module, "router-factories/v1", _factories) if module else None
+    function = None if factories is None else factories.get(name)
     if function is None:
         return None
 
@@ -136,35 +174,20 @@ def _factory_makes_router(project: ProjectIndex, qualified: str) -> bool | None:
             project.class_fact(name) is not None and project.inherits(name, _ROUTER_NAMES)
         )
 
-    if function.returns is not None:
-        named = list(annotation_names(function.returns.annotation, table))
-        if any(is_router(candidate) for candidate in named):
-            return True
-    return _returns_router(function, table, is_router) or None
+    if function.returns is not None and any(is_router(name) for name in function.returns):
+        return True
+    return _returns_router(function, is_router) or None
 
 
-def _returns_router(
-    function: cst.FunctionDef, table: ImportTable, is_router: Callable[[str], bool]
-) -> bool:
+def _returns_router(function: Factory, is_router: Callable[[str], bool]) -> bool:
     """``class _Router(APIRouter): ...; return _Router`` or ``return APIRouter(...)``."""
     local_routers = {
-        statement.name.value
-        for statement in _body(function)
-        if isinstance(statement, cst.ClassDef)
-        and any(is_router(table.qualified_name(base.value) or "") for base in statement.bases)
+        name for name, bases in function.classes if any(is_router(base) for base in bases)
     }
-    for statement in _body(function):
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if not isinstance(small, cst.Return) or small.value is None:
-                continue
-            value = small.value
-            if isinstance(value, cst.Name) and value.value in local_routers:
-                return True
-            if isinstance(value, cst.Call) and is_router(table.qualified_name(value.func) or ""):
-                return True
-    return False
+    return any(
+        (shape == "name" and value in local_routers) or (shape == "call" and is_router(value))
+        for shape, value in function.returned
+    )
 
 
 @dataclass(frozen=True)

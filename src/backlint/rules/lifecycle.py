@@ -329,6 +329,33 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class CallSite:
+    """A ``Reference`` as a module summary keeps it: the function by name."""
+
+    role: str
+    function: str | None  # the name of the function it is in; None at module level
+    classes: tuple[str, ...]  # the names of the classes around that function
+    nested: bool
+    in_lambda: bool
+    # Whether that function is declared as start-up code (``is_startup_hook``).
+    startup_hook: bool
+
+
+@dataclass(frozen=True)
+class LifecycleSummary:
+    """What the project pass asks of a module about when its functions run."""
+
+    # Uses of dotted names, by qualified name (plain names, which no other module can
+    # mean, left out).
+    references: dict[str, tuple[CallSite, ...]]
+    # Module-level functions (the last of each name): whether they are decorated.
+    functions: dict[str, bool]
+    # Every function by qualified name within the module (``name``, ``Class.method``,
+    # ``outer.inner``, the last definition of each name): declared as start-up code?
+    startup_hooks: dict[str, bool]
+
+
+@dataclass(frozen=True)
 class _Where:
     function: cst.FunctionDef | None = None
     classes: tuple[cst.ClassDef, ...] = ()
@@ -386,30 +413,36 @@ class ModuleLifecycle:
             self._collect(self._tree)
         return self._found
 
-    def definition(self, name: str) -> cst.FunctionDef | None:
-        """The module-level function ``name`` (the last one, as Python binds it); found
-        while the references are collected."""
-        return self._functions.get(name) if self.references is not None else None
+    def summarize(self) -> LifecycleSummary:
+        """This module's references and declarations as plain data, for the project pass."""
+        hooks: dict[int, bool] = {}
 
-    def locate(self, qualname: str) -> tuple[cst.FunctionDef, tuple[cst.ClassDef, ...]] | None:
-        """The function ``qualname`` (``name``, ``Class.method``, ``outer.inner``) and the
-        classes it is a method of, as ``is_startup_hook`` takes them; the last definition
-        of each name, as Python binds it."""
-        block: Sequence[cst.CSTNode] = self._tree.body
-        node: cst.FunctionDef | cst.ClassDef | None = None
-        opened: tuple[cst.ClassDef, ...] = ()  # classes entered since the last function
-        owners: tuple[cst.ClassDef, ...] = ()
-        for part in qualname.split("."):
-            named = [found for found in _definitions(block) if found.name.value == part]
-            if not named:
-                return None
-            node = named[-1]
-            if isinstance(node, cst.ClassDef):
-                opened = (*opened, node)
-            else:
-                owners, opened = opened, ()
-            block = _body_of(node)
-        return (node, owners) if isinstance(node, cst.FunctionDef) else None
+        def site(reference: Reference) -> CallSite:
+            function = reference.function
+            if function is not None and id(function) not in hooks:
+                hooks[id(function)] = self.is_startup_hook(function, reference.classes)
+            return CallSite(
+                reference.role,
+                None if function is None else function.name.value,
+                tuple(cls.name.value for cls in reference.classes),
+                reference.nested,
+                reference.in_lambda,
+                function is not None and hooks[id(function)],
+            )
+
+        references = {
+            qualified: tuple(site(reference) for reference in found)
+            for qualified, found in self.references.items()
+            if "." in qualified
+        }
+        return LifecycleSummary(
+            references,
+            {name: bool(node.decorators) for name, node in self._functions.items()},
+            {
+                qualname: self.is_startup_hook(function, owners)
+                for qualname, function, owners in _functions_by_qualname(self._tree.body)
+            },
+        )
 
     # -- what the module declares ----------------------------------------------------
 
@@ -564,6 +597,23 @@ def _definitions(block: Sequence[cst.CSTNode]) -> Iterator[cst.FunctionDef | cst
                 yield from _definitions([part] if isinstance(part, cst.If) else _body_of(part))
 
 
+def _functions_by_qualname(
+    block: Sequence[cst.CSTNode], prefix: str = "", opened: tuple[cst.ClassDef, ...] = ()
+) -> Iterator[tuple[str, cst.FunctionDef, tuple[cst.ClassDef, ...]]]:
+    """Every function ``ModuleLifecycle.locate`` finds, with its qualname and the classes
+    it is a method of, as ``locate`` gives them."""
+    last: dict[str, cst.FunctionDef | cst.ClassDef] = {}
+    for found in _definitions(block):
+        last[found.name.value] = found
+    for name, node in last.items():
+        qualname = f"{prefix}{name}"
+        if isinstance(node, cst.ClassDef):
+            yield from _functions_by_qualname(_body_of(node), f"{qualname}.", (*opened, node))
+        else:
+            yield qualname, node, opened
+            yield from _functions_by_qualname(_body_of(node), f"{qualname}.", ())
+
+
 def _body_of(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
     body = getattr(node, "body", None)
     return body.body if isinstance(body, cst.IndentedBlock) else ()
@@ -579,14 +629,13 @@ def _other_parts(statement: cst.BaseCompoundStatement) -> Iterator[cst.CSTNode]:
             yield part
 
 
-def module_lifecycle(project: ProjectIndex, module: str) -> ModuleLifecycle | None:
-    """The references of a project module, parsed once per run."""
+def module_lifecycle(project: ProjectIndex, module: str) -> LifecycleSummary | None:
+    """What a project module says about when its functions run (a module summary)."""
+    return project.summary(module, "lifecycle/v1", _summarize)
 
-    def compute() -> ModuleLifecycle | None:
-        parsed = project.parsed(module)
-        return None if parsed is None else ModuleLifecycle(parsed[0], parsed[1], module)
 
-    return project.memo(("state.lifecycle", module), compute)
+def _summarize(tree: cst.Module, names: ImportTable) -> LifecycleSummary:
+    return ModuleLifecycle(tree, names, names.module).summarize()
 
 
 # How far ``runs_only_at_startup`` follows callers of callers.
@@ -628,7 +677,7 @@ def _runs_only_at_startup(
     project: ProjectIndex, qualified: str, visiting: tuple[str, ...]
 ) -> Verdict:
     module, _, name = qualified.rpartition(".")
-    found: list[tuple[ModuleLifecycle, Reference]] = []
+    found: list[tuple[str, CallSite]] = []
     tested = False
     for importer in _importers(project, module, name):
         facts = project.modules[importer]
@@ -643,15 +692,15 @@ def _runs_only_at_startup(
             tested = tested or bool(references)
             continue
         found.extend(
-            (lifecycle, reference)
+            (importer, reference)
             for reference in references
             if not (importer == module and _is_recursion(reference, name))
         )
     if not found:
         return Verdict(_uncalled_startup(project, module, name, tested))
-    for lifecycle, reference in found:
-        if not _at_startup(project, lifecycle, reference, visiting):
-            return Verdict(False, _describe(lifecycle, reference))
+    for importer, reference in found:
+        if not _at_startup(project, importer, reference, visiting):
+            return Verdict(False, _describe(importer, reference))
     return Verdict(True)
 
 
@@ -663,8 +712,8 @@ def _uncalled_startup(project: ProjectIndex, module: str, name: str, tested: boo
     tear-down (``start_worker``, ``init_cache``), or test support that only tests call
     (``reset_registry``)."""
     own = module_lifecycle(project, module)
-    definition = None if own is None else own.definition(name)
-    if definition is None or definition.decorators:
+    decorated = None if own is None else own.functions.get(name)
+    if decorated is None or decorated:
         return False
     return _names_lifecycle(name) or (tested and _names_test_support(name))
 
@@ -715,25 +764,19 @@ def _re_exports(facts: FileFacts, module: str, name: str) -> bool:
     )
 
 
-def _describe(lifecycle: ModuleLifecycle, reference: Reference) -> str:
+def _describe(module: str, reference: CallSite) -> str:
     """Where a reference is, for a message: ``called in `app.views.show()` ``."""
     verb = "called" if reference.role == CALL and not reference.in_lambda else "referenced"
     caller = reference.function
     if caller is None:
-        return f"{verb} at module level in `{lifecycle.module}`"
-    owner = "".join(f"{cls.name.value}." for cls in reference.classes)
-    return f"{verb} in `{lifecycle.module}.{owner}{caller.name.value}()`"
+        return f"{verb} at module level in `{module}`"
+    owner = "".join(f"{cls}." for cls in reference.classes)
+    return f"{verb} in `{module}.{owner}{caller}()`"
 
 
-def _is_recursion(reference: Reference, name: str) -> bool:
+def _is_recursion(reference: CallSite, name: str) -> bool:
     """A call of the function in its own body: not a call site of its own."""
-    caller = reference.function
-    return (
-        caller is not None
-        and caller.name.value == name
-        and not reference.classes
-        and not reference.nested
-    )
+    return reference.function == name and not reference.classes and not reference.nested
 
 
 def _importers(project: ProjectIndex, module: str, name: str) -> list[str]:
@@ -754,10 +797,7 @@ def _importers(project: ProjectIndex, module: str, name: str) -> list[str]:
 
 
 def _at_startup(
-    project: ProjectIndex,
-    lifecycle: ModuleLifecycle,
-    reference: Reference,
-    visiting: tuple[str, ...],
+    project: ProjectIndex, module: str, reference: CallSite, visiting: tuple[str, ...]
 ) -> bool:
     if reference.role == HOOK:
         return True
@@ -766,12 +806,11 @@ def _at_startup(
     caller = reference.function
     if caller is None:
         return True  # module level: runs when the module is imported
-    if lifecycle.is_startup_hook(caller, reference.classes):
+    if reference.startup_hook:
         return True
     if reference.classes or reference.nested:
         return False  # a method or a closure: who calls it is not followed
-    caller_name = f"{lifecycle.module}.{caller.name.value}"
-    return runs_only_at_startup(project, caller_name, visiting).startup
+    return runs_only_at_startup(project, f"{module}.{caller}", visiting).startup
 
 
 def runs_at_startup(project: ProjectIndex, module: str, qualname: str) -> bool:
@@ -784,16 +823,15 @@ def runs_at_startup(project: ProjectIndex, module: str, qualname: str) -> bool:
     A module-level function the project calls at run time is not start-up code, whatever
     its name or parameters say."""
     lifecycle = module_lifecycle(project, module)
-    located = None if lifecycle is None else lifecycle.locate(qualname)
-    if lifecycle is None or located is None:
+    declared = None if lifecycle is None else lifecycle.startup_hooks.get(qualname)
+    if declared is None:
         return False
-    function, classes = located
     if "." in qualname:
-        return lifecycle.is_startup_hook(function, classes)  # its callers are not followed
+        return declared  # its callers are not followed
     verdict = runs_only_at_startup(project, f"{module}.{qualname}")
     # A call seen at run time outweighs a declaration that only guesses from the name
     # or the parameters.
-    return verdict.startup or (not verdict.seen and lifecycle.is_startup_hook(function, ()))
+    return verdict.startup or (not verdict.seen and declared)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from backlint.engine.walker import iter_descendants
 if TYPE_CHECKING:
     from backlint.engine.context import FileContext
     from backlint.index.facts import Requirement
+    from backlint.index.names import ImportTable
     from backlint.index.project import ProjectIndex
     from backlint.rules.annotations.public_api import PublicFunction
     from backlint.rules.base import Condition
@@ -175,18 +176,23 @@ def _dispatched(project: ProjectIndex, base: str) -> tuple[str, ...]:
     """Prefixes of the methods a project class looks up by a computed name:
     ``getattr(self, f"prepare_{field}")`` gives ``prepare_``."""
     found = project.class_fact(base)
-    parsed = project.parsed(found[2].module) if found is not None else None
-    if found is None or parsed is None:
+    if found is None:
         return ()
-    tree, _ = parsed
-    prefixes: set[str] = set()
+    prefixes = project.summary(found[2].module, "BL601-getattr-prefixes/v1", _getattr_prefixes)
+    return () if prefixes is None else prefixes.get(found[1].name, ())
+
+
+def _getattr_prefixes(tree: cst.Module, _: ImportTable) -> dict[str, tuple[str, ...]]:
+    """A module summary: for each top-level class (by name) that looks up methods by
+    a computed name, the prefixes of those names, sorted."""
+    prefixes: dict[str, set[str]] = {}
     for statement in tree.body:
-        if isinstance(statement, cst.ClassDef) and statement.name.value == found[1].name:
+        if isinstance(statement, cst.ClassDef):
             for node in iter_descendants(statement.body):
                 prefix = _getattr_prefix(node)
                 if prefix:
-                    prefixes.add(prefix)
-    return tuple(sorted(prefixes))
+                    prefixes.setdefault(statement.name.value, set()).add(prefix)
+    return {name: tuple(sorted(found)) for name, found in prefixes.items()}
 
 
 def _getattr_prefix(node: cst.CSTNode) -> str | None:

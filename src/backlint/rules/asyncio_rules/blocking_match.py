@@ -10,6 +10,7 @@ table.
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -26,7 +27,6 @@ from backlint.rules.asyncio_rules.blocking_catalog import (
     SYNC_SESSION_TYPES,
     matches_user_pattern,
 )
-from backlint.rules.syntax import is_none
 
 
 def blocking_suggestion(qualified: str, patterns: tuple[str, ...]) -> str | None:
@@ -44,6 +44,89 @@ def blocking_suggestion(qualified: str, patterns: tuple[str, ...]) -> str | None
     return matches_user_pattern(qualified, patterns)
 
 
+# Expressions as these functions read them: names, attribute chains, calls and path
+# joins, as plain data. BL503's project side keeps the function bodies of other modules
+# in this form (a module summary), so the same functions serve both passes.
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    value: Expr
+    attr: str
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    keyword: str | None
+    star: str  # ``""``, ``"*"`` or ``"**"``
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: Expr
+    args: tuple[Arg, ...]  # empty unless asked for (``shape(..., args=True)``)
+
+
+@dataclass(frozen=True, slots=True)
+class Div:
+    left: Expr  # ``left / ...``
+
+
+@dataclass(frozen=True, slots=True)
+class Other:
+    pass
+
+
+Expr = Name | Attr | Call | Div | Other
+_OTHER = Other()
+
+
+def shape(node: cst.BaseExpression, args: bool = False) -> Expr:
+    """``node`` as an ``Expr``; the arguments of calls only with ``args``."""
+    if isinstance(node, cst.Name):
+        return Name(node.value)
+    if isinstance(node, cst.Attribute):
+        return Attr(shape(node.value, args), node.attr.value)
+    if isinstance(node, cst.Call):
+        arguments = (
+            tuple(
+                Arg(arg.keyword.value if arg.keyword else None, arg.star, shape(arg.value, True))
+                for arg in node.args
+            )
+            if args
+            else ()
+        )
+        return Call(shape(node.func, args), arguments)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+        return Div(shape(node.left, args))
+    return _OTHER
+
+
+def qualified_name(expr: Expr, table: ImportTable) -> str | None:
+    """``ImportTable.qualified_name`` of an ``Expr``."""
+    suffix: list[str] = []
+    current = expr
+    while True:
+        if isinstance(current, Attr):
+            suffix.append(current.attr)
+            current = current.value
+        elif isinstance(current, Call):
+            inner = qualified_name(current.func, table)
+            if inner is None:
+                return None
+            return ".".join([inner + "()", *reversed(suffix)])
+        elif isinstance(current, Name):
+            return ".".join([table.qualify(current.value), *reversed(suffix)])
+        else:
+            return None
+
+
 def call_suggestion(
     node: cst.Call,
     qualified: str,
@@ -54,7 +137,24 @@ def call_suggestion(
     """``blocking_suggestion`` for the call ``node``, which also knows the calls that
     block only when they open a file (``ZipFile(path)``, not ``ZipFile(io.BytesIO(b))``)."""
     suggestion = blocking_suggestion(qualified, patterns)
-    if suggestion is None and qualified in FILE_OPENERS and not _in_memory(node, local, table):
+    if suggestion is None and qualified in FILE_OPENERS:
+        call = shape(node, args=True)
+        assert isinstance(call, Call)
+        if not _in_memory(call, local, table):
+            return FILE_OPENERS[qualified]
+    return suggestion
+
+
+def shaped_call_suggestion(
+    call: Call,
+    qualified: str,
+    local: Mapping[str, str],
+    table: ImportTable,
+    patterns: tuple[str, ...],
+) -> str | None:
+    """``call_suggestion`` of a call shaped with its arguments."""
+    suggestion = blocking_suggestion(qualified, patterns)
+    if suggestion is None and qualified in FILE_OPENERS and not _in_memory(call, local, table):
         return FILE_OPENERS[qualified]
     return suggestion
 
@@ -62,18 +162,16 @@ def call_suggestion(
 _FILE_KEYWORDS = ("file", "name", "fileobj")
 
 
-def _in_memory(node: cst.Call, local: Mapping[str, str], table: ImportTable) -> bool:
+def _in_memory(call: Call, local: Mapping[str, str], table: ImportTable) -> bool:
     """Whether the file a zip or tar call opens is an ``io.BytesIO``/``StringIO``."""
-    targets = [arg.value for arg in node.args if arg.keyword is None and not arg.star][:1]
+    targets = [arg.value for arg in call.args if arg.keyword is None and not arg.star][:1]
     targets += [
-        arg.value
-        for arg in node.args
-        if arg.keyword is not None and arg.keyword.value in _FILE_KEYWORDS
+        arg.value for arg in call.args if arg.keyword is not None and arg.keyword in _FILE_KEYWORDS
     ]
-    target = next((value for value in targets if not is_none(value)), None)
-    if isinstance(target, cst.Call):
-        return table.qualified_name(target.func) in IN_MEMORY_BUFFERS
-    if isinstance(target, cst.Name):
+    target = next((value for value in targets if value != Name("None")), None)
+    if isinstance(target, Call):
+        return qualified_name(target.func, table) in IN_MEMORY_BUFFERS
+    if isinstance(target, Name):
         return local.get(target.value, "").removesuffix("()") in IN_MEMORY_BUFFERS
     return False
 
@@ -98,33 +196,45 @@ _PATH_LISTINGS = frozenset({"iterdir", "glob", "rglob"})
 
 
 def is_path(node: cst.BaseExpression, local: Mapping[str, str], table: ImportTable) -> bool:
-    """Whether ``node`` is a ``pathlib.Path``: a parameter annotated ``Path``, a name
+    """Whether ``node`` is a ``pathlib.Path`` (``is_shaped_path``)."""
+    return is_shaped_path(shape(node), local, table)
+
+
+def is_shaped_path(expr: Expr, local: Mapping[str, str], table: ImportTable) -> bool:
+    """Whether ``expr`` is a ``pathlib.Path``: a parameter annotated ``Path``, a name
     bound to one, ``Path(...)``, ``Path.home()``, ``p / "x"``, ``p.parent``,
     ``p.joinpath(...)``, ``p.with_suffix(...)``..."""
-    if isinstance(node, cst.Name):
-        return local.get(node.value) in (PATH_TYPE, PATH_INSTANCE)
-    if isinstance(node, cst.BinaryOperation):
-        return isinstance(node.operator, cst.Divide) and is_path(node.left, local, table)
-    if isinstance(node, cst.Attribute):
-        return node.attr.value == "parent" and is_path(node.value, local, table)
-    if not isinstance(node, cst.Call):
+    if isinstance(expr, Name):
+        return local.get(expr.value) in (PATH_TYPE, PATH_INSTANCE)
+    if isinstance(expr, Div):
+        return is_shaped_path(expr.left, local, table)
+    if isinstance(expr, Attr):
+        return expr.attr == "parent" and is_shaped_path(expr.value, local, table)
+    if not isinstance(expr, Call):
         return False
-    func = node.func
-    derived = isinstance(func, cst.Attribute) and func.attr.value in _PATH_DERIVING
-    if derived and isinstance(func, cst.Attribute) and is_path(func.value, local, table):
+    func = expr.func
+    if (
+        isinstance(func, Attr)
+        and func.attr in _PATH_DERIVING
+        and is_shaped_path(func.value, local, table)
+    ):
         return True
-    if isinstance(func, cst.Name) and func.value in local:
+    if isinstance(func, Name) and func.value in local:
         return False  # a local variable, whatever the import table says
-    return table.qualified_name(func) in _PATH_MAKERS
+    return qualified_name(func, table) in _PATH_MAKERS
 
 
 def lists_paths(node: cst.BaseExpression, local: Mapping[str, str], table: ImportTable) -> bool:
     """``folder.iterdir()``, ``folder.glob(...)``: what a ``for`` over it binds is a path."""
+    return shaped_lists_paths(shape(node), local, table)
+
+
+def shaped_lists_paths(expr: Expr, local: Mapping[str, str], table: ImportTable) -> bool:
     return (
-        isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
-        and node.func.attr.value in _PATH_LISTINGS
-        and is_path(node.func.value, local, table)
+        isinstance(expr, Call)
+        and isinstance(expr.func, Attr)
+        and expr.func.attr in _PATH_LISTINGS
+        and is_shaped_path(expr.func.value, local, table)
     )
 
 
@@ -169,21 +279,26 @@ def parameter_types(node: cst.FunctionDef, table: ImportTable) -> dict[str, str]
 
 
 def qualify(node: cst.BaseExpression, local: Mapping[str, str], table: ImportTable) -> str | None:
+    """Qualified name of a callee (``shaped_qualify``)."""
+    return shaped_qualify(shape(node), local, table)
+
+
+def shaped_qualify(expr: Expr, local: Mapping[str, str], table: ImportTable) -> str | None:
     """Qualified name of a callee, reading local bindings first (``s.get`` with
     ``s = requests.Session()`` gives ``requests.Session().get``); a method of a path
     (``(base / "x").read_text``) is a method of ``pathlib.Path()``."""
-    if isinstance(node, cst.Attribute) and is_path(node.value, local, table):
-        return f"{PATH_INSTANCE}.{node.attr.value}"
-    root: cst.BaseExpression = node
+    if isinstance(expr, Attr) and is_shaped_path(expr.value, local, table):
+        return f"{PATH_INSTANCE}.{expr.attr}"
+    root = expr
     suffix: list[str] = []
-    while isinstance(root, cst.Attribute):
-        suffix.append(root.attr.value)
+    while isinstance(root, Attr):
+        suffix.append(root.attr)
         root = root.value
-    if isinstance(root, cst.Name):
+    if isinstance(root, Name):
         bound = local.get(root.value)
         if bound is not None:
             return ".".join([bound, *reversed(suffix)])
-    return table.qualified_name(node)
+    return qualified_name(expr, table)
 
 
 def bind(
@@ -192,13 +307,20 @@ def bind(
     value: cst.BaseExpression,
     table: ImportTable,
 ) -> None:
+    """Record ``name = value`` (``shaped_bind``)."""
+    shaped_bind(local, name, shape(value), table)
+
+
+def shaped_bind(
+    local: MutableMapping[str, str], name: str, value: Expr, table: ImportTable
+) -> None:
     """Record ``name = value``: a call binds the name to an instance of its callee
     (``requests.Session()``), a path expression to a path; anything else forgets what
     the name held."""
-    if is_path(value, local, table):
+    if is_shaped_path(value, local, table):
         local[name] = PATH_INSTANCE
         return
-    qualified = qualify(value.func, local, table) if isinstance(value, cst.Call) else None
+    qualified = shaped_qualify(value.func, local, table) if isinstance(value, Call) else None
     if qualified is None:
         local.pop(name, None)
     else:
@@ -214,6 +336,20 @@ def root_name(node: cst.BaseExpression) -> cst.Name | None:
         elif isinstance(current, cst.Call):
             current = current.func
         elif isinstance(current, cst.Name):
+            return current
+        else:
+            return None
+
+
+def shaped_root(expr: Expr) -> Name | None:
+    """``root_name`` of an ``Expr``."""
+    current = expr
+    while True:
+        if isinstance(current, Attr):
+            current = current.value
+        elif isinstance(current, Call):
+            current = current.func
+        elif isinstance(current, Name):
             return current
         else:
             return None

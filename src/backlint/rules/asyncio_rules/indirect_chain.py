@@ -1,9 +1,11 @@
 """BL503's project side: find a project function by name and tell whether its body, or
 the body of a project function it calls, makes a blocking call.
 
-Function bodies are read from ``ProjectIndex.parsed`` (each module parsed once per run)
-and each function is summarised once per run through ``ProjectIndex.memo``, whatever
-the number of call sites that reach it.
+Function bodies are read from a module summary (``ProjectIndex.summary``: each function
+of the module as the events the scan reads, calls and bindings in source order, as
+plain data), and each function is scanned once per run through ``ProjectIndex.memo``,
+whatever the number of call sites that reach it. The scan itself asks the project
+(what a project function called here returns), so it runs on the summary.
 """
 
 from __future__ import annotations
@@ -15,17 +17,22 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from backlint.index.names import ImportTable
+from backlint.index.names import ImportTable, TableData
 from backlint.rules.asyncio_rules.blocking_catalog import PATH_INSTANCE
 from backlint.rules.asyncio_rules.blocking_match import (
+    Attr,
+    Call,
+    Expr,
+    Name,
     annotation_type,
-    bind,
-    call_suggestion,
-    lists_paths,
     module_paths,
     parameter_types,
-    qualify,
-    root_name,
+    shape,
+    shaped_bind,
+    shaped_call_suggestion,
+    shaped_lists_paths,
+    shaped_qualify,
+    shaped_root,
 )
 from backlint.rules.syntax import is_none
 
@@ -43,6 +50,13 @@ def project_callee(
     table: ImportTable,
     owner: str | None,
 ) -> str | None:
+    """The qualified name of a callee that may be a project function (``shaped_callee``)."""
+    return shaped_callee(shape(func), local, table, owner)
+
+
+def shaped_callee(
+    func: Expr, local: Mapping[str, str], table: ImportTable, owner: str | None
+) -> str | None:
     """The qualified name of a callee that may be a project function, else None.
 
     The chain must start from a name the file can resolve: an import, a module-level
@@ -50,14 +64,14 @@ def project_callee(
     top-level class (``owner``). Builtins and the standard library are left out; the
     project pass finds out whether the rest is the project's.
     """
-    root = root_name(func)
+    root = shaped_root(func)
     if root is None:
         return None
     if root.value in _RECEIVERS and root.value not in local:
-        if owner is not None and isinstance(func, cst.Attribute) and func.value is root:
-            return f"{owner}.{func.attr.value}"
+        if owner is not None and isinstance(func, Attr) and isinstance(func.value, Name):
+            return f"{owner}.{func.attr}"
         return None
-    qualified = qualify(func, local, table)
+    qualified = shaped_qualify(func, local, table)
     if qualified is None:
         return None
     known = (
@@ -71,13 +85,88 @@ def project_callee(
     return qualified
 
 
+# What a function body does, in the order the scan meets it (a module summary).
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    call: Call  # with its arguments
+
+
+@dataclass(frozen=True, slots=True)
+class BindEvent:
+    name: str  # ``name = value``, ``with value as name``
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class ForEvent:
+    name: str  # ``for name in over``
+    over: Expr
+
+
+Event = CallEvent | BindEvent | ForEvent
+
+
+@dataclass(frozen=True)
+class FunctionBody:
+    asynchronous: bool
+    returns: str | None  # the qualified return annotation
+    parameters: dict[str, str]  # ``parameter_types``
+    events: tuple[Event, ...]  # nested functions, lambdas, classes and ``except`` left out
+
+
+@dataclass(frozen=True)
+class ClassBody:
+    methods: dict[str, FunctionBody]  # the last definition of each name, if a function
+
+
+@dataclass(frozen=True)
+class ModuleBodies:
+    """A module summary: its functions and classes (the last definition of each name,
+    also under ``if``/``try``), its module-level paths, its import table."""
+
+    table: TableData
+    paths: dict[str, str]  # ``module_paths``
+    definitions: dict[str, FunctionBody | ClassBody]
+
+
+def _module_bodies(module: cst.Module, table: ImportTable) -> ModuleBodies:
+    definitions: dict[str, FunctionBody | ClassBody] = {}
+    for name, node in _last_definitions(module.body).items():
+        if isinstance(node, cst.FunctionDef):
+            definitions[name] = _function_body(node, table)
+        else:
+            methods = _last_definitions(_suite(node.body))
+            definitions[name] = ClassBody(
+                {
+                    method: _function_body(found, table)
+                    for method, found in methods.items()
+                    if isinstance(found, cst.FunctionDef)
+                }
+            )
+    return ModuleBodies(table.data(), module_paths(module, table), definitions)
+
+
+def _function_body(node: cst.FunctionDef, table: ImportTable) -> FunctionBody:
+    encoder = _BodyEncoder(_flags(node.params))
+    node.body.visit(encoder)
+    returns = None if node.returns is None else annotation_type(node.returns, table)
+    return FunctionBody(
+        node.asynchronous is not None,
+        returns,
+        parameter_types(node, table),
+        tuple(encoder.events),
+    )
+
+
 @dataclass(frozen=True)
 class Function:
     """A project function found by name: ``module.name`` or ``module.Class.method``."""
 
     qualified: str
     module: str
-    node: cst.FunctionDef
+    body: FunctionBody
     owner: str | None  # the class, for a method: what ``self.x()`` in its body means
 
 
@@ -128,7 +217,7 @@ def _chain(project: ProjectIndex, callee: str, patterns: tuple[str, ...]) -> Cha
 def find_function(project: ProjectIndex, qualified: str) -> Function | None:
     """The plain (not ``async``) project function ``qualified`` names, else None."""
     found = project.memo((_MEMO, "function", qualified), lambda: _find(project, qualified))
-    return None if found is None or found.node.asynchronous is not None else found
+    return None if found is None or found.body.asynchronous else found
 
 
 def returned_type(project: ProjectIndex, qualified: str) -> str | None:
@@ -138,10 +227,11 @@ def returned_type(project: ProjectIndex, qualified: str) -> str | None:
 
 def _returns(project: ProjectIndex, qualified: str) -> str | None:
     function = find_function(project, qualified)
-    if function is None or function.node.returns is None:
-        return None
-    parsed = project.parsed(function.module)
-    return None if parsed is None else annotation_type(function.node.returns, parsed[1])
+    return None if function is None else function.body.returns
+
+
+def _bodies(project: ProjectIndex, module: str) -> ModuleBodies | None:
+    return project.summary(module, "BL503-bodies/v1", _module_bodies) if module else None
 
 
 def _find(project: ProjectIndex, qualified: str) -> Function | None:
@@ -152,7 +242,7 @@ def _find(project: ProjectIndex, qualified: str) -> Function | None:
         if len(rest) > 2:
             return None
         module = ".".join(parts[:cut])
-        if module in project.modules or project.parsed(module) is not None:
+        if module in project.modules or _bodies(project, module) is not None:
             return _in_module(project, module, rest)
     return None
 
@@ -162,12 +252,12 @@ def _in_module(project: ProjectIndex, module: str, rest: list[str]) -> Function 
     where, _, name = canonical.rpartition(".")
     definition = _definition(project, where, name)
     if len(rest) == 1:
-        if isinstance(definition, cst.FunctionDef):
+        if isinstance(definition, FunctionBody):
             return Function(canonical, where, definition, None)
         return None
-    if isinstance(definition, cst.ClassDef):
+    if isinstance(definition, ClassBody):
         return _method(project, canonical, rest[1], 0)
-    if isinstance(definition, cst.FunctionDef):
+    if isinstance(definition, FunctionBody):
         # ``get_service().load()`` with ``def get_service() -> ReportService``.
         returned = returned_type(project, canonical)
         return None if returned is None else _method(project, returned, rest[1], 0)
@@ -183,10 +273,10 @@ def _method(project: ProjectIndex, cls: str, name: str, depth: int) -> Function 
     canonical = project.canonical(cls)
     module, _, class_name = canonical.rpartition(".")
     definition = _definition(project, module, class_name)
-    if not isinstance(definition, cst.ClassDef):
+    if not isinstance(definition, ClassBody):
         return None
-    method = _last_named(_suite(definition.body), name)
-    if isinstance(method, cst.FunctionDef):
+    method = definition.methods.get(name)
+    if method is not None:
         return Function(f"{canonical}.{name}", module, method, canonical)
     found = project.class_fact(canonical)
     if found is None or depth >= _MAX_BASES:
@@ -198,23 +288,21 @@ def _method(project: ProjectIndex, cls: str, name: str, depth: int) -> Function 
     return None
 
 
-def _definition(
-    project: ProjectIndex, module: str, name: str
-) -> cst.FunctionDef | cst.ClassDef | None:
-    parsed = project.parsed(module) if module else None
-    return None if parsed is None else _last_named(parsed[0].body, name)
+def _definition(project: ProjectIndex, module: str, name: str) -> FunctionBody | ClassBody | None:
+    bodies = _bodies(project, module)
+    return None if bodies is None else bodies.definitions.get(name)
 
 
-def _last_named(
-    statements: Sequence[cst.CSTNode], name: str
-) -> cst.FunctionDef | cst.ClassDef | None:
-    """The last ``def``/``class`` called ``name`` among ``statements``, looking into
+def _last_definitions(
+    statements: Sequence[cst.CSTNode],
+) -> dict[str, cst.FunctionDef | cst.ClassDef]:
+    """The last ``def``/``class`` of each name among ``statements``, looking into
     ``if``/``try`` blocks too (definitions often sit under one); the last one wins, as
     when Python runs the module."""
-    found: cst.FunctionDef | cst.ClassDef | None = None
+    found: dict[str, cst.FunctionDef | cst.ClassDef] = {}
     for statement in _flatten(statements):
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name:
-            found = statement
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            found[statement.name.value] = statement
     return found
 
 
@@ -251,23 +339,50 @@ def _summary(project: ProjectIndex, function: Function, patterns: tuple[str, ...
 
 
 def _summarize(project: ProjectIndex, function: Function, patterns: tuple[str, ...]) -> Summary:
-    parsed = project.parsed(function.module)
-    if parsed is None:  # pragma: no cover - the function was found in this tree
+    """Replay the function's events: the first blocking call, and the project calls."""
+    bodies = _bodies(project, function.module)
+    if bodies is None:  # pragma: no cover - the function was found in this summary
         return Summary(None, ())
-    scanner = _BodyScanner(project, parsed[1], function.owner, patterns)
-    scanner.flags = _flags(function.node.params)
-    scanner.local.update(_module_paths(project, function.module))
-    scanner.local.update(parameter_types(function.node, parsed[1]))
-    function.node.body.visit(scanner)
-    return Summary(scanner.blocking, tuple(dict.fromkeys(scanner.callees)))
+    table = project.memo((_MEMO, "table", function.module), bodies.table.table)
+    local = dict(bodies.paths)
+    local.update(function.body.parameters)
+    blocking: str | None = None
+    callees: list[str] = []
+    for event in function.body.events:
+        if isinstance(event, CallEvent):
+            call = event.call
+            qualified = shaped_qualify(call.func, local, table)
+            if (
+                qualified is not None
+                and shaped_call_suggestion(call, qualified, local, table, patterns) is not None
+            ):
+                if blocking is None:
+                    blocking = qualified.removeprefix("builtins.")
+                continue
+            callee = shaped_callee(call.func, local, table, function.owner)
+            if callee is not None:
+                callees.append(callee)
+        elif isinstance(event, ForEvent):
+            if shaped_lists_paths(event.over, local, table):
+                local[event.name] = PATH_INSTANCE
+            else:
+                local.pop(event.name, None)
+        else:
+            _bind(project, local, event, table)
+    return Summary(blocking, tuple(dict.fromkeys(callees)))
 
 
-def _module_paths(project: ProjectIndex, module: str) -> dict[str, str]:
-    def compute() -> dict[str, str]:
-        parsed = project.parsed(module)
-        return {} if parsed is None else module_paths(parsed[0], parsed[1])
-
-    return project.memo((_MEMO, "paths", module), compute)
+def _bind(
+    project: ProjectIndex, local: dict[str, str], event: BindEvent, table: ImportTable
+) -> None:
+    shaped_bind(local, event.name, event.value, table)
+    # ``session = open_session(org)`` with ``def open_session(...) -> Session`` in the
+    # project: the name holds a ``Session``, as if it were annotated.
+    bound = local.get(event.name, "")
+    if bound.endswith("()") and not bound.startswith("builtins."):
+        returned = returned_type(project, bound.removesuffix("()"))
+        if returned is not None:
+            local[event.name] = returned
 
 
 _FALSY = frozenset({"False", "None"})
@@ -323,25 +438,13 @@ def off_by_default(test: cst.BaseExpression, flags: frozenset[str]) -> bool:
     return _config_read(test)
 
 
-class _BodyScanner(cst.CSTVisitor):
-    """Reads one function body: the first blocking call, and the project calls."""
+class _BodyEncoder(cst.CSTVisitor):
+    """Records what the scan of one function body reads, in the order it reads it."""
 
-    def __init__(
-        self,
-        project: ProjectIndex,
-        table: ImportTable,
-        owner: str | None,
-        patterns: tuple[str, ...],
-    ) -> None:
+    def __init__(self, flags: frozenset[str]) -> None:
         super().__init__()
-        self.project = project
-        self.table = table
-        self.owner = owner
-        self.patterns = patterns
-        self.local: dict[str, str] = {}
-        self.flags: frozenset[str] = frozenset()
-        self.blocking: str | None = None
-        self.callees: list[str] = []
+        self.flags = flags
+        self.events: list[Event] = []
 
     # Nested functions, lambdas and classes run later, or elsewhere: not this call.
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -374,39 +477,18 @@ class _BodyScanner(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         if isinstance(node.target, cst.Name):
-            if lists_paths(node.iter, self.local, self.table):
-                self.local[node.target.value] = PATH_INSTANCE
-            else:
-                self.local.pop(node.target.value, None)
+            self.events.append(ForEvent(node.target.value, shape(node.iter)))
 
     def leave_Assign(self, original_node: cst.Assign) -> None:
         targets = original_node.targets
         if len(targets) == 1 and isinstance(targets[0].target, cst.Name):
-            self._bind(targets[0].target.value, original_node.value)
+            self.events.append(BindEvent(targets[0].target.value, shape(original_node.value)))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and isinstance(node.asname.name, cst.Name):
-            self._bind(node.asname.name.value, node.item)
-
-    def _bind(self, name: str, value: cst.BaseExpression) -> None:
-        bind(self.local, name, value, self.table)
-        # ``session = open_session(org)`` with ``def open_session(...) -> Session`` in the
-        # project: the name holds a ``Session``, as if it were annotated.
-        bound = self.local.get(name, "")
-        if bound.endswith("()") and not bound.startswith("builtins."):
-            returned = returned_type(self.project, bound.removesuffix("()"))
-            if returned is not None:
-                self.local[name] = returned
+            self.events.append(BindEvent(node.asname.name.value, shape(node.item)))
 
     def visit_Call(self, node: cst.Call) -> None:
-        qualified = qualify(node.func, self.local, self.table)
-        if (
-            qualified is not None
-            and call_suggestion(node, qualified, self.local, self.table, self.patterns) is not None
-        ):
-            if self.blocking is None:
-                self.blocking = qualified.removeprefix("builtins.")
-            return
-        callee = project_callee(node.func, self.local, self.table, self.owner)
-        if callee is not None:
-            self.callees.append(callee)
+        call = shape(node, args=True)
+        assert isinstance(call, Call)
+        self.events.append(CallEvent(call))

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from backlint.diagnostics import Diagnostic, Severity
 from backlint.index.facts import FileFacts, ImportFact, ImportKind
@@ -64,7 +63,9 @@ def shared_module(module: str) -> bool:
 
 def entry_point(path: str) -> bool:
     """A file under ``seed/``, ``scripts/``, ``management/commands/``, ``cli/``."""
-    return any(part in ENTRY_POINT_FOLDERS for part in PurePosixPath(path).parts[:-1])
+    # Paths are ``/``-separated (``FileFacts.path``): splitting them is several times
+    # cheaper than ``PurePosixPath``, and the project pass asks for every import.
+    return any(part in ENTRY_POINT_FOLDERS for part in path.split("/")[:-1])
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """What BL811 asks the project pass: which fields a model declares, and how.
 
 Class facts hold a class's bases but not its fields, so the class body is read from the
-defining module's tree (``ProjectIndex.parsed``, parsed once per run and only when a
-finding asks) and the answer is memoised per class. Pydantic models are recognised
+defining module's summary (``ProjectIndex.summary``: the fields of its classes, computed
+from its tree only when a finding asks and the summary store does not have it) and the
+answer is memoised per class. Pydantic models are recognised
 through the class index, so pydantic need not be installed.
 """
 
@@ -20,6 +21,7 @@ from backlint.rules.identifiers import split_identifier
 from backlint.rules.logging_rules.words import Vocabulary
 
 if TYPE_CHECKING:
+    from backlint.index.names import ImportTable
     from backlint.index.project import ProjectIndex
 
 SECRET_TYPES = frozenset({"SecretStr", "SecretBytes"})
@@ -64,29 +66,52 @@ def _hidden_in_repr(value: cst.BaseExpression | None) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ClassFields:
+    """What a class body declares (a module summary, per top-level class)."""
+
+    # The annotated attributes (``ClassVar`` and private ones left out).
+    annotated: dict[str, FieldInfo]
+    # Every field, annotated or assigned: whether it is declared as a UUID.
+    uuid: dict[str, bool]
+
+
+def _module_fields(tree: cst.Module, _: ImportTable) -> dict[str, ClassFields]:
+    """A module summary: the fields of each top-level class, by class name (a class
+    defined twice adds up, the later definition winning per field)."""
+    found: dict[str, ClassFields] = {}
+    for statement in tree.body:
+        if isinstance(statement, cst.ClassDef):
+            fields = found.setdefault(statement.name.value, ClassFields({}, {}))
+            fields.annotated.update(_annotated_fields(statement))
+            fields.uuid.update(_uuid_fields(statement))
+    return found
+
+
+def _annotated_fields(statement: cst.ClassDef) -> Iterator[tuple[str, FieldInfo]]:
+    for line in statement.body.body:
+        if not isinstance(line, cst.SimpleStatementLine):
+            continue
+        for small in line.body:
+            if not (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)):
+                continue
+            field = small.target.value
+            names = set(_terminal_names(small.annotation.annotation))
+            if field.startswith("_") or "ClassVar" in names:
+                continue
+            yield field, FieldInfo(bool(names & SECRET_TYPES), _hidden_in_repr(small.value))
+
+
+def _class_summary(project: ProjectIndex, canonical: str) -> ClassFields | None:
+    module, _, name = canonical.rpartition(".")
+    found = project.summary(module, "BL811-fields/v1", _module_fields) if module else None
+    return None if found is None else found.get(name)
+
+
 def _own_fields(project: ProjectIndex, canonical: str) -> dict[str, FieldInfo]:
     """The annotated attributes a class body declares (``ClassVar`` and private left out)."""
-    module, _, name = canonical.rpartition(".")
-    parsed = project.parsed(module) if module else None
-    if parsed is None:
-        return {}
-    tree, _ = parsed
-    found: dict[str, FieldInfo] = {}
-    for statement in tree.body:
-        if not (isinstance(statement, cst.ClassDef) and statement.name.value == name):
-            continue
-        for line in statement.body.body:
-            if not isinstance(line, cst.SimpleStatementLine):
-                continue
-            for small in line.body:
-                if not (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)):
-                    continue
-                field = small.target.value
-                names = set(_terminal_names(small.annotation.annotation))
-                if field.startswith("_") or "ClassVar" in names:
-                    continue
-                found[field] = FieldInfo(bool(names & SECRET_TYPES), _hidden_in_repr(small.value))
-    return found
+    fields = _class_summary(project, canonical)
+    return {} if fields is None else fields.annotated
 
 
 def class_fields(project: ProjectIndex, canonical: str) -> dict[str, FieldInfo]:
@@ -128,20 +153,16 @@ def _field_statements(statement: cst.ClassDef) -> Iterator[tuple[str, list[cst.B
                         yield target.target.value, [small.value]
 
 
+def _uuid_fields(statement: cst.ClassDef) -> Iterator[tuple[str, bool]]:
+    for field, parts in _field_statements(statement):
+        names = {n for part in parts for n in _terminal_names(part)}
+        yield field, any(_names_uuid(name) for name in names)
+
+
 def _own_uuid_fields(project: ProjectIndex, canonical: str) -> dict[str, bool]:
     """Each field the class body declares: whether it is declared as a UUID."""
-    module, _, name = canonical.rpartition(".")
-    parsed = project.parsed(module) if module else None
-    if parsed is None:
-        return {}
-    tree, _ = parsed
-    found: dict[str, bool] = {}
-    for statement in tree.body:
-        if isinstance(statement, cst.ClassDef) and statement.name.value == name:
-            for field, parts in _field_statements(statement):
-                names = {n for part in parts for n in _terminal_names(part)}
-                found[field] = any(_names_uuid(name) for name in names)
-    return found
+    fields = _class_summary(project, canonical)
+    return {} if fields is None else fields.uuid
 
 
 def classes_named(project: ProjectIndex, words: tuple[str, ...]) -> tuple[str, ...]:

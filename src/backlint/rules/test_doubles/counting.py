@@ -70,6 +70,7 @@ import pathspec
 from backlint.engine.context import FileContext
 from backlint.engine.walker import iter_children, iter_descendants
 from backlint.index.names import ImportTable, dotted_name
+from backlint.index.project import options_fingerprint
 from backlint.index.roles import ORM_PACKAGES
 from backlint.index.testcode import FIXTURE_DECORATORS, TESTCASE_BASES, TestFunction
 from backlint.rules.base import Condition, FileRule, Option
@@ -1471,11 +1472,14 @@ class Verdict(Protocol):
 def _conftest_fixtures(
     project: ProjectIndex, module: str, ignored: tuple[str, ...]
 ) -> dict[str, Double | None]:
-    parsed = project.parsed(module)
-    if parsed is None:
-        return {}
-    tree, names = parsed
-    return module_fixtures(tree, names, ignored)
+    # ``ignored-targets`` decides which patches are seams while the fixtures are read,
+    # so the summary is one of the module and the option: its kind says which option.
+    found = project.summary(
+        module,
+        f"BL711-conftest-fixtures/v1/{options_fingerprint(ignored)}",
+        partial(module_fixtures, ignored=ignored),
+    )
+    return {} if found is None else found
 
 
 def outside_project(project: ProjectIndex, target: str, depth: int = 0) -> bool:
