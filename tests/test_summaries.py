@@ -51,6 +51,7 @@ def _check(
     root: Path, code: str, store: MemorySummaryStore, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[list[Diagnostic], int]:
     """The findings of a run with ``store``, and how many modules it parsed for summaries."""
+
     def with_store(*args: object, **kwargs: object) -> object:
         return run_project_pass(*args, **{**kwargs, "summaries": store})  # type: ignore[arg-type]
 
@@ -98,12 +99,11 @@ def test_a_warm_store_gives_the_same_findings_without_parsing(
     name: str,
     example: Example,
 ) -> None:
+    # The cold run's findings are the example's expected ones (test_rule_examples.py).
     _write_example(tmp_path, example)
-    without, _ = _check(tmp_path, rule.code, MemorySummaryStore(), monkeypatch)
     store = MemorySummaryStore()
     cold, cold_parses = _check(tmp_path, rule.code, store, monkeypatch)
     warm, warm_parses = _check(tmp_path, rule.code, store, monkeypatch)
-    assert cold == without
     assert warm == cold
     assert warm_parses == 0
     assert cold_parses <= len({path for path, _ in store.values})
@@ -122,6 +122,8 @@ def test_the_examples_exercise_every_kind_of_summary(
         store = MemorySummaryStore()
         _check(root, rule.code, store, monkeypatch)
         seen.update(kind for _, kind in store.values)
+        if {kind.split("/v1")[0] + "/v1" for kind in seen} == set(KINDS):
+            break
     assert {kind.split("/v1")[0] + "/v1" for kind in seen} == set(KINDS)
 
 
@@ -156,6 +158,7 @@ def test_router_factories_are_read_from_summaries(
     files = {"app/__init__.py": "", "app/kit.py": _ROUTER_KIT, "app/endpoints.py": _ENDPOINTS}
     write_files(tmp_path, files)
     store = MemorySummaryStore()
+
     def with_store(*args: object, **kwargs: object) -> object:
         return run_project_pass(*args, **{**kwargs, "summaries": store})  # type: ignore[arg-type]
 
