@@ -349,18 +349,23 @@ class Workspace:
                 cached = None
                 missing.append(index)
             results.append(cached)
+
+        def keep(position: int, checked: FileResult) -> None:
+            item = tasks[missing[position]]
+            results[missing[position]] = checked
+            if item.key is not None and not checked.internal_errors:
+                self.cache.put_file_result(item.task.relative, item.key, checked)
+
         fresh = run_file_pass(
             [tasks[i].task for i in missing],
             settings,
             tuple(self.rule_classes().values()),
             self.jobs,
             progress,
+            on_result=keep,
         )
         for index, checked in zip(missing, fresh, strict=True):
-            results[index] = checked
-            key = tasks[index].key
-            if key is not None and not checked.internal_errors:
-                self.cache.put_file_result(tasks[index].task.relative, key, checked)
+            results[index] = checked  # the retried files' results come only here
         return [r for r in results if r is not None], [tasks[i] for i in missing]
 
     def _outcome_key(self, tasks: list[_Task], settings: Settings) -> str | None:

@@ -23,6 +23,9 @@ from backlint.engine.filepass import FilePass, FileResult, FileTask
 from backlint.rules.base import Rule
 
 Progress = Callable[[int, int], None]
+# Called with a task's index and result as soon as it is known (the workspace caches it
+# while the workers go on with other chunks).
+OnResult = Callable[[int, FileResult], None]
 
 _CHUNK = 32
 
@@ -97,6 +100,7 @@ def run_file_pass(
     jobs: int,
     progress: Progress | None = None,
     stall_timeout: float = STALL_TIMEOUT,
+    on_result: OnResult | None = None,
 ) -> list[FileResult]:
     """Check every task and return the results in the order of ``tasks``.
 
@@ -110,10 +114,12 @@ def run_file_pass(
         with _collect_rarely():
             for done, task in enumerate(tasks, start=1):
                 results.append(file_pass.check(task))
+                if on_result:
+                    on_result(done - 1, results[-1])
                 if progress:
                     progress(done, len(tasks))
         return results
-    runner = _PoolRun(tasks, settings, rule_classes, stall_timeout)
+    runner = _PoolRun(tasks, settings, rule_classes, stall_timeout, on_result)
     chunks = [list(range(i, min(i + _CHUNK, len(tasks)))) for i in range(0, len(tasks), _CHUNK)]
     pending = runner.run(chunks, jobs, progress)
     # A worker died or stalled: retry the unfinished files one at a time to find the culprit.
@@ -141,8 +147,10 @@ class _PoolRun:
         settings: Settings,
         rule_classes: tuple[type[Rule], ...],
         stall_timeout: float,
+        on_result: OnResult | None = None,
     ) -> None:
         self.tasks = tasks
+        self.on_result = on_result
         self.settings = settings
         self.rule_classes = rule_classes
         self.stall_timeout = stall_timeout
@@ -184,6 +192,8 @@ class _PoolRun:
                         continue
                     for index, result in zip(chunk, results, strict=True):
                         self.slots[index] = result
+                        if self.on_result:
+                            self.on_result(index, result)
                     done += len(chunk)
                     if progress:
                         progress(done, len(self.tasks))
