@@ -6,6 +6,7 @@ import ast
 import codecs
 import io
 import os
+import re
 import stat
 import tokenize
 import warnings
@@ -13,6 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
+
+# What ends a line of Python source: ``str.splitlines`` also splits on form feeds, vertical
+# tabs, file separators and Unicode line separators, which Python allows inside a line, so
+# its line numbers drift from the tokenizer's (and from every editor's).
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class SourceError(Exception):
@@ -83,6 +89,19 @@ def parses_as_python(text: str) -> bool:
     except (SyntaxError, ValueError, cst.ParserSyntaxError):
         return False
     return True
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of ``text`` as Python numbers them; like ``str.splitlines``, but only
+    ``\\r\\n``, ``\\r`` and ``\\n`` end a line."""
+    lines: list[str] = []
+    start = 0
+    for match in LINE_BREAK.finditer(text):
+        lines.append(text[start : match.end() if keepends else match.start()])
+        start = match.end()
+    if start < len(text):
+        lines.append(text[start:])
+    return lines
 
 
 def utf8_to_codepoint_column(line_text: str, byte_offset: int) -> int:

@@ -43,7 +43,7 @@ from backlint.rules.base import (
     node_hooks,
 )
 from backlint.rules.fixes import NodeFix
-from backlint.source import SourceError, decode
+from backlint.source import SourceError, decode, split_lines
 
 # Files above this size are skipped with a message: they are generated data, not code a
 # person reviews, and parsing them would dominate the run.
@@ -229,7 +229,7 @@ class FilePass:
                     task.display, Span(position, position), rule.describe_failure(message)
                 )
             )
-        lines = text.splitlines()
+        lines = split_lines(text)
         snippets = {line: lines[line - 1]} if 0 < line <= len(lines) else {}
         return FileResult(task.display, diagnostics=tuple(diagnostics), snippets=snippets)
 
