@@ -85,10 +85,30 @@ def parses_as_python(text: str) -> bool:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like
             ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    try:
         cst.parse_module(text)
-    except (SyntaxError, ValueError, cst.ParserSyntaxError):
+    except Exception:  # a syntax error, or libcst failing on valid code (a TypeError)
         return False
     return True
+
+
+def parse_expression_text(text: str) -> cst.BaseExpression | None:
+    """The expression a string holds (a string annotation such as ``"Session | None"``),
+    or None when it holds none or cannot be parsed.
+
+    ``ast`` looks first, as for whole files (``engine/filepass.py``): libcst's native
+    parser can crash the process on deep nesting, and on some valid code it raises
+    errors other than ``ParserSyntaxError`` (``() if 0 else(lambda:())``: a TypeError).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text.strip(), mode="eval")
+        return cst.parse_expression(text)
+    except Exception:  # SyntaxError, RecursionError, MemoryError and libcst's own errors
+        return None
 
 
 def split_lines(text: str, keepends: bool = False) -> list[str]:

@@ -152,6 +152,16 @@ def _parse(text: str) -> tuple[cst.Module, ast.Module | None]:
         ) from None
     except RecursionError:
         raise _ParseFailure("too deeply nested to analyze") from None
+    except Exception as error:  # libcst fails on some valid code: ``() if 0 else(lambda:())``
+        if syntax_error is not None:
+            raise _ParseFailure(
+                _syntax_message(syntax_error.msg),
+                syntax_error.lineno or 1,
+                max(syntax_error.offset or 1, 1),
+            ) from None
+        raise _ParseFailure(
+            f"the libcst parser fails on it ({type(error).__name__}: {error})"
+        ) from None
     return module, tree
 
 

@@ -49,11 +49,9 @@ class _RecordingState(CodegenState):
             self.column += len(value)
             return
         # A string token may mix ``\r\n``, ``\r`` and ``\n``: each ends a line.
-        last = None
-        for last in LINE_BREAK.finditer(value):
-            self.line += 1
-        assert last is not None
-        self.column = len(value) - last.end()
+        ends = [match.end() for match in LINE_BREAK.finditer(value)]
+        self.line += len(ends)
+        self.column = len(value) - ends[-1]
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self._starts.append((self.line, self.column))
