@@ -176,17 +176,18 @@ def fix(project: Project, program: Program, source: str | None = None) -> FixRun
     return FixRun(text, outcome.fixed_count, problems)
 
 
-def fix_problems(project: Project, program: Program) -> list[str]:
-    """Violations of "fixes keep a parseable program parseable, and a second run changes
-    nothing". Only meaningful for a program that parses (``parses_as_python``)."""
+def fix_twice(project: Project, program: Program) -> FixRun:
+    """The first fix run, with the violations of "fixes keep a parseable program
+    parseable, and a second run changes nothing". Only meaningful for a program that
+    parses (``parses_as_python``)."""
     first = fix(project, program)
     if first.problems:
-        return first.problems
+        return first
     second = fix(project, program, first.text)
     problems = [f"second fix run: {problem}" for problem in second.problems]
     if second.fixed or second.text != first.text:
         problems.append(f"a second fix run changed the program again ({second.fixed} fixes)")
-    return problems
+    return FixRun(first.text, first.fixed, problems)
 
 
 # --- the programs --------------------------------------------------------------------------
@@ -280,6 +281,10 @@ __TOP__
 def order_list(request):
     __BODY__
     orders = Order.objects.filter(active=True)
+    try:
+        notify(request.user)
+    except:
+        pass
     return JsonResponse({"orders": list(orders.values())})
 
 
@@ -366,8 +371,12 @@ __TOP__
 
 
 def forwards(apps, schema_editor):
+    Order = apps.get_model("orders", "Order")
     __BODY__
-    pass
+    try:
+        Order.objects.update(paid=True)
+    except:
+        pass
 
 
 class Migration(migrations.Migration):
@@ -388,8 +397,7 @@ def indent(code: str, prefix: str) -> str:
     if not prefix:
         return code
     return "".join(
-        prefix + line if line.strip(" \t\f") else line
-        for line in _split_keeping_breaks(code)
+        prefix + line if line.strip(" \t\f") else line for line in _split_keeping_breaks(code)
     )
 
 
@@ -450,8 +458,9 @@ def backend_programs(draw: st.DrawFn) -> Program:
     return Program(path, fill(template, pieces))
 
 
-def any_programs() -> st.SearchStrategy[Program]:
-    return st.one_of(generated_programs(), backend_programs())
+def programs_to_fix() -> st.SearchStrategy[Program]:
+    """Mostly backend-shaped programs, where fixes fire; generated ones too."""
+    return st.one_of(backend_programs(), backend_programs(), generated_programs())
 
 
 def parses(program: Program) -> bool:
