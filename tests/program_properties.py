@@ -27,7 +27,6 @@ from __future__ import annotations
 import functools
 import re
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from hypothesis import strategies as st
 from backlint.application import CheckRequest, CheckResult, run_check
 from backlint.diagnostics import Position, Span
 from backlint.fixes.run import fix_until_stable
-from backlint.source import parses_as_python
+from backlint.source import parses_as_python, split_lines
 
 # What Python's tokenizer ends a line with; ``str.splitlines`` also splits on form feeds,
 # vertical tabs and Unicode separators, which Python allows inside a line.
@@ -389,39 +388,42 @@ class Migration(migrations.Migration):
     ),
 )
 
-_SLOT = re.compile(r"^( *)(__TOP__|__BODY__)$")
+_SLOT = re.compile(r"^([ \t]*)(__TOP__|__BODY__)$")
 
 
 def indent(code: str, prefix: str) -> str:
     """``code`` with every line (as Python counts lines) indented by ``prefix``."""
-    if not prefix:
-        return code
-    return "".join(
-        prefix + line if line.strip(" \t\f") else line for line in _split_keeping_breaks(code)
-    )
-
-
-def _split_keeping_breaks(code: str) -> Iterator[str]:
-    start = 0
-    for match in _LINE_BREAK.finditer(code):
-        yield code[start : match.end()]
-        start = match.end()
-    if start < len(code):
-        yield code[start:]
+    return "".join(prefix + line for line in split_lines(code, keepends=True))
 
 
 def fill(template: str, pieces: dict[str, list[str]]) -> str:
-    """``template`` with each slot line replaced by its pieces (or dropped when none)."""
+    """``template`` with each slot line replaced by its pieces (or dropped when none).
+
+    A piece keeps its own line breaks; a piece without a final one gets the template's.
+    """
     out: list[str] = []
-    for line in template.splitlines(keepends=True):
-        slot = _SLOT.match(line.rstrip("\n"))
+    for line in split_lines(template, keepends=True):
+        body = line.rstrip("\r\n")
+        slot = _SLOT.match(body)
         if slot is None:
             out.append(line)
             continue
+        newline = line[len(body) :] or "\n"
         for piece in pieces.get(slot.group(2), []):
-            text = piece if piece.endswith(("\n", "\r")) else piece + "\n"
+            text = piece if piece.endswith(("\n", "\r")) else piece + newline
             out.append(indent(text, slot.group(1)))
     return "".join(out)
+
+
+def restyle(template: str, indentation: str, newline: str) -> str:
+    """``template`` (indented by four spaces, ``\\n`` line breaks) with another indentation
+    unit and line break; slots keep their place in the new indentation."""
+    lines = []
+    for line in template.split("\n"):
+        body = line.lstrip(" ")
+        depth = (len(line) - len(body)) // 4
+        lines.append(indentation * depth + body)
+    return newline.join(lines)
 
 
 @functools.cache
@@ -450,6 +452,10 @@ def generated_programs() -> st.SearchStrategy[Program]:
 def backend_programs(draw: st.DrawFn) -> Program:
     """A backend-shaped template with generated and backend statements in its slots."""
     path, template = draw(st.sampled_from(TEMPLATES))
+    # Tabs and CRLF or CR line breaks move positions and fixes off the beaten track.
+    indentation = draw(st.sampled_from(("    ", "\t", "  ")))
+    newline = draw(st.sampled_from(("\n", "\r\n", "\r")))
+    template = restyle(template, indentation, newline)
     statements = st.one_of(st.sampled_from(BACKEND_STATEMENTS), grammar_modules())
     pieces = {
         "__TOP__": draw(st.lists(statements, max_size=2)),
