@@ -12,10 +12,11 @@ project one can rerun with ``backlint check``::
 
 Properties: ``generated`` (hypothesmith programs: no internal error or exception, every
 finding, fix edit and related location inside the file), ``backend`` (the same on programs
-spliced into backend-shaped templates) and ``fix`` (``--fix --unsafe-fixes`` keeps a
-parseable program parseable, and a second run changes nothing). Exits 1 when a property
-fails. Needs the ``dev`` extra (hypothesis, hypothesmith). The generated code is only
-parsed, never run.
+spliced into backend-shaped templates), ``fix`` (``--fix --unsafe-fixes`` keeps a
+parseable program parseable, and a second run changes nothing) and ``project`` (all of
+that on a project of two or three such files importing each other, checked and fixed
+from disk as a whole). Exits 1 when a property fails. Needs the ``dev`` extra
+(hypothesis, hypothesmith). The generated code is only parsed, never run.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from program_properties import (
-    PYPROJECT,
     Program,
     Project,
     backend_programs,
@@ -48,16 +48,19 @@ from program_properties import (
     generated_programs,
     parses,
     programs_to_fix,
+    project_problems,
+    projects,
+    write_project,
 )
 
-PROPERTIES = ("generated", "backend", "fix")
+PROPERTIES = ("generated", "backend", "fix", "project")
 
 
 @dataclass
 class Failure:
     """The last failing example: after shrinking, Hypothesis replays the smallest one."""
 
-    program: Program | None = None
+    programs: tuple[Program, ...] = ()
     problems: list[str] = field(default_factory=list)
 
 
@@ -76,14 +79,21 @@ def _violations(check: Callable[[], list[str]]) -> list[str]:
         return [f"raised {type(error).__name__}: {error} ({where.filename}:{where.lineno})"]
 
 
+Programs = tuple[Program, ...]
+
+
 def _property(
     name: str, project: Project, failure: Failure, tally: Tally
-) -> tuple[st.SearchStrategy[Program], Callable[[Program], None]]:
-    def check_run(program: Program) -> None:
-        tally.examples += 1
-        _record(program, _violations(lambda: check_problems(project, program)), failure)
+) -> tuple[st.SearchStrategy[Programs], Callable[[Programs], None]]:
+    """The examples of property ``name`` (one program, or a project's), and its check."""
 
-    def check_fixes(program: Program) -> None:
+    def check_run(programs: Programs) -> None:
+        (program,) = programs
+        tally.examples += 1
+        _record(programs, _violations(lambda: check_problems(project, program)), failure)
+
+    def check_fixes(programs: Programs) -> None:
+        (program,) = programs
         assume(parses(program))
         tally.examples += 1
 
@@ -92,18 +102,28 @@ def _property(
             tally.events["fixes applied" if fixed.fixed else "nothing to fix"] += 1
             return fixed.problems
 
-        _record(program, _violations(run), failure)
+        _record(programs, _violations(run), failure)
 
+    def check_project(programs: Programs) -> None:
+        tally.examples += 1
+        _record(programs, _violations(lambda: project_problems(programs)), failure)
+
+    if name == "project":
+        return projects(), check_project
     if name == "generated":
-        return generated_programs(), check_run
+        return generated_programs().map(_alone), check_run
     if name == "backend":
-        return backend_programs(), check_run
-    return programs_to_fix(), check_fixes
+        return backend_programs().map(_alone), check_run
+    return programs_to_fix().map(_alone), check_fixes
 
 
-def _record(program: Program, problems: list[str], failure: Failure) -> None:
+def _alone(program: Program) -> Programs:
+    return (program,)
+
+
+def _record(programs: Programs, problems: list[str], failure: Failure) -> None:
     if problems:
-        failure.program, failure.problems = program, problems
+        failure.programs, failure.problems = programs, problems
     assert not problems, problems
 
 
@@ -136,7 +156,7 @@ def run_property(name: str, examples: int, seed_value: int, out: Path) -> bool:
     if held:
         print(f"{name}: holds")
         return True
-    if failure.program is None:  # pragma: no cover - Hypothesis itself failed
+    if not failure.programs:  # Hypothesis itself failed
         print(f"{name}: failed before any example was checked")
         return False
     _report(name, failure, out)
@@ -144,23 +164,24 @@ def run_property(name: str, examples: int, seed_value: int, out: Path) -> bool:
 
 
 def _report(name: str, failure: Failure, out: Path) -> None:
-    assert failure.program is not None
-    program = failure.program
-    digest = hashlib.sha256(program.source.encode("utf-8")).hexdigest()[:10]
+    """Write the failing programs as a project, and say how to rerun them."""
+    programs = failure.programs
+    digest = hashlib.sha256(
+        "\0".join(f"{p.path}\0{p.source}" for p in programs).encode("utf-8")
+    ).hexdigest()[:10]
     folder = out / f"{name}-{digest}"
-    target = folder / program.path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    (folder / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
-    # Bytes as generated: the line breaks may be \r or \r\n and must stay so.
-    target.write_bytes(program.source.encode("utf-8"))
+    folder.mkdir(parents=True, exist_ok=True)
+    write_project(folder, programs)
+    paths = " ".join(program.path for program in programs) if name != "project" else "."
     print(f"{name}: FAILS")
     for problem in failure.problems:
         print(f"  {problem}")
-    print(f"  the program: {target}")
+    for program in programs:
+        print(f"  the program: {folder / program.path}")
     print("  rerun it with:")
-    print(f"    cd {folder} && backlint check --include-low-confidence {program.path}")
-    if name == "fix":
-        print(f"    cd {folder} && backlint check --fix --unsafe-fixes --diff {program.path}")
+    print(f"    cd {folder} && backlint check --include-low-confidence {paths}")
+    if name in ("fix", "project"):
+        print(f"    cd {folder} && backlint check --fix --unsafe-fixes --diff {paths}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import re
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from hypothesis import strategies as st
 
 from backlint.application import CheckRequest, CheckResult, run_check
 from backlint.diagnostics import Position, Span
-from backlint.fixes.run import fix_until_stable
+from backlint.fixes.run import fix_until_stable, write_fixed
 from backlint.source import parses_as_python, split_lines
 
 # What Python's tokenizer ends a line with; ``str.splitlines`` also splits on form feeds,
@@ -123,30 +124,36 @@ def span_problem(span: Span, lines: list[str]) -> str | None:
 def check_problems(project: Project, program: Program) -> list[str]:
     """Violations of "no internal error, every location inside the file"."""
     result = run_check(project.request(program))
-    return run_problems(result) + location_problems(result, program.path, program.source)
+    return run_problems(result) + location_problems(result, {program.path: program.source})
 
 
 def run_problems(result: CheckResult) -> list[str]:
     return [f"internal error: {problem.message}" for problem in result.internal_errors]
 
 
-def location_problems(result: CheckResult, display: str, source: str) -> list[str]:
-    lines = python_lines(source)
+def location_problems(result: CheckResult, sources: Mapping[str, str]) -> list[str]:
+    """Violations of "every finding, fix edit and related location lies inside its file";
+    ``sources`` holds the text of every file of the run by display path."""
+    lines = {path: python_lines(source) for path, source in sources.items()}
     problems = []
     for diagnostic in result.diagnostics:
-        where = f"{diagnostic.code} at {diagnostic.span.start.line}:{diagnostic.span.start.column}"
-        if diagnostic.path != display:
-            problems.append(f"{where}: reported in {diagnostic.path}, not in {display}")
+        where = f"{diagnostic.path}:{diagnostic.span.start.line}:{diagnostic.span.start.column}"
+        where += f" {diagnostic.code}"
+        if diagnostic.path not in lines:
+            problems.append(f"{where}: reported in a file outside the run")
             continue
-        spans = [("span", diagnostic.span)]
+        spans = [(diagnostic.path, "span", diagnostic.span)]
         if diagnostic.fix is not None:
-            spans += [("fix edit", edit.span) for edit in diagnostic.fix.edits]
-        spans += [("related", related.span) for related in diagnostic.related]
-        for kind, span in spans:
-            problem = span_problem(span, lines)
+            spans += [(diagnostic.path, "fix edit", edit.span) for edit in diagnostic.fix.edits]
+        spans += [(related.path, "related", related.span) for related in diagnostic.related]
+        for path, kind, span in spans:
+            if path not in lines:
+                problems.append(f"{where}: {kind} location in a file outside the run: {path}")
+                continue
+            problem = span_problem(span, lines[path])
             if problem is not None:
                 problems.append(f"{where}: {kind}: {problem}")
-        if not 0 <= diagnostic.noqa_line <= max(len(lines), 1):
+        if not 0 <= diagnostic.noqa_line <= max(len(lines[diagnostic.path]), 1):
             problems.append(f"{where}: noqa line {diagnostic.noqa_line} is outside the file")
     return problems
 
@@ -187,6 +194,52 @@ def fix_twice(project: Project, program: Program) -> FixRun:
     if second.fixed or second.text != first.text:
         problems.append(f"a second fix run changed the program again ({second.fixed} fixes)")
     return FixRun(first.text, first.fixed, problems)
+
+
+def project_problems(programs: Sequence[Program]) -> list[str]:
+    """The properties on a project of several files, checked from disk as a whole: no
+    internal error, every location inside its file; and when every file parses, fixes
+    keep them parseable, and once written a second fix run changes nothing."""
+    with tempfile.TemporaryDirectory(prefix="backlint-properties-") as folder:
+        root = Path(folder)
+        write_project(root, programs)
+        request = CheckRequest(
+            paths=(root,),
+            cwd=root,
+            select=("ALL",),
+            preview=True,
+            include_low_confidence=True,
+            jobs=1,
+        )
+        result = run_check(request)
+        sources = {program.path: program.source for program in programs}
+        sources["pyproject.toml"] = PYPROJECT
+        problems = run_problems(result) + location_problems(result, sources)
+        if problems or not all(parses(program) for program in programs):
+            return problems
+        outcome = fix_until_stable(request, result, unsafe=True)
+        problems += [f"fix loop: {p.path}: {p.message}" for p in outcome.problems]
+        problems += [
+            f"{display}: the fixed file does not parse"
+            for display, fixed in sorted(outcome.changed.items())
+            if not parses_as_python(fixed.text)
+        ]
+        if problems:
+            return problems
+        write_fixed(outcome)
+        again = fix_until_stable(request, run_check(request), unsafe=True)
+        if again.fixed_count or again.changed:
+            problems.append(f"a second fix run changed {sorted(again.changed)} again")
+        return problems
+
+
+def write_project(root: Path, programs: Sequence[Program]) -> None:
+    (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    for program in programs:
+        target = root / program.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Bytes as generated: a ``\r`` or ``\r\n`` line break must stay what it is.
+        target.write_bytes(program.source.encode("utf-8"))
 
 
 # --- the programs --------------------------------------------------------------------------
@@ -426,26 +479,31 @@ def restyle(template: str, indentation: str, newline: str) -> str:
     return newline.join(lines)
 
 
+# ``targeted``: hypothesmith steers towards larger programs with ``hypothesis.target()``,
+# whose labels may be used once per example: a strategy drawn several times in one
+# example (a template's slots, the files of a project) must not target.
+
+
 @functools.cache
-def grammar_modules() -> st.SearchStrategy[str]:
+def grammar_modules(targeted: bool = True) -> st.SearchStrategy[str]:
     """Modules from Python's grammar. Built once: building the grammar's parser is slow."""
-    return hypothesmith.from_grammar()
+    return hypothesmith.from_grammar(auto_target=targeted)
 
 
 @functools.cache
-def node_modules() -> st.SearchStrategy[str]:
+def node_modules(targeted: bool = True) -> st.SearchStrategy[str]:
     """Modules from libcst's node types."""
-    return hypothesmith.from_node(cst.Module)
+    return hypothesmith.from_node(cst.Module, auto_target=targeted)
 
 
-def generated_modules() -> st.SearchStrategy[str]:
+def generated_modules(targeted: bool = True) -> st.SearchStrategy[str]:
     """Whole modules from hypothesmith: from Python's grammar and from libcst's nodes."""
-    return st.one_of(grammar_modules(), node_modules())
+    return st.one_of(grammar_modules(targeted), node_modules(targeted))
 
 
-def generated_programs() -> st.SearchStrategy[Program]:
+def generated_programs(targeted: bool = True) -> st.SearchStrategy[Program]:
     """A generated module under a path of some role."""
-    return st.builds(Program, st.sampled_from(PATHS), generated_modules())
+    return st.builds(Program, st.sampled_from(PATHS), generated_modules(targeted))
 
 
 @st.composite
@@ -456,7 +514,7 @@ def backend_programs(draw: st.DrawFn) -> Program:
     indentation = draw(st.sampled_from(("    ", "\t", "  ")))
     newline = draw(st.sampled_from(("\n", "\r\n", "\r")))
     template = restyle(template, indentation, newline)
-    statements = st.one_of(st.sampled_from(BACKEND_STATEMENTS), grammar_modules())
+    statements = st.one_of(st.sampled_from(BACKEND_STATEMENTS), grammar_modules(False))
     pieces = {
         "__TOP__": draw(st.lists(statements, max_size=2)),
         "__BODY__": draw(st.lists(statements, max_size=3)),
@@ -471,3 +529,35 @@ def programs_to_fix() -> st.SearchStrategy[Program]:
 
 def parses(program: Program) -> bool:
     return parses_as_python(program.source)
+
+
+def module_of(path: str) -> str | None:
+    """The module a path holds, or None when it cannot be imported by name."""
+    parts = path.removesuffix(".py").split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) if all(part.isidentifier() for part in parts) else None
+
+
+@st.composite
+def projects(draw: st.DrawFn) -> tuple[Program, ...]:
+    """Two or three programs at different paths, each importing the next, so that the
+    project pass has an import graph (with a cycle) and cross-file questions to answer."""
+    programs = draw(
+        st.lists(
+            # Grammar programs only: libcst's nodes often go too deep to draw many.
+            st.one_of(
+                backend_programs(),
+                st.builds(Program, st.sampled_from(PATHS), grammar_modules(targeted=False)),
+            ),
+            min_size=2,
+            max_size=3,
+            unique_by=lambda program: program.path,
+        )
+    )
+    linked = []
+    for index, program in enumerate(programs):
+        target = module_of(programs[(index + 1) % len(programs)].path)
+        header = f"import {target}\n" if target else ""
+        linked.append(Program(program.path, header + program.source))
+    return tuple(linked)

@@ -23,6 +23,8 @@ from program_properties import (
     parses,
     position_problem,
     programs_to_fix,
+    project_problems,
+    projects,
     python_lines,
     span_problem,
 )
@@ -60,6 +62,13 @@ def test_unsafe_fixes_keep_a_program_parseable_and_a_second_run_changes_nothing(
     run = fix_twice(project, program)
     event("fixes applied" if run.fixed else "nothing to fix")
     assert run.problems == []
+
+
+@given(programs=projects())
+def test_a_project_of_generated_files_is_checked_and_fixed_as_a_whole(
+    programs: tuple[Program, ...],
+) -> None:
+    assert project_problems(programs) == []
 
 
 # --- the strategies and checks themselves ------------------------------------------------
