@@ -523,8 +523,10 @@ def backend_programs(draw: st.DrawFn) -> Program:
 
 
 def programs_to_fix() -> st.SearchStrategy[Program]:
-    """Mostly backend-shaped programs, where fixes fire; generated ones too."""
-    return st.one_of(backend_programs(), backend_programs(), generated_programs())
+    """Mostly backend-shaped programs, where fixes fire; generated ones too, untargeted:
+    Hypothesis's targeting phase would otherwise spend a long run growing generated
+    programs, on which fixes rarely fire."""
+    return st.one_of(backend_programs(), backend_programs(), generated_programs(targeted=False))
 
 
 def parses(program: Program) -> bool:
