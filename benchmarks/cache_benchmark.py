@@ -4,7 +4,8 @@
 The project is copied into a temporary directory first (its Python files and
 configuration only), so editing a file there never touches the original. Each scenario
 runs ``backlint check`` as a subprocess from inside the copy, as a developer or
-pre-commit would, and records wall time and peak RSS::
+pre-commit would, and records wall time, CPU time (the process and its workers: steadier
+than wall time on a busy machine) and peak RSS::
 
     uncached        --no-cache, the whole project (what every run cost before the cache)
     first cached    the whole project with an empty cache (pays for writing it)
@@ -55,7 +56,7 @@ def _copy_project(source: Path, target: Path) -> None:
     (target / ".git").mkdir(exist_ok=True)  # a project root, as a checkout has
 
 
-def _run(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
+def _run(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
     start = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -64,7 +65,8 @@ def _run(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, flo
     wall = time.perf_counter() - start
     if process.stderr is not None:
         process.stderr.close()
-    return wall, usage.ru_maxrss * _MAXRSS_TO_MIB, os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime  # the process and the workers it waited for
+    return wall, cpu, usage.ru_maxrss * _MAXRSS_TO_MIB, os.waitstatus_to_exitcode(status)
 
 
 def _largest_python_file(root: Path) -> Path:
@@ -105,16 +107,17 @@ def main(argv: list[str] | None = None) -> int:
         cache = project / ".backlint_cache"
 
         def measure(name: str, args: list[str], prepare: object = None) -> None:
-            walls, peaks = [], []
+            walls, cpus, peaks = [], [], []
             for _ in range(options.repeat):
                 if callable(prepare):
                     prepare()
-                wall, peak, code = _run([*base, *args], project, env)
+                wall, cpu, peak, code = _run([*base, *args], project, env)
                 if code != 0:
                     print(f"{name}: backlint exited {code}", file=sys.stderr)
                 walls.append(wall)
+                cpus.append(cpu)
                 peaks.append(peak)
-            results[name] = {"wall": min(walls), "rss_mib": max(peaks)}
+            results[name] = {"wall": min(walls), "cpu": min(cpus), "rss_mib": max(peaks)}
 
         def clear() -> None:
             shutil.rmtree(cache, ignore_errors=True)
@@ -131,14 +134,20 @@ def main(argv: list[str] | None = None) -> int:
         measure("named cold", [named], clear)
 
     cold = results["uncached"]["wall"]
+    cold_cpu = results["uncached"]["cpu"]
     if options.json:
         print(json.dumps({"file": named, "results": results}, indent=2))
         return 0
     print(f"{options.project.name}: changed/named file {named}, --jobs {options.jobs}")
-    print(f"{'scenario':<14} {'wall s':>8} {'x uncached':>11} {'peak RSS MiB':>13}")
+    header = f"{'scenario':<14} {'wall s':>8} {'x uncached':>11} {'CPU s':>8} {'CPU x':>7}"
+    print(f"{header} {'peak RSS MiB':>13}")
     for name, values in results.items():
         share = values["wall"] / cold if cold else 0.0
-        print(f"{name:<14} {values['wall']:>8.2f} {share:>11.3f} {values['rss_mib']:>13.0f}")
+        cpu_share = values["cpu"] / cold_cpu if cold_cpu else 0.0
+        print(
+            f"{name:<14} {values['wall']:>8.2f} {share:>11.3f} {values['cpu']:>8.2f} "
+            f"{cpu_share:>7.3f} {values['rss_mib']:>13.0f}"
+        )
     return 0
 
 

@@ -9,10 +9,11 @@ import pytest
 
 from backlint.application import CheckRequest, run_check
 from backlint.config import Settings
-from backlint.diagnostics import Severity
+from backlint.diagnostics import Position, Severity, Span
 from backlint.engine.filepass import FilePass, FileTask
 from backlint.rules.base import FileRule
 from backlint.rules.errors.swallowed_bare_except import SwallowedBareExcept
+from backlint.source import parses_as_python
 
 
 class ExplodingRule(FileRule):
@@ -178,3 +179,50 @@ def test_a_header_finding_ends_before_the_trailing_comment(tmp_path: Path) -> No
     result = run_check(CheckRequest(paths=(tmp_path,), cwd=tmp_path, jobs=1, preview=True))
     (finding,) = [d for d in result.diagnostics if d.code == "BL201"]
     assert (finding.span.start.column, finding.span.end.column) == (1, 8)
+
+
+def test_form_feeds_and_separators_inside_a_line_do_not_shift_lines(tmp_path: Path) -> None:
+    # Python ends lines only at \r\n, \r and \n; ``str.splitlines`` also splits at form
+    # feeds, file separators and U+2028, which once put a noqa comment and the end of a
+    # finding on the wrong line (found by the property tests).
+    source = (
+        "# a\x1cb\x0cc\u2028d\n"
+        "try:\n    send()\nexcept:  # noqa: BL201\n    pass\n"
+        "try:\n    send()\nexcept:\n    pass\n"
+    )
+    _write(tmp_path, {"app/a.py": source})
+    result = run_check(
+        CheckRequest(paths=(tmp_path,), cwd=tmp_path, jobs=1, select=("BL201", "BL002"))
+    )
+    assert [(d.code, d.span) for d in result.diagnostics] == [
+        ("BL201", Span(Position(8, 1), Position(8, 8)))
+    ]
+
+
+def test_code_libcst_fails_on_is_a_syntax_finding_not_an_internal_error(tmp_path: Path) -> None:
+    # Valid Python on which libcst raises a TypeError instead of a ParserSyntaxError.
+    _write(tmp_path, {"app/a.py": "x = () if 0 else(lambda:())\n"})
+    result = run_check(CheckRequest(paths=(tmp_path,), cwd=tmp_path, jobs=1))
+    assert not result.internal_errors
+    (finding,) = result.diagnostics
+    assert finding.code == "BL001"
+    assert "the libcst parser fails on it (TypeError" in finding.message
+    assert not parses_as_python("x = () if 0 else(lambda:())\n")
+
+
+def test_string_annotations_libcst_fails_on_name_nothing(tmp_path: Path) -> None:
+    bad = "() if 0 else(lambda:())"
+    deep = "(" * 300 + "int" + ")" * 300  # deeper than the parsers allow
+    source = (
+        "from fastapi import APIRouter, Depends\n"
+        "router = APIRouter()\n"
+        '@router.get("/x")\n'
+        f'async def read(a: "{bad}", b: "Annotated[{bad}, Depends(db)]", c: "{deep}") -> "{bad}":\n'
+        "    return None\n"
+    )
+    _write(tmp_path, {"app/api/routes/items.py": source})
+    result = run_check(
+        CheckRequest(paths=(tmp_path,), cwd=tmp_path, jobs=1, select=("ALL",), preview=True)
+    )
+    assert not result.internal_errors
+    assert "BL001" not in {d.code for d in result.diagnostics}

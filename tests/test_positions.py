@@ -11,6 +11,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from backlint.engine.positions import PositionIndex, import_spans
 from backlint.engine.walker import iter_descendants
+from backlint.source import split_lines
 
 SAMPLES = {
     "decorators-and-comments": '''
@@ -58,6 +59,12 @@ def g():
 \treturn value
 ''',
     "non-ascii": 'naïve = "café"; import time; time.sleep(1)\n',
+    # A string token that mixes line breaks: each of them starts a line.
+    "mixed-line-breaks": 'text = """a\rb\nc\r\nd"""; value = f(1)\r\nimport os\ry = g(os.sep)\n',
+    # Form feeds, vertical tabs and Unicode separators do not end a line in Python.
+    "separators-inside-lines": (
+        'x = 1  # a\x0cb\x1cc\u2028d\n\x0cimport os; é = "\x0b\x85"\ndef g(a=é):\n    return a\n'
+    ),
 }
 SAMPLES["fallback-render"] = SAMPLES["decorators-and-comments"]
 
@@ -104,7 +111,7 @@ def test_import_spans_come_from_ast_and_match() -> None:
     nodes = [
         node for node in iter_descendants(module) if isinstance(node, (cst.Import, cst.ImportFrom))
     ]
-    spans = import_spans(ast.parse(source), nodes, source.splitlines())
+    spans = import_spans(ast.parse(source), nodes, split_lines(source))
     assert spans is not None and len(spans) == 3
     for node in nodes:
         span = spans[id(node)]

@@ -17,7 +17,13 @@ from pathlib import Path
 
 from backlint.diagnostics import Diagnostic
 from backlint.discovery import PYTHON_SUFFIXES
-from backlint.source import SourceError, parses_as_python, read_source, write_atomically
+from backlint.source import (
+    SourceError,
+    parses_as_python,
+    read_source,
+    split_lines,
+    write_atomically,
+)
 
 _NOQA_CODES = re.compile(r"#\s*(?i:noqa)\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)")
 _NO_COMMENTS = (".json",)
@@ -56,7 +62,7 @@ def _rewrite(path: Path, wanted: Mapping[int, list[str]], result: NoqaResult) ->
         result.skipped += len(wanted)
         return
     text = source.text
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text, keepends=True)
     added = 0
     for number, codes in sorted(wanted.items()):
         if not 0 < number <= len(lines):

@@ -14,6 +14,7 @@ import tokenize
 from dataclasses import dataclass
 
 from backlint.diagnostics import Position, Span
+from backlint.source import split_lines
 
 _CODE = r"[A-Z]+[0-9]+"
 # backlint's own codes: ``BL`` and exactly three digits. ``BLE001`` (flake8-blind-except,
@@ -94,7 +95,7 @@ def find_directives(text: str, *, python: bool = True) -> tuple[Directive, ...]:
     if "noqa" not in text.lower() and "backlint:" not in text:
         return ()
     raw: list[tuple[int, str]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         if "#" in line and ("noqa" in line.lower() or "backlint:" in line):
             raw.append((number, line))
     candidates = {number for number, _ in raw}

@@ -6,11 +6,21 @@ import ast
 import codecs
 import io
 import os
+import re
 import stat
 import tokenize
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+# What ends a line of Python source: ``str.splitlines`` also splits on form feeds, vertical
+# tabs, file separators and Unicode line separators, which Python allows inside a line, so
+# its line numbers drift from the tokenizer's (and from every editor's).
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class SourceError(Exception):
@@ -74,16 +84,51 @@ def parses_as_python(text: str) -> bool:
     """Whether ``text`` parses with both ``ast`` and libcst, as the checker needs it to:
     what a fix or a new comment must not break."""
     # Imported here: reading and decoding files must not load the parser.
-    import libcst as cst
+    import libcst
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like
             ast.parse(text)
-        cst.parse_module(text)
-    except (SyntaxError, ValueError, cst.ParserSyntaxError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    try:
+        libcst.parse_module(text)
+    except Exception:  # a syntax error, or libcst failing on valid code (a TypeError)
         return False
     return True
+
+
+def parse_expression_text(text: str) -> cst.BaseExpression | None:
+    """The expression a string holds (a string annotation such as ``"Session | None"``),
+    or None when it holds none or cannot be parsed.
+
+    ``ast`` looks first, as for whole files (``engine/filepass.py``): libcst's native
+    parser can crash the process on deep nesting, and on some valid code it raises
+    errors other than ``ParserSyntaxError`` (``() if 0 else(lambda:())``: a TypeError).
+    """
+    import libcst as cst  # only rules call this: libcst is loaded by then
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text.strip(), mode="eval")
+        return cst.parse_expression(text)
+    except Exception:  # SyntaxError, RecursionError, MemoryError and libcst's own errors
+        return None
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """The lines of ``text`` as Python numbers them; like ``str.splitlines``, but only
+    ``\\r\\n``, ``\\r`` and ``\\n`` end a line."""
+    lines: list[str] = []
+    start = 0
+    for match in LINE_BREAK.finditer(text):
+        lines.append(text[start : match.end() if keepends else match.start()])
+        start = match.end()
+    if start < len(text):
+        lines.append(text[start:])
+    return lines
 
 
 def utf8_to_codepoint_column(line_text: str, byte_offset: int) -> int:

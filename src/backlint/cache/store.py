@@ -125,6 +125,7 @@ class DiskStore:
         self.version_dir = directory / engine
         self.writable = True
         self.problem: str | None = None
+        self._folders: set[Path] = set()  # created in this run: no mkdir per entry
 
     def prepare(self) -> None:
         """Create the directory and its markers, prune other versions. Raises
@@ -167,7 +168,9 @@ class DiskStore:
             return
         target = self.path(namespace, key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in self._folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(target.parent)
             self._write(target, encode(value))
         except OSError as error:
             self.writable = False

@@ -12,6 +12,7 @@ from backlint.index.facts import BindingFact
 from backlint.index.names import ImportTable
 from backlint.index.routes import Handler
 from backlint.index.testcode import TestFunction
+from backlint.source import split_lines
 
 
 @dataclass
@@ -44,7 +45,7 @@ class FileContext:
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.text.splitlines()
+        return split_lines(self.text)
 
     @property
     def is_stub(self) -> bool:
@@ -65,7 +66,7 @@ class TextContext:
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.text.splitlines()
+        return split_lines(self.text)
 
     @property
     def name(self) -> str:

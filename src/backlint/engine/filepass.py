@@ -46,7 +46,7 @@ from backlint.rules.base import (
     node_hooks,
 )
 from backlint.rules.fixes import NodeFix
-from backlint.source import SourceError, decode
+from backlint.source import SourceError, decode, split_lines
 
 _STRING_NODES = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
@@ -113,6 +113,16 @@ def _parse(text: str) -> tuple[cst.Module, ast.Module | None]:
         ) from None
     except RecursionError:
         raise _ParseFailure("too deeply nested to analyze") from None
+    except Exception as error:  # libcst fails on some valid code: ``() if 0 else(lambda:())``
+        if syntax_error is not None:
+            raise _ParseFailure(
+                _syntax_message(syntax_error.msg),
+                syntax_error.lineno or 1,
+                max(syntax_error.offset or 1, 1),
+            ) from None
+        raise _ParseFailure(
+            f"the libcst parser fails on it ({type(error).__name__}: {error})"
+        ) from None
     return module, tree
 
 
@@ -192,7 +202,7 @@ class FilePass:
                     task.display, Span(position, position), rule.describe_failure(message)
                 )
             )
-        lines = text.splitlines()
+        lines = split_lines(text)
         snippets = {line: lines[line - 1]} if 0 < line <= len(lines) else {}
         return FileResult(task.display, diagnostics=tuple(diagnostics), snippets=snippets)
 

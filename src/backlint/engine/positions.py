@@ -22,7 +22,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from backlint.diagnostics import Position, Span
-from backlint.source import utf8_to_codepoint_column
+from backlint.source import LINE_BREAK, utf8_to_codepoint_column
 
 _Range = tuple[tuple[int, int], tuple[int, int]]  # ((line, col0), (line, col0)), 1-based lines
 
@@ -45,15 +45,13 @@ class _RecordingState(CodegenState):
 
     def add_token(self, value: str) -> None:
         self.tokens.append(value)
-        newlines = value.count("\n")
-        if newlines:
-            self.line += newlines
-            self.column = len(value) - value.rfind("\n") - 1
-        elif "\r" in value:
-            self.line += value.count("\r")
-            self.column = len(value) - value.rfind("\r") - 1
-        else:
+        if "\n" not in value and "\r" not in value:
             self.column += len(value)
+            return
+        # A string token may mix ``\r\n``, ``\r`` and ``\n``: each ends a line.
+        ends = [match.end() for match in LINE_BREAK.finditer(value)]
+        self.line += len(ends)
+        self.column = len(value) - ends[-1]
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self._starts.append((self.line, self.column))

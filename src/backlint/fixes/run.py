@@ -33,6 +33,7 @@ from backlint.source import (
     decode,
     parses_as_python,
     read_source,
+    split_lines,
     write_atomically,
 )
 from backlint.workspace import Workspace
@@ -94,7 +95,7 @@ class FixOutcome:
         the last check masked them (``engine.redaction``): a diff shows them masked."""
         masked = self.result.masked.get(display, {})
         snippets = self.result.snippets.get(display, {})
-        lines = text.splitlines()
+        lines = split_lines(text)
         return {
             lines[number - 1]: snippets[number]
             for number in masked
@@ -282,7 +283,7 @@ def _diff(
 
 
 def _masked_lines(text: str, hidden: Mapping[str, str]) -> list[str]:
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text, keepends=True)
     if not hidden:
         return lines
     masked = []

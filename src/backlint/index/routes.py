@@ -11,7 +11,6 @@ index as the route registry.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -31,6 +30,7 @@ from backlint.index.frameworks import (
     VIEWSET_ACTIONS,
 )
 from backlint.index.names import ImportTable, dotted_name
+from backlint.source import parse_expression_text
 
 if TYPE_CHECKING:
     from backlint.index.project import ProjectIndex
@@ -531,8 +531,9 @@ def annotation_names(expression: cst.BaseExpression, table: ImportTable) -> Iter
             value = current.evaluated_value
             if isinstance(value, str):
                 # Not an expression (a docstring-like annotation): it names nothing.
-                with contextlib.suppress(cst.ParserSyntaxError):
-                    stack.append(cst.parse_expression(value))
+                parsed = parse_expression_text(value)
+                if parsed is not None:
+                    stack.append(parsed)
             continue
         if isinstance(current, (cst.Name, cst.Attribute)):
             qualified = table.qualified_name(current)

@@ -27,6 +27,7 @@ from backlint.rules.asyncio_rules.blocking_catalog import (
     SYNC_SESSION_TYPES,
     matches_user_pattern,
 )
+from backlint.source import parse_expression_text
 
 
 def blocking_suggestion(qualified: str, patterns: tuple[str, ...]) -> str | None:
@@ -361,10 +362,8 @@ def unquote(annotation: cst.BaseExpression) -> cst.BaseExpression:
     if isinstance(annotation, cst.SimpleString):
         value = annotation.evaluated_value
         if isinstance(value, str):
-            try:
-                return unquote(cst.parse_expression(value))
-            except cst.ParserSyntaxError:
-                return annotation
+            parsed = parse_expression_text(value)
+            return annotation if parsed is None else unquote(parsed)
         return annotation
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
         return unquote(annotation.left)

@@ -14,7 +14,6 @@ simple statements such as a log call) is a *guard*.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from backlint.engine.walker import iter_children
+from backlint.source import parse_expression_text
 
 if TYPE_CHECKING:
     from backlint.engine.context import FileContext
@@ -292,8 +292,9 @@ def type_candidates(
             text = current.evaluated_value
             if isinstance(text, str):
                 # A string that is not an expression names no type.
-                with contextlib.suppress(cst.ParserSyntaxError):
-                    stack.append((cst.parse_expression(text), extras, depth + 1))
+                parsed = parse_expression_text(text)
+                if parsed is not None:
+                    stack.append((parsed, extras, depth + 1))
             continue
         if isinstance(current, cst.BinaryOperation) and isinstance(current.operator, cst.BitOr):
             stack.append((current.left, extras, depth + 1))

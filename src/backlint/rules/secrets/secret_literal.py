@@ -19,6 +19,7 @@ from backlint.rules.secrets.detection import (
     might_hold_token,
 )
 from backlint.rules.secrets.literals import StringNode, scanned_text, string_parts
+from backlint.source import split_lines
 
 
 class SecretLiteral(FileRule, TextRule):
@@ -286,9 +287,9 @@ def _describe(token: TokenMatch) -> str:
 
 def _line_starts(text: str) -> list[int]:
     """The offset of each line's first character, with the line breaks
-    ``str.splitlines`` uses (so that line numbers match ``TextContext.lines``)."""
+    ``source.split_lines`` uses (so that line numbers match ``TextContext.lines``)."""
     starts = [0]
-    for line in text.splitlines(keepends=True):
+    for line in split_lines(text, keepends=True):
         starts.append(starts[-1] + len(line))
     return starts
 
