@@ -101,24 +101,20 @@ def _parse(text: str) -> tuple[cst.Module, ast.Module | None]:
         raise _ParseFailure("too deeply nested to analyze") from None
     try:
         module = cst.parse_module(text)
-    except cst.ParserSyntaxError as error:
+    except RecursionError:
+        raise _ParseFailure("too deeply nested to analyze") from None
+    except Exception as error:
+        # ``ast``'s message is the one Python users know; without it, libcst's own: a
+        # syntax error, or a failure on valid code (``() if 0 else(lambda:())``).
         if syntax_error is not None:
             raise _ParseFailure(
                 _syntax_message(syntax_error.msg),
                 syntax_error.lineno or 1,
                 max(syntax_error.offset or 1, 1),
             ) from None
-        raise _ParseFailure(
-            _syntax_message(error.message), error.raw_line, error.raw_column + 1
-        ) from None
-    except RecursionError:
-        raise _ParseFailure("too deeply nested to analyze") from None
-    except Exception as error:  # libcst fails on some valid code: ``() if 0 else(lambda:())``
-        if syntax_error is not None:
+        if isinstance(error, cst.ParserSyntaxError):
             raise _ParseFailure(
-                _syntax_message(syntax_error.msg),
-                syntax_error.lineno or 1,
-                max(syntax_error.offset or 1, 1),
+                _syntax_message(error.message), error.raw_line, error.raw_column + 1
             ) from None
         raise _ParseFailure(
             f"the libcst parser fails on it ({type(error).__name__}: {error})"
