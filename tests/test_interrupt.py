@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from cli_helpers import ENV
 
+from backlint.cache import store
+
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux") or not hasattr(os, "pidfd_open"),
     reason="needs /proc, pidfd_open and pseudo-terminals",
@@ -144,6 +146,11 @@ def test_ctrl_c_exits_130_and_leaves_no_worker(tmp_path: Path, whom: str) -> Non
         assert _wait_ended(pid), f"worker {pid} outlived the interrupted check"
     left = {pid: state for pid, state in _session_processes(process.pid).items() if state != "Z"}
     assert left == {}
+    # Entries written before the interruption are whole; none is half written.
+    cache = project / ".backlint_cache"
+    entries = [path for path in cache.rglob("*") if path.is_file() and path.parent != cache]
+    assert not [path for path in entries if path.name.startswith(".tmp-")]
+    assert all(store.decode(path.read_bytes()) is not None for path in entries)
 
 
 def _signal_set(pid: int, field: str) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backlint.config import ConfigError, Settings, find_config, load_settings
+from backlint.discovery import resolve_lenient
 from backlint.index.pytestnaming import PytestNaming
 from backlint.rules.catalogue import catalogue
 from backlint.rules.metadata import RuleInfo
@@ -68,8 +69,8 @@ def _search_start(request: CheckRequest) -> Path:
     """
     if request.stdin_data is not None or not request.paths:
         name = request.stdin_filename
-        return _resolve(request.cwd / name).parent if name else request.cwd
-    first = _resolve(request.cwd / request.paths[0])
+        return resolve_lenient(request.cwd / name).parent if name else request.cwd
+    first = resolve_lenient(request.cwd / request.paths[0])
     return first if first.is_dir() else first.parent
 
 
@@ -186,13 +187,6 @@ def stdin_source(request: CheckRequest, workspace: Workspace) -> StdinSource | N
     path = workspace.resolve(name)
     display = _stdin_display(request.stdin_filename, path, request.cwd)
     return StdinSource(path, display, request.stdin_data)
-
-
-def _resolve(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):
-        return path.absolute()
 
 
 def _stdin_display(name: str | None, resolved: Path, cwd: Path) -> str:

@@ -32,7 +32,13 @@ from backlint.cache.results import ResultCache
 from backlint.cache.store import CacheUnavailable, DiskStore
 from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, Related, RunProblem
-from backlint.discovery import PYTHON_SUFFIXES, discover, is_excluded, relative_to_root
+from backlint.discovery import (
+    PYTHON_SUFFIXES,
+    discover,
+    is_excluded,
+    relative_to_root,
+    resolve_lenient,
+)
 from backlint.engine.redaction import Masked
 from backlint.engine.results import MAX_FILE_BYTES, PYTHON, FileResult, FileTask
 from backlint.index.modules import module_name
@@ -175,11 +181,7 @@ class Workspace:
     def resolve(self, path: Path | str) -> Path:
         """``path`` (relative to the working directory) made absolute, symlinks resolved,
         even if it does not exist (an editor's unsaved buffer)."""
-        candidate = self.cwd / path
-        try:
-            return candidate.resolve()
-        except (OSError, RuntimeError):
-            return candidate.absolute()
+        return resolve_lenient(self.cwd / path)
 
     def relative(self, path: Path) -> str:
         """The workspace's name for a file: relative to the root, ``/``-separated (its

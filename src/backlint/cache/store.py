@@ -187,14 +187,16 @@ class DiskStore:
 
     @staticmethod
     def _write(target: Path, data: bytes) -> None:
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        # The temporary name is known before the file exists, so an interruption at any
+        # point (Ctrl-C) can remove it: no half-written file stays behind. The process id
+        # keeps concurrent runs apart.
+        temporary = target.with_name(f".tmp-{os.getpid()}-{target.name}")
         try:
-            with os.fdopen(handle, "wb") as stream:
+            with open(temporary, "wb") as stream:
                 stream.write(data)
             os.replace(temporary, target)
         except BaseException:
-            # Interrupted (Ctrl-C) or failed: no half-written file stays behind.
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
 
 
