@@ -19,6 +19,14 @@ from __future__ import annotations
 
 def serve() -> None:
     """Run the server on stdin/stdout until the client says ``exit``."""
+    import multiprocessing
+
     from backlint.lsp.server import build_server
+
+    # The file pass starts worker processes from a thread of a process that has other
+    # threads (pygls reads stdin in one): a forked child can inherit a lock another
+    # thread held and hang. A fork server is a fresh single-threaded process.
+    multiprocessing.set_start_method("forkserver", force=True)
+    multiprocessing.set_forkserver_preload(["backlint.engine.runner"])
 
     build_server().start_io()
