@@ -26,6 +26,7 @@ BACKLINT = str(Path(sys.executable).parent / "backlint")
 GUARD = 30
 # The version a document was last opened or changed at.
 LATEST = object()
+STDIN = ("--stdin-filename", "app/service.py", "-")
 
 CONFIG = '[tool.backlint]\npreview = true\nextend-select = ["BL602", "BL501", "BL411"]\n'
 SERVICE = "import time\n\n\nasync def wait(user: str):\n    time.sleep(1)\n"
@@ -273,8 +274,7 @@ async def test_same_findings_as_the_command_line(project: Session) -> None:
     project.open("app/service.py", text)
     served = await project.diagnostics("app/service.py")
     completed = subprocess.run(
-        [BACKLINT, "check", "--no-cache", "--output-format", "json"]
-        + ["--stdin-filename", "app/service.py", "-"],
+        [BACKLINT, "check", "--no-cache", "--output-format", "json", *STDIN],
         input=text.encode(),
         capture_output=True,
         cwd=project.root,
@@ -464,7 +464,9 @@ async def test_config_file_change_reloads(project: Session) -> None:
     config.write_text(CONFIG + 'ignore = ["BL501"]\n')
     project.client.workspace_did_change_watched_files(
         types.DidChangeWatchedFilesParams(
-            changes=[types.FileEvent(uri=config.resolve().as_uri(), type=types.FileChangeType.Changed)]
+            changes=[
+                types.FileEvent(uri=config.resolve().as_uri(), type=types.FileChangeType.Changed)
+            ]
         )
     )
     found = await project.diagnostics("app/service.py", where=lambda f: len(f) == 1)
