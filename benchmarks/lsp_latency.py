@@ -65,7 +65,7 @@ async def session(root: Path, relative: str, edits: int) -> tuple[float, list[fl
         sent = time.perf_counter()
         client.text_document_did_change(
             types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(uri, version),
+                types.VersionedTextDocumentIdentifier(version=version, uri=uri),
                 [types.TextDocumentContentChangeWholeDocument(text)],
             )
         )
