@@ -25,7 +25,7 @@ from backlint.source import (
     write_atomically,
 )
 
-_NOQA_CODES = re.compile(r"#\s*(?i:noqa)\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)")
+NOQA_CODES = re.compile(r"#\s*(?i:noqa)\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)")
 _NO_COMMENTS = (".json",)
 
 
@@ -72,7 +72,7 @@ def _rewrite(path: Path, wanted: Mapping[int, list[str]], result: NoqaResult) ->
         if body.rstrip().endswith("\\"):
             result.skipped += 1
             continue
-        lines[number - 1] = _with_codes(body, codes) + line[len(body) :]
+        lines[number - 1] = with_codes(body, codes) + line[len(body) :]
         added += len(codes)
     new_text = "".join(lines)
     if new_text == text or (path.suffix in PYTHON_SUFFIXES and not parses_as_python(new_text)):
@@ -86,8 +86,9 @@ def _rewrite(path: Path, wanted: Mapping[int, list[str]], result: NoqaResult) ->
     result.added += added
 
 
-def _with_codes(line: str, codes: list[str]) -> str:
-    match = _NOQA_CODES.search(line)
+def with_codes(line: str, codes: list[str]) -> str:
+    """``line`` with ``codes`` added to its ``# noqa: ...`` comment, or a new one."""
+    match = NOQA_CODES.search(line)
     if match is None:
         return f"{line.rstrip()}  # noqa: {', '.join(codes)}"
     existing = re.findall(r"[A-Z]+[0-9]+", match.group("codes"))

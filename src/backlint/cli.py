@@ -338,6 +338,14 @@ def _write(text: str, output_file: Path | None) -> None:
 
 
 @main.command()
+def server() -> None:
+    """Run the language server on stdin/stdout (for editors)."""
+    from backlint.lsp import serve
+
+    serve()
+
+
+@main.command()
 @click.option("--config", type=click.Path(path_type=Path), help="pyproject.toml or backlint.toml.")
 @click.option(
     "--cache-dir",
