@@ -267,3 +267,20 @@ def test_the_fix_loop_sees_the_whole_project(tmp_path: Path) -> None:
     )
     assert "BL411" in completed.stdout
     assert "except:" in (tmp_path / "app/c.py").read_text()  # not named: not fixed
+
+
+def test_a_buffer_mid_edit_keeps_its_place_in_the_import_graph(tmp_path: Path) -> None:
+    write_files(tmp_path, PROJECT)
+    path = tmp_path / "app" / "a.py"
+    broken = StdinSource(path, "app/a.py", b"from app import b\n\ndef f(:\n")
+    request = _request(tmp_path, select=("BL001", "BL411"))
+    # Never seen parsing: the file has no facts, so no cycle through it.
+    fresh = open_workspace(request).check(stdin=broken)
+    assert [d.code for d in fresh.diagnostics] == ["BL001"]
+    # An editor's workspace saw it parse: the syntax error does not break the cycle.
+    workspace = open_workspace(request)
+    assert [d.code for d in workspace.check([tmp_path]).diagnostics] == ["BL411"]
+    typing = workspace.check(stdin=broken)
+    assert sorted(d.code for d in typing.diagnostics) == ["BL001", "BL411"]
+    # The file on disk is what a check of the disk sees.
+    assert [d.code for d in workspace.check([tmp_path]).diagnostics] == ["BL411"]

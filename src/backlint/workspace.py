@@ -41,6 +41,7 @@ from backlint.discovery import (
 )
 from backlint.engine.redaction import Masked
 from backlint.engine.results import MAX_FILE_BYTES, PYTHON, FileResult, FileTask
+from backlint.index.facts import FileFacts
 from backlint.index.modules import module_name
 from backlint.index.textfiles import FIXTURE_SUFFIXES, text_kind
 from backlint.rules.metadata import RuleInfo
@@ -151,6 +152,9 @@ class Workspace:
         self._text_kinds = frozenset(kind for rule in enabled.values() for kind in rule.text_kinds)
         self._project_files: list[Path] | None = None
         self._classes: Mapping[str, type[Rule]] | None = None
+        # The last facts of each file that parsed: a buffer with a syntax error (an editor
+        # mid-edit) keeps its place in the import graph instead of dropping out of it.
+        self._good_facts: dict[str, FileFacts] = {}
 
     def _open_disk(self, cache_dir: Path | None) -> DiskStore | None:
         if cache_dir is None:
@@ -243,7 +247,10 @@ class Workspace:
         if outcome is None:
             results, parsed = self._file_pass(tasks, settings, progress)
             result.indexed = sum(1 for item in parsed if item.task.relative not in reported)
-            outcome, result.project = self._project_pass(tasks, results, settings, outcome_key)
+            results, kept = self._keep_good_facts(tasks, results)
+            # An outcome made with a buffer's older facts is not that text's outcome.
+            key = None if kept else outcome_key
+            outcome, result.project = self._project_pass(tasks, results, settings, key)
         displays = {self.relative(path): self.display(path) for path in targets}
         if stdin is not None:
             displays[self.relative(stdin.path)] = stdin.display
@@ -369,6 +376,23 @@ class Workspace:
         for index, checked in zip(missing, fresh, strict=True):
             results[index] = checked  # the retried files' results come only here
         return [r for r in results if r is not None], [tasks[i] for i in missing]
+
+    def _keep_good_facts(
+        self, tasks: list[_Task], results: list[FileResult]
+    ) -> tuple[list[FileResult], bool]:
+        """Record each file's facts; give a buffer that no longer parses (``overlays``,
+        an editor's text mid-edit) its last facts. Returns whether any was given."""
+        kept = False
+        completed = []
+        for item, file_result in zip(tasks, results, strict=True):
+            relative = item.task.relative
+            if file_result.facts is not None:
+                self._good_facts[relative] = file_result.facts
+            elif item.task.data is not None and relative in self._good_facts:
+                file_result = replace(file_result, facts=self._good_facts[relative])
+                kept = True
+            completed.append(file_result)
+        return completed, kept
 
     def _outcome_key(self, tasks: list[_Task], settings: Settings) -> str | None:
         """The digest of every file's entry key and the settings: equal keys, equal
