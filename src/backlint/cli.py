@@ -71,7 +71,12 @@ class _Interruptible(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             click.echo("backlint: interrupted", err=True)
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            # Everything worth keeping was done while the interruption unwound (cache
+            # entries whole, temporary files removed). Leave now: joining the killed
+            # pool's threads at exit could wait for ever.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Interruptible, context_settings={"help_option_names": ["-h", "--help"]})

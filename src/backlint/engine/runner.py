@@ -91,6 +91,8 @@ def _check_chunk(
 # stuck (libcst's native parser can loop on pathological input that ``ast`` accepts on
 # some Python versions). Generous: a chunk of real code takes a second or two.
 STALL_TIMEOUT = 60.0
+# How long to wait for a killed worker to be reaped (SIGKILL cannot be ignored).
+_REAP_TIMEOUT = 10.0
 
 
 def run_file_pass(
@@ -208,7 +210,10 @@ class _PoolRun:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Kill a pool's worker processes (the executor has no public way to do it)."""
-    processes = getattr(pool, "_processes", None) or {}
-    for process in list(processes.values()):
+    """Kill a pool's worker processes (the executor has no public way to do it) and reap
+    them: a killed process ends at once, so none is left behind as the run ends."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
         process.kill()
+    for process in processes:
+        process.join(timeout=_REAP_TIMEOUT)
