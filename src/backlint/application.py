@@ -21,6 +21,7 @@ from backlint.rules.metadata import RuleInfo
 from backlint.selection import SelectionError, check_selectors, enabled_codes
 from backlint.workspace import (
     CACHE_DIR_NAME,
+    PROJECT_MARKERS,
     CheckResult,
     StdinSource,
     Workspace,
@@ -58,9 +59,6 @@ class CheckRequest:
     cache_dir: Path | None = None
 
 
-_PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
-
-
 def _search_start(request: CheckRequest) -> Path:
     """Where configuration is looked for: the first path checked, else the working directory.
 
@@ -86,7 +84,7 @@ def project_root(start: Path, cwd: Path) -> Path:
     """
     inside = start == cwd or cwd in start.parents
     for directory in (start, *start.parents):
-        if any((directory / marker).exists() for marker in _PROJECT_MARKERS):
+        if any((directory / marker).exists() for marker in PROJECT_MARKERS):
             return directory
         if inside and directory == cwd:
             return cwd

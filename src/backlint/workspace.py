@@ -14,7 +14,7 @@ display paths (relative to the working directory, or what an editor passed as
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,10 +54,11 @@ if TYPE_CHECKING:
     from backlint.rules.base import Rule
 
 CACHE_DIR_NAME = ".backlint_cache"
-# What makes a directory a project worth indexing as a whole when files are named: a
-# configuration file, or one of these. Without one (a loose script in a home folder), only
-# the named files are read.
-PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg", "backlint.toml")
+# What makes a directory a project: the root without a configuration file is the nearest
+# folder holding one (``application.project_root``), and named files are indexed with the
+# whole project only when the root has a configuration or one of these. Without one (a
+# loose script in a home folder), only the named files are read.
+PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
 
 
 @dataclass(frozen=True)
@@ -482,8 +483,7 @@ def display_path(path: Path, cwd: Path) -> str:
         return path.as_posix()
 
 
-def _displayed(diagnostic: Diagnostic, shown: object) -> Diagnostic:
-    assert callable(shown)
+def _displayed(diagnostic: Diagnostic, shown: Callable[[str], str]) -> Diagnostic:
     related = tuple(
         Related(shown(item.path), item.span, item.message) for item in diagnostic.related
     )
