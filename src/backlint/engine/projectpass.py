@@ -15,6 +15,7 @@ from backlint.config import Settings
 from backlint.diagnostics import Diagnostic, RunProblem
 from backlint.directives import CodeMention, Directive, is_backlint_code
 from backlint.engine.results import FileResult
+from backlint.index.change import ChangeSet
 from backlint.index.project import ModuleLoader, ModuleParser, ProjectIndex, SummaryStore
 from backlint.rules.base import ProjectRule, Rule, SuppressionAuditRule
 from backlint.rules.metadata import RuleInfo
@@ -52,11 +53,15 @@ def run_project_pass(
     loader: ModuleLoader | None = None,
     parser: ModuleParser | None = None,
     summaries: SummaryStore | None = None,
+    change: ChangeSet | None = None,
 ) -> Outcome:
+    """``change`` is what ``--new-from-rev`` compares with: change-scoped rules run only
+    when it is given."""
     outcome = Outcome()
     project = ProjectIndex(
         (r.facts for r in results if r.facts is not None), loader, parser, summaries
     )
+    project.change = change
     outcome.project = project
     candidates: list[Diagnostic] = []
     for result in results:
@@ -67,7 +72,7 @@ def run_project_pass(
                 candidates.append(_refined(conditional.diagnostic, conditional.conditions, project))
     candidates = [d for d in candidates if _role_still_applies(d, enabled, project)]
     for rule_class in enabled.values():
-        if issubclass(rule_class, ProjectRule):
+        if issubclass(rule_class, ProjectRule) and (change or not rule_class.change_scoped):
             rule = rule_class(settings.options_for(rule_class.name))
             try:
                 candidates.extend(rule.check_project(project))

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     # started, so its import overlaps with their parsing instead of delaying them.
     import networkx as nx
 
+    from backlint.index.change import ChangeSet
     from backlint.index.names import ImportTable
 
 
@@ -100,6 +101,8 @@ class ProjectIndex:
         self._summaries: dict[tuple[str, str], object] = {}
         self.parses = 0  # how many files summaries had to parse (for tests and benchmarks)
         self._memo: dict[Hashable, object] = {}
+        # The change the run is about (``--new-from-rev``), or None: set by the project pass.
+        self.change: ChangeSet | None = None
         self.files: dict[str, FileFacts] = {}
         self.modules: dict[str, FileFacts] = {}
         for facts in sorted(files, key=lambda f: f.path):

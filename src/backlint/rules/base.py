@@ -128,6 +128,9 @@ class Rule:
     # Which automatic fixes it offers, in words (``"safe"``, ``"unsafe"``, ``"safe or
     # unsafe"``); empty when it only suggests. Shown in the docs and ``backlint rule``.
     autofix: ClassVar[str] = ""
+    # Runs only when the run is about a change (``--new-from-rev``): a project rule that
+    # compares ``project.change.base`` with the project (see ``index/change.py``).
+    change_scoped: ClassVar[bool] = False
 
     def __init__(self, settings: Mapping[str, OptionValue] | None = None) -> None:
         values = {option.name: option.default for option in self.options}

@@ -90,6 +90,7 @@ def _record(rule: RuleInfo) -> dict[str, object]:
         "autofix": rule.autofix,
         "text_kinds": sorted(rule.text_kinds),
         "project": rule.project,
+        "change_scoped": rule.change_scoped,
         "module": rule.module,
         "class": rule.class_name,
         "documentation": rule.documentation,
@@ -114,6 +115,7 @@ def _info(record: Mapping[str, object]) -> RuleInfo:
         autofix=_str(record["autofix"]),
         text_kinds=frozenset(_strs(record["text_kinds"])),
         project=record["project"] is True,
+        change_scoped=record.get("change_scoped") is True,
     )
 
 

@@ -82,6 +82,8 @@ class RuleInfo:
     text_kinds: frozenset[str] = frozenset()
     # A ``ProjectRule``: its findings depend on which files the run saw.
     project: bool = False
+    # Runs only with ``--new-from-rev`` (``Rule.change_scoped``).
+    change_scoped: bool = False
 
     @property
     def url(self) -> str:

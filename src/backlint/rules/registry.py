@@ -62,6 +62,7 @@ def rule_info(rule: type[Rule]) -> RuleInfo:
         autofix=rule.autofix,
         text_kinds=frozenset(rule.text_kinds) if issubclass(rule, TextRule) else frozenset(),
         project=issubclass(rule, ProjectRule),
+        change_scoped=rule.change_scoped,
     )
 
 

@@ -91,7 +91,7 @@ class MissingParamAnnotation(PublicApiRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("maintainability", "AP-PY08")
+    tags = ("maintainability", "AP-PY08", "PQG-1")
     options = (
         *PublicApiRule.options,
         Option("allow-untyped-varargs", False, "Accept unannotated `*args` and `**kwargs`."),

@@ -137,7 +137,7 @@ class MissingReturnAnnotation(PublicApiRule):
             "as `app.metrics.timed`): under them `-> None` stays a safe fix.",
         ),
     )
-    tags = ("maintainability", "AP-PY08")
+    tags = ("maintainability", "AP-PY08", "PQG-1")
     invalid = (
         Example(
             "class UserRepository:\n    def get(self, uid: int): ...\n",

@@ -145,7 +145,7 @@ class BlockingCallInAsync(FileRule):
     default_enabled = False
     preview = True
     autofix = "unsafe (`time.sleep` only)"
-    tags = ("performance", "AP-PY10")
+    tags = ("performance", "AP-PY10", "PQG-6")
     options = (
         Option(
             "blocking-calls",

@@ -147,7 +147,7 @@ class IndirectBlockingCallInAsync(FileRule):
     include_tests = False
     default_enabled = False
     preview = True
-    tags = ("performance", "AP-PY10")
+    tags = ("performance", "AP-PY10", "PQG-6")
     options = (
         Option(
             "blocking-calls",

@@ -107,7 +107,7 @@ class SyncSessionInAsyncHandler(FileRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("performance", "AP-PY10")
+    tags = ("performance", "AP-PY10", "PQG-6")
     include_tests = False
     invalid = (
         """

@@ -101,7 +101,7 @@ class ImplicitClockOrEntropy(ImplicitCallRule):
         "`Clock` port), or pass the value in; wire it up in the composition root."
     )
     severity = Severity.INFO
-    tags = ("architecture", "testability", "AP-PY07")
+    tags = ("architecture", "testability", "AP-PY07", "PQG-3")
     options = (
         Option(
             "clock-calls",

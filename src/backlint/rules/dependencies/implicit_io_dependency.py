@@ -141,7 +141,7 @@ class ImplicitIoDependency(ImplicitCallRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("architecture", "AP-PY07")
+    tags = ("architecture", "AP-PY07", "PQG-3")
     options = (
         Option(
             "infra-factories",

@@ -69,7 +69,7 @@ class SwallowedBareExcept(SwallowRule):
     default_enabled = False
     preview = True
     autofix = "unsafe"
-    tags = ("reliability", "AP-PY03")
+    tags = ("reliability", "AP-PY03", "PQG-6")
     options = (
         *SWALLOW_OPTIONS,
         Option(

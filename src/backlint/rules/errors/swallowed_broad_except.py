@@ -245,7 +245,7 @@ class SwallowedBroadExcept(SwallowRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("reliability", "AP-PY03")
+    tags = ("reliability", "AP-PY03", "PQG-6")
     options = (
         *SWALLOW_OPTIONS,
         Option(

@@ -154,7 +154,7 @@ class FatRouteHandler(FileRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("architecture", "AP-PY01")
+    tags = ("architecture", "AP-PY01", "PQG-3")
     include_tests = False
     options = (
         Option("max-statements", 15, "Most statements a handler may hold, nested ones included."),

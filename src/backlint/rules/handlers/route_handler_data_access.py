@@ -152,7 +152,7 @@ class RouteHandlerDataAccess(FileRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("architecture", "AP-PY01")
+    tags = ("architecture", "AP-PY01", "PQG-3")
     include_tests = False
     invalid = (
         Example(

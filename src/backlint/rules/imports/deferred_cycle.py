@@ -146,7 +146,7 @@ class CycleMaskedByDeferredImport(ProjectRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("architecture", "AP-PY09")
+    tags = ("architecture", "AP-PY09", "PQG-3")
     invalid = (
         # The imports of one function: one finding.
         Example(

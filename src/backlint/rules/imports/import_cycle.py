@@ -95,7 +95,7 @@ class ImportCycle(ProjectRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("architecture", "AP-PY09")
+    tags = ("architecture", "AP-PY09", "PQG-3")
     options = (
         Option(
             "ignore-imports",

@@ -178,7 +178,7 @@ class LayerClassNaming(FileRule):
     fix_text = "Rename to `{Resource}{Suffix}`, with the suffix the message names."
     severity = Severity.INFO
     default_enabled = False
-    tags = ("naming",)
+    tags = ("naming", "PQG-1")
     roles = frozenset({"service", "repository", "schemas", "exceptions", "domain"})
     include_tests = False
     options = (

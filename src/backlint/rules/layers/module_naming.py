@@ -154,7 +154,7 @@ class LayerModuleNaming(ProjectRule):
     )
     severity = Severity.INFO
     default_enabled = False
-    tags = ("naming",)
+    tags = ("naming", "PQG-1")
     include_tests = False
     options = (
         Option(

@@ -167,7 +167,7 @@ class SensitiveDataInLog(FileRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("security", "logging")
+    tags = ("security", "logging", "PQG-6")
     include_tests = False
     options = (
         _LOGGER_NAMES,

@@ -36,7 +36,7 @@ class SyntaxErrorRule(ParseFailureRule):
     fix_text = "Fix the syntax error, or exclude the file if it is not Python."
     severity = Severity.ERROR
     always_enabled = True
-    tags = ("correctness",)
+    tags = ("correctness", "PQG-1")
     invalid = (Example("def broken(:\n    pass\n", path="app/broken.py"),)
     valid = (Example("def fine() -> None:\n    pass\n", path="app/fine.py"),)
 

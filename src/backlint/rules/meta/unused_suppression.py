@@ -50,7 +50,7 @@ class UnusedSuppression(SuppressionAuditRule):
     fix_text = "Remove the unused code from the noqa comment (or the whole comment)."
     severity = Severity.WARNING
     autofix = "safe (unsafe for project rules' codes)"
-    tags = ("maintainability",)
+    tags = ("maintainability", "PQG-1")
     invalid = (
         Example(
             "def total(items: list[int]) -> int:  # noqa: BL602\n    return sum(items)\n",

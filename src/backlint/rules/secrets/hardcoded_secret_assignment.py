@@ -170,7 +170,7 @@ class HardcodedSecretAssignment(FileRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("security",)
+    tags = ("security", "PQG-6")
     include_tests = False
     options = (
         Option(

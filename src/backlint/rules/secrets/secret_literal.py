@@ -104,7 +104,7 @@ class SecretLiteral(FileRule, TextRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("security",)
+    tags = ("security", "PQG-6")
     include_tests = True
     text_kinds = frozenset({TEST_FIXTURE})
     options = (

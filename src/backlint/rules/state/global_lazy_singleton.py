@@ -131,7 +131,7 @@ class GlobalLazySingleton(FunctionScanRule):
     default_enabled = False
     preview = True
     autofix = "unsafe (the plainest shape)"
-    tags = ("design", "AP-PY05")
+    tags = ("design", "AP-PY05", "PQG-1")
     include_tests = False
     invalid = (
         Example(

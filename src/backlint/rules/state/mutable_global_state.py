@@ -193,7 +193,7 @@ class MutableGlobalState(FunctionScanRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("design", "AP-PY05")
+    tags = ("design", "AP-PY05", "PQG-1")
     include_tests = False
     options = (
         Option(

@@ -151,7 +151,7 @@ class InteractionOnlyTest(MockCountingRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("testing", "AP-PY06")
+    tags = ("testing", "AP-PY06", "PQG-4")
     options = SHARED_OPTIONS
     invalid = (
         Example(

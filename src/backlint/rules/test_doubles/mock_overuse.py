@@ -175,7 +175,7 @@ class MockOveruse(MockCountingRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("testing", "AP-PY06")
+    tags = ("testing", "AP-PY06", "PQG-4")
     options = (
         Option(
             "min-mocks",

@@ -177,7 +177,7 @@ class FlakyRetryMasksNondeterminism(FileRule, TextRule):
     default_enabled = False
     preview = True
     autofix = "unsafe (retry decorators)"
-    tags = ("testing", "reliability")
+    tags = ("testing", "reliability", "PQG-4")
     include_tests = True
     options = (
         Option(

@@ -141,7 +141,7 @@ class NondeterministicTest(CallInTestRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("tests", "AP-PY02")
+    tags = ("tests", "AP-PY02", "PQG-4")
     # A file that names none of these cannot call the catalog (``from time import time``
     # gives ``time()``, ``import time`` gives ``time.``).
     text_markers = ("datetime", "timezone", "uuid", "random", "time.", "time(", "time_ns")

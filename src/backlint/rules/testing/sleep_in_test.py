@@ -99,7 +99,7 @@ class SleepInTest(CallInTestRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("tests", "AP-PY02")
+    tags = ("tests", "AP-PY02", "PQG-4")
     text_markers = ("sleep",)
     options = (
         CHECK_HELPERS,

@@ -69,7 +69,7 @@ class TestClassNaming(FileRule):
     severity = Severity.INFO
     default_enabled = False
     include_tests = True
-    tags = ("tests", "naming")
+    tags = ("tests", "naming", "PQG-1")
     options = (
         Option(
             "min-words",

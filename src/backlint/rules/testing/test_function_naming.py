@@ -74,7 +74,7 @@ class TestFunctionNaming(FileRule):
     severity = Severity.INFO
     default_enabled = False
     include_tests = True
-    tags = ("tests", "naming")
+    tags = ("tests", "naming", "PQG-1")
     options = (
         Option(
             "min-segments",

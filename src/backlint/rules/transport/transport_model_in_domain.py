@@ -303,7 +303,7 @@ class TransportModelInDomain(FileRule):
     # when selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
-    tags = ("architecture", "AP-PY04")
+    tags = ("architecture", "AP-PY04", "PQG-3")
     roles = frozenset({"service", "domain"})
     include_tests = False
     options = (
