@@ -123,7 +123,7 @@ class Settings:
     # Where the cache lives (``cache-dir``); None: ``.backlint_cache`` in the root.
     cache_dir: Path | None = None
     # Codes whose ``# backlint: allow CODE <reason>`` waivers must give a reason.
-    require_reason_for: tuple[str, ...] = ("BL721", "BL801", "BL901")
+    require_reason_for: tuple[str, ...] = ("BL012", "BL721", "BL801", "BL901", "BL903")
     output_format: str | None = None
     roles: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_ROLES
     rule_options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...] = ()
