@@ -42,7 +42,8 @@ class Example:
     """A snippet a rule must flag (``invalid``) or leave alone (``valid``).
 
     ``path`` places the snippet in a project, which decides its role and whether it is
-    test code. ``files`` adds other modules for rules that look across files. ``fixed``
+    test code. ``files`` adds other modules for rules that look across files; ``base``
+    gives the files at the base revision for change-scoped rules. ``fixed``
     is what ``--fix --unsafe-fixes`` makes of an invalid example (Fixit's
     ``expected_replacement``); the example tests apply the rule's fixes and compare.
     """
@@ -52,6 +53,10 @@ class Example:
     files: tuple[tuple[str, str], ...] = ()
     expect: int | None = None  # for invalid examples: exact number of findings, if given
     fixed: str | None = None
+    # The project at the base revision, for rules that look at a change (``--new-from-rev``):
+    # the example tests commit these files in a git repository, write ``path``/``files``
+    # over them and check with ``--new-from-rev HEAD``. None: not a change.
+    base: tuple[tuple[str, str], ...] | None = None
 
     @property
     def source(self) -> str:
