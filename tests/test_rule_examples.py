@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from backlint.fixes.apply import apply_fixes
 from backlint.fixes.run import FixOutcome, fix_until_stable, write_fixed
 from backlint.rules.base import Example, Rule, SuppressionAuditRule
 from backlint.rules.registry import all_rules
+from git_helpers import commit_all
 
 RULES = list(all_rules().values())
 
@@ -21,15 +23,31 @@ def _cases(kind: str) -> list[tuple[type[Rule], int, Example]]:
     return [(rule, i, ex) for rule in RULES for i, ex in enumerate(rule.examples(kind))]
 
 
+def _write(root: Path, files: Iterable[tuple[str, str]]) -> None:
+    for relative, source in files:
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source, encoding="utf-8")
+
+
 def _run(tmp_path: Path, rule: type[Rule], example: Example) -> list[Diagnostic]:
     files = [(example.path, example.source)]
     files += [(path, source) for path, source in example.files]
-    for relative, source in files:
-        target = tmp_path / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(source, encoding="utf-8")
+    revision = None
+    if example.base is not None:
+        # A change: the base files committed, the example's files written over them.
+        _write(tmp_path, example.base)
+        commit_all(tmp_path)
+        revision = "HEAD"
+    _write(tmp_path, files)
     result = run_check(
-        CheckRequest(paths=(tmp_path,), cwd=tmp_path, extend_select=(rule.code,), jobs=1)
+        CheckRequest(
+            paths=(tmp_path,),
+            cwd=tmp_path,
+            extend_select=(rule.code,),
+            jobs=1,
+            new_from_rev=revision,
+        )
     )
     assert not result.internal_errors, result.internal_errors
     return [d for d in result.diagnostics if d.code == rule.code]

@@ -8,7 +8,8 @@ this module finds the configuration and the project root, and opens the ``Worksp
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ from backlint.workspace import (
 # (``workspace.py``), not here: configuration, discovery and selection run, and fail
 # fast, without it.
 if TYPE_CHECKING:
+    from backlint.changes.newfromrev import ChangeRun
     from backlint.engine.runner import Progress
 
 __all__ = ["CheckRequest", "CheckResult", "open_workspace", "run_check"]
@@ -57,6 +59,8 @@ class CheckRequest:
     # for callers of the library. ``cache_dir`` is ``--cache-dir``.
     use_cache: bool = False
     cache_dir: Path | None = None
+    # ``--new-from-rev``: report only findings new since this git revision.
+    new_from_rev: str | None = None
 
 
 def _search_start(request: CheckRequest) -> Path:
@@ -132,6 +136,8 @@ def load_request_settings(request: CheckRequest, rules: Mapping[str, RuleInfo]) 
         changes["include_low_confidence"] = True
     if request.preview is not None:
         changes["preview"] = request.preview
+    if request.new_from_rev:
+        changes["new_from_rev"] = request.new_from_rev
     return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
 
 
@@ -172,9 +178,28 @@ def workspace_cache_directory(request: CheckRequest) -> Path | None:
 
 
 def run_check(request: CheckRequest, progress: Progress | None = None) -> CheckResult:
-    """Check the requested files. Raises ConfigError for configuration problems."""
+    """Check the requested files (only the new findings with ``new-from-rev``). Raises
+    ConfigError for configuration problems and for a revision git does not know."""
     workspace = open_workspace(request)
-    return workspace.check(request.paths, stdin_source(request, workspace), progress=progress)
+    with change_scope(workspace) as change:
+        result = workspace.check(request.paths, stdin_source(request, workspace), progress=progress)
+    if change is not None:
+        result.diagnostics = change.new_findings(result, request.cwd)
+    return result
+
+
+@contextmanager
+def change_scope(workspace: Workspace) -> Iterator[ChangeRun | None]:
+    """Inside the block, ``workspace``'s checks are about the change since the configured
+    ``new-from-rev`` (the base tree analysed first); without one, nothing changes."""
+    revision = workspace.settings.new_from_rev
+    if not revision:
+        yield None
+        return
+    from backlint.changes.newfromrev import changed_since
+
+    with changed_since(workspace, revision) as change:
+        yield change
 
 
 def stdin_source(request: CheckRequest, workspace: Workspace) -> StdinSource | None:

@@ -111,6 +111,11 @@ def main() -> None:
     help="Report only findings that are not in this baseline file.",
 )
 @click.option(
+    "--new-from-rev",
+    metavar="REV",
+    help="Report only findings that are new since git revision REV (working tree included).",
+)
+@click.option(
     "--write-baseline",
     type=click.Path(path_type=Path),
     help="Record the current findings in this baseline file and exit 0.",
@@ -157,6 +162,7 @@ def check(
     include_low_confidence: bool,
     preview: bool | None,
     baseline: Path | None,
+    new_from_rev: str | None,
     write_baseline: Path | None,
     add_noqa: bool,
     fix: bool | None,
@@ -175,7 +181,7 @@ def check(
     """Check PATHS (default: the current directory); `-` reads stdin."""
     from backlint import add_noqa as noqa_writer
     from backlint import baseline as baselines
-    from backlint.application import CheckRequest, open_workspace, stdin_source
+    from backlint.application import CheckRequest, change_scope, open_workspace, stdin_source
     from backlint.fixes.run import fix_until_stable
     from backlint.output import render, render_statistics
     from backlint.output.base import Report
@@ -196,20 +202,26 @@ def check(
         jobs=jobs,
         use_cache=not no_cache,
         cache_dir=cache_dir,
+        new_from_rev=new_from_rev,
     )
     progress = _ProgressLine(not quiet and sys.stderr.isatty())
     fixed: FixOutcome | None = None
     try:
         workspace = open_workspace(request)
-        result = workspace.check(request.paths, stdin_source(request, workspace), progress=progress)
-        unsafe = result.settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
-        fixing = diff or fix_only or (result.settings.fix if fix is None else fix)
-        if fixing:
-            if add_noqa or write_baseline is not None:
-                other = "--add-noqa" if add_noqa else "--write-baseline"
-                raise click.UsageError(f"{other} cannot be combined with fixing")
-            fixed = fix_until_stable(request, result, unsafe, workspace)
-            result = fixed.result
+        with change_scope(workspace) as change:
+            result = workspace.check(
+                request.paths, stdin_source(request, workspace), progress=progress
+            )
+            unsafe = result.settings.unsafe_fixes if unsafe_fixes is None else unsafe_fixes
+            fixing = diff or fix_only or (result.settings.fix if fix is None else fix)
+            if fixing:
+                if add_noqa or write_baseline is not None:
+                    other = "--add-noqa" if add_noqa else "--write-baseline"
+                    raise click.UsageError(f"{other} cannot be combined with fixing")
+                fixed = fix_until_stable(request, result, unsafe, workspace)
+                result = fixed.result
+            if change is not None:
+                result.diagnostics = change.new_findings(result, request.cwd)
     except ConfigError as error:
         click.echo(f"backlint: error: {error}", err=True)
         sys.exit(EXIT_ERROR)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -125,6 +125,8 @@ class Settings:
     # Codes whose ``# backlint: allow CODE <reason>`` waivers must give a reason.
     require_reason_for: tuple[str, ...] = ("BL012", "BL721", "BL801", "BL901", "BL903")
     output_format: str | None = None
+    # Report only findings that are new since this git revision (``--new-from-rev``).
+    new_from_rev: str | None = None
     roles: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_ROLES
     rule_options: tuple[tuple[str, tuple[tuple[str, OptionValue], ...]], ...] = ()
     # pytest's collection settings, read from the project's pytest configuration.
@@ -138,6 +140,24 @@ class Settings:
 
     def source_roots(self) -> tuple[Path, ...]:
         return self.src or (self.root / "src", self.root)
+
+    def relocated(self, root: Path) -> Settings:
+        """The same settings for a copy of the project at ``root`` (the base tree of
+        ``--new-from-rev``): paths inside the project move with it; the cache and the
+        baseline stay where they are."""
+
+        def moved(path: Path) -> Path:
+            try:
+                return root / path.relative_to(self.root)
+            except ValueError:
+                return path
+
+        return replace(
+            self,
+            root=root,
+            config_file=None if self.config_file is None else moved(self.config_file),
+            src=tuple(moved(path) for path in self.src),
+        )
 
 
 def find_config(start: Path) -> Path | None:
@@ -230,6 +250,7 @@ _KNOWN_KEYS = frozenset(
         "baseline",
         "cache-dir",
         "output-format",
+        "new-from-rev",
         "roles",
         "options",
     }
@@ -314,6 +335,11 @@ def _build(
         if output_format not in OUTPUT_FORMATS:
             raise reader.fail("output-format", "one of " + ", ".join(OUTPUT_FORMATS))
         values["output_format"] = output_format
+    if "new-from-rev" in table:
+        revision = table["new-from-rev"]
+        if not isinstance(revision, str) or not revision:
+            raise reader.fail("new-from-rev", "a git revision (a string)")
+        values["new_from_rev"] = revision
     if "roles" in table:
         values["roles"] = _read_roles(reader, table)
     if "options" in table:

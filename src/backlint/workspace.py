@@ -50,6 +50,7 @@ from backlint.rules.metadata import RuleInfo
 # be checked or the project pass must run: a run answered from the cache never needs it.
 if TYPE_CHECKING:
     from backlint.engine.runner import Progress
+    from backlint.index.change import ChangeSet
     from backlint.index.project import ProjectIndex
     from backlint.rules.base import Rule
 
@@ -156,6 +157,12 @@ class Workspace:
         # The last facts of each file that parsed: a buffer with a syntax error (an editor
         # mid-edit) keeps its place in the import graph instead of dropping out of it.
         self._good_facts: dict[str, FileFacts] = {}
+        # Whether to keep the files' stats in the cache: not for a folder that lives only
+        # for one run (the base tree of ``--new-from-rev``).
+        self.remembers_stats = True
+        # The change every check is about (``--new-from-rev``): change-scoped rules run
+        # only with one, and the fix loop's checks see it too.
+        self.change: ChangeSet | None = None
 
     def _open_disk(self, cache_dir: Path | None) -> DiskStore | None:
         if cache_dir is None:
@@ -225,11 +232,13 @@ class Workspace:
         stdin: StdinSource | None = None,
         overlays: Mapping[Path, bytes] | None = None,
         progress: Progress | None = None,
+        fresh_index: bool = False,
     ) -> CheckResult:
         """Check the files ``paths`` name (or ``stdin``), seeing the whole project.
 
         ``overlays`` holds text to use instead of what is on disk, by absolute path (the
-        fix loop's fixed files, an editor's buffers).
+        fix loop's fixed files, an editor's buffers). ``fresh_index`` runs the project
+        pass even when its outcome is cached, for ``CheckResult.project``.
         """
         result = CheckResult(settings=self.settings, report_root=self.report_root)
         result.problems.extend(self.problems)
@@ -243,15 +252,15 @@ class Workspace:
         result.settings = settings
         tasks = self._tasks(files, settings, overlays)
         reported = {self.relative(path) for path in targets}
-        outcome_key = self._outcome_key(tasks, settings)
-        outcome = self._cached_outcome(outcome_key)
+        outcome_key = self._outcome_key(tasks, settings, self.change)
+        outcome = None if fresh_index else self._cached_outcome(outcome_key)
         if outcome is None:
             results, parsed = self._file_pass(tasks, settings, progress)
             result.indexed = sum(1 for item in parsed if item.task.relative not in reported)
             results, kept = self._keep_good_facts(tasks, results)
             # An outcome made with a buffer's older facts is not that text's outcome.
             key = None if kept else outcome_key
-            outcome, result.project = self._project_pass(tasks, results, settings, key)
+            outcome, result.project = self._project_pass(tasks, results, settings, key, self.change)
         displays = {self.relative(path): self.display(path) for path in targets}
         if stdin is not None:
             displays[self.relative(stdin.path)] = stdin.display
@@ -296,7 +305,8 @@ class Workspace:
         codes = self.enabled.keys()
         fingerprint = file_pass_fingerprint(settings, codes)
         root_id = digest(str(self.root))
-        manifest = self.cache.manifest(root_id) if self.cache.disk else StatManifest({})
+        remember = self.cache.disk is not None and self.remembers_stats
+        manifest = self.cache.manifest(root_id) if remember else StatManifest({})
         seen: dict[str, tuple[FileStat, str]] = {}
         tasks = []
         roots = settings.source_roots()
@@ -317,7 +327,7 @@ class Workspace:
             module = module_name(path, roots) if outside else ("", False)
             key = None if content is None else digest(fingerprint, relative, kind, module, content)
             tasks.append(_Task(FileTask(path, relative, relative, data=data, kind=kind), key))
-        if self.cache.disk is not None and seen != manifest.entries:
+        if remember and seen != manifest.entries:
             self.cache.put_manifest(root_id, seen)
         return tasks
 
@@ -395,14 +405,19 @@ class Workspace:
             completed.append(file_result)
         return completed, kept
 
-    def _outcome_key(self, tasks: list[_Task], settings: Settings) -> str | None:
+    def _outcome_key(
+        self, tasks: list[_Task], settings: Settings, change: ChangeSet | None
+    ) -> str | None:
         """The digest of every file's entry key and the settings: equal keys, equal
         project outcome. None when a file could not be read (it is checked afresh)."""
         keys = sorted((item.task.relative, item.key) for item in tasks)
         if any(key is None for _, key in keys):
             return None
         file_pass = file_pass_fingerprint(settings, self.enabled.keys())
-        return digest(project_pass_fingerprint(settings, file_pass), keys)
+        # A change run's findings depend on the base too; its files' keys are not known
+        # here, so the base commit and the changed paths stand for it.
+        changed = None if change is None else (change.commit, sorted(change.changed))
+        return digest(project_pass_fingerprint(settings, file_pass), keys, changed)
 
     def _cached_outcome(self, key: str | None) -> ProjectOutcome | None:
         cached = None if key is None else self.cache.outcome(key)
@@ -416,6 +431,7 @@ class Workspace:
         results: list[FileResult],
         settings: Settings,
         outcome_key: str | None,
+        change: ChangeSet | None,
     ) -> tuple[ProjectOutcome, ProjectIndex | None]:
         from backlint.engine.loader import ModulesOnDisk
         from backlint.engine.projectpass import run_project_pass
@@ -436,6 +452,7 @@ class Workspace:
             modules,
             modules.parse,
             summaries=self.cache,
+            change=change,
         )
         outcome = ProjectOutcome(
             diagnostics=tuple(passed.diagnostics),

@@ -23,7 +23,8 @@ class ChangeSet:
     Paths are relative to the project root, ``/``-separated, like ``FileFacts.path``;
     files outside the root are left out. ``changed`` holds every file added, modified or
     renamed (by its new name) since the revision, whatever its language (an API snapshot
-    file counts); ``removed`` the files the change deleted (by their old name). ``base``
+    file counts), and ``added`` those of them that are new (a rename is not);
+    ``removed`` the files the change deleted (by their old name). ``base``
     is the project index at the revision, built with the same configuration.
     """
 
@@ -31,6 +32,7 @@ class ChangeSet:
     commit: str  # the commit it resolved to
     changed: frozenset[str]
     removed: frozenset[str] = frozenset()
+    added: frozenset[str] = frozenset()  # those of ``changed`` that did not exist before
     base: ProjectIndex | None = None
 
     def is_changed(self, path: str) -> bool:

@@ -286,11 +286,17 @@ class FileRule(Rule):
         return NodeEdit(node, content, mode, self.ctx.top_level)
 
     def report_span(
-        self, span: Span, message: str, *, fix: Fix | None = None, secret: bool = False
+        self,
+        span: Span,
+        message: str,
+        *,
+        fix: Fix | None = None,
+        conditions: Iterable[Condition] = (),
+        secret: bool = False,
     ) -> None:
         """Report a finding at a position the rule computed itself."""
         self._reports.append(
-            PendingReport(None, span, message, fix, (), (), self.code, secret=secret)
+            PendingReport(None, span, message, fix, (), tuple(conditions), self.code, secret=secret)
         )
 
 
