@@ -12,7 +12,10 @@ from pathlib import Path
 from backlint.application import CheckRequest, run_check
 from backlint.diagnostics import Diagnostic
 
-ENV = {**os.environ, "NO_COLOR": "1", "PYTHONSAFEPATH": "1"}
+# The environment without GitHub Actions' variables: the gate report links to GitHub
+# when they are set, and golden outputs must not depend on where the suite runs.
+QUIET_ENVIRONMENT = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+ENV = {**QUIET_ENVIRONMENT, "NO_COLOR": "1", "PYTHONSAFEPATH": "1"}
 
 
 def every_rule(args: Sequence[str]) -> list[str]:

@@ -24,7 +24,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from cli_helpers import every_rule
+from cli_helpers import QUIET_ENVIRONMENT, every_rule
 
 from backlint import __version__
 from backlint.rules.registry import all_rules
@@ -37,7 +37,7 @@ DATA = HERE / "data"
 UPDATE_GOLDEN = os.environ.get("BACKLINT_UPDATE_GOLDEN") == "1"
 PLACEHOLDER = "<EXAMPLE>"
 
-FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", "gitlab")
+FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", "gitlab", "markdown")
 JOBS = ("1", "2")
 # The rules the example is written to trigger; other rules may fire too as they are added.
 TARGETED = (
@@ -56,7 +56,7 @@ TARGETED = (
 # instead of blocking the suite; it is not a performance assertion.
 TIMEOUT = 120
 ENV = {
-    **os.environ,
+    **QUIET_ENVIRONMENT,
     "PYTHONIOENCODING": "utf-8",
     # ``python -m`` would put the working directory first on sys.path, so a project
     # module named like a dependency could shadow it; the console script never does that.

@@ -34,6 +34,7 @@ from backlint.output import FORMATS, render_statistics
 from backlint.output.base import Report
 from backlint.output.github import escape_data, escape_property
 from backlint.output.sarif import MAX_DESCRIPTION, truncate
+from backlint.output.markdown import github_links
 from backlint.rules.base import Rule
 from backlint.rules.metadata import RuleInfo
 from backlint.rules.registry import rule_info
@@ -53,6 +54,7 @@ GOLDEN_FILES = {
     "sarif": "sarif.sarif",
     "github": "github.txt",
     "gitlab": "gitlab.json",
+    "markdown": "markdown.md",
     "statistics": "statistics.txt",
 }
 
@@ -321,7 +323,16 @@ def by_code(items: list[dict[str, Any]], key: str, code: str) -> list[dict[str, 
 
 
 def test_formats_registry_is_complete_and_read_only() -> None:
-    assert list(FORMATS) == ["full", "concise", "json", "json-lines", "sarif", "github", "gitlab"]
+    assert list(FORMATS) == [
+        "full",
+        "concise",
+        "json",
+        "json-lines",
+        "sarif",
+        "github",
+        "gitlab",
+        "markdown",
+    ]
     assert set(GOLDEN_FILES) == {*FORMATS, "statistics"}
     with pytest.raises(TypeError):
         cast(Any, FORMATS)["xml"] = FORMATS["json"]
@@ -883,3 +894,57 @@ def test_statistics_sorted_by_count_then_code() -> None:
     # BL501's fix is unsafe: fixable only with --unsafe-fixes.
     unsafe = render_statistics(replace(build_report(), unsafe_fixes=True))
     assert "    1\tBL501\t[*] blocking-call-in-async" in unsafe.splitlines()
+
+
+# --- the gate report -------------------------------------------------------------------
+
+# The fake rules with the gate tags the real ones carry.
+GATED = {
+    **RULES,
+    "BL411": replace(RULES["BL411"], tags=("architecture", "PQG-3")),
+    "BL312": replace(RULES["BL312"], tags=("architecture", "PQG-3")),
+}
+
+
+def test_markdown_passes_with_no_findings_and_names_the_revision() -> None:
+    report = replace(report_of(), new_from_rev="origin/main")
+    text = FORMATS["markdown"](report)
+    assert "**Verdict: passed** (0 findings new since `origin/main`)." in text
+    assert ":x:" not in text
+
+
+def test_markdown_information_findings_do_not_fail_a_gate() -> None:
+    info = simple(code="BL411", name="import-cycle", severity=Severity.INFO)
+    text = FORMATS["markdown"](replace(report_of(info), rules=GATED))
+    assert "**Verdict: passed** (1 finding)." in text
+    assert "| PQG-3 Architecture | :white_check_mark: pass | 1 |" in text
+
+
+def test_markdown_a_gate_no_enabled_rule_checks_is_not_checked() -> None:
+    warning = simple(severity=Severity.WARNING)
+    report = replace(report_of(warning), rules=GATED, enabled=frozenset({"BL312"}))
+    text = FORMATS["markdown"](report)
+    assert "| PQG-3 Architecture | :x: fail | 1 |" in text
+    assert "| PQG-2 Contract | :heavy_minus_sign: not checked | 0 |" in text
+    assert "| PQG-6 Operational and security | :heavy_minus_sign: not checked | 0 |" in text
+
+
+def test_markdown_escapes_text_but_not_code_spans() -> None:
+    finding = simple(message="Call to `a<b>|c` in <lambda> | *now*")
+    text = FORMATS["markdown"](report_of(finding))
+    assert "Call to `a<b>|c` in \\<lambda\\> \\| \\*now\\*" in text
+
+
+def test_markdown_links_to_the_commit_on_github() -> None:
+    environment = {
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "acme/shop",
+        "GITHUB_SHA": "0123abc",
+    }
+    report = replace(
+        report_of(simple(span=Span(Position(7, 1), Position(7, 2)))),
+        links=github_links(environment),
+    )
+    text = FORMATS["markdown"](report)
+    assert "[app/x.py:7](https://github.com/acme/shop/blob/0123abc/app/x.py#L7)" in text
+    assert github_links({}) is None

@@ -185,6 +185,7 @@ def check(
     from backlint.fixes.run import fix_until_stable
     from backlint.output import render, render_statistics
     from backlint.output.base import Report
+    from backlint.output.markdown import github_links
 
     read_stdin = stdin_filename is not None or paths == (Path("-"),)
     request = CheckRequest(
@@ -250,6 +251,13 @@ def check(
         quiet=quiet,
         unsafe_fixes=unsafe,
         fixed=None if fixed is None else fixed.fixed_count,
+        enabled=frozenset(
+            code
+            for code, rule in workspace.enabled.items()
+            if change is not None or not rule.change_scoped
+        ),
+        new_from_rev=result.settings.new_from_rev,
+        links=github_links(os.environ),
     )
     try:
         if write_baseline is not None:

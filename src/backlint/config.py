@@ -92,7 +92,16 @@ DEFAULT_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("exceptions", ("**/exceptions.py", "**/errors.py")),
 )
 
-OUTPUT_FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", "gitlab")
+OUTPUT_FORMATS = (
+    "full",
+    "concise",
+    "json",
+    "json-lines",
+    "sarif",
+    "github",
+    "gitlab",
+    "markdown",
+)
 
 
 class ConfigError(Exception):

@@ -16,6 +16,7 @@ from backlint.output.full import render_full
 from backlint.output.github import render_github
 from backlint.output.gitlab import render_gitlab
 from backlint.output.json_format import render_json, render_json_lines
+from backlint.output.markdown import render_markdown
 from backlint.output.sarif import render_sarif
 
 __all__ = ["FORMATS", "Formatter", "Report", "render_statistics"]
@@ -29,6 +30,7 @@ FORMATS: Mapping[str, Formatter] = MappingProxyType(
         "sarif": render_sarif,
         "github": render_github,
         "gitlab": render_gitlab,
+        "markdown": render_markdown,
     }
 )
 

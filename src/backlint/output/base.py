@@ -38,6 +38,14 @@ class Report:
     unsafe_fixes: bool = False
     # How many findings ``--fix`` fixed in this run (None: no fixing was asked for).
     fixed: int | None = None
+    # The rules that ran (None: unknown), so the gate report can tell a gate that passed
+    # from one no enabled rule checks.
+    enabled: frozenset[str] | None = None
+    # ``--new-from-rev``'s revision: the findings are those new since it.
+    new_from_rev: str | None = None
+    # Where links to source lines point (the gate report): a URL prefix to which
+    # ``path#Lline`` is appended, such as a GitHub blob URL; None: repository-relative.
+    links: str | None = None
 
     def fixable(self, diagnostic: Diagnostic) -> bool:
         """Whether ``--fix`` (with this run's ``--unsafe-fixes``) would fix it."""
