@@ -6,8 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from cli_helpers import backlint, write_files
+from click.testing import CliRunner
 from git_helpers import commit_all, git
 
 from backlint.application import CheckRequest, run_check
@@ -118,7 +118,7 @@ def test_outside_a_repository_is_an_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("revision", ["no-such-branch", "--output=x", "HEAD~5"])
 def test_an_unknown_revision_is_an_error(repo: Path, revision: str) -> None:
-    with pytest.raises(ConfigError, match="unknown revision|not a revision"):
+    with pytest.raises(ConfigError, match=r"unknown revision|not a revision"):
         _check(repo, revision)
 
 

@@ -33,8 +33,8 @@ from backlint.diagnostics import (
 from backlint.output import FORMATS, render_statistics
 from backlint.output.base import Report
 from backlint.output.github import escape_data, escape_property
-from backlint.output.sarif import MAX_DESCRIPTION, truncate
 from backlint.output.markdown import github_links
+from backlint.output.sarif import MAX_DESCRIPTION, truncate
 from backlint.rules.base import Rule
 from backlint.rules.metadata import RuleInfo
 from backlint.rules.registry import rule_info
@@ -78,7 +78,7 @@ class BlockingCallInAsync(Rule):
     summary = "Blocking call inside an async function."
     fix_text = "Use the async equivalent, e.g. `await asyncio.sleep(...)`."
     severity = Severity.ERROR
-    tags = ("async", "performance")
+    tags = ("async", "performance", "PQG-6")
 
 
 class SwallowedBroadExcept(Rule):
@@ -118,7 +118,7 @@ class ImportCycle(Rule):
     summary = "Modules import each other in a cycle."
     fix_text = "Move the shared code into a third module."
     severity = Severity.ERROR
-    tags = ("architecture",)
+    tags = ("architecture", "PQG-3")
 
 
 class HardcodedSecret(Rule):
@@ -132,7 +132,7 @@ class HardcodedSecret(Rule):
     summary = "A secret is hard-coded."
     fix_text = "Read the secret from the environment or a secret store."
     severity = Severity.ERROR
-    tags = ("security", "external/cwe/cwe-798")
+    tags = ("security", "external/cwe/cwe-798", "PQG-6")
 
 
 class FatRouteHandler(Rule):
@@ -626,7 +626,7 @@ def test_sarif_rules_carry_every_text_github_needs() -> None:
     assert sleep["help"]["text"].startswith(BlockingCallInAsync.fix_text + "\n\n## What it does")
     assert sleep["help"]["markdown"] == BlockingCallInAsync.documentation()
     assert sleep["helpUri"] == BlockingCallInAsync.url()
-    assert sleep["properties"]["tags"] == ["backlint", "async", "performance"]
+    assert sleep["properties"]["tags"] == ["backlint", "async", "performance", "PQG-6"]
     assert "security-severity" not in sleep["properties"]
     (info,) = by_code(rules, "id", "BL312")
     assert info["defaultConfiguration"]["level"] == "note"

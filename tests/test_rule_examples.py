@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from git_helpers import commit_all
 
 from backlint.application import CheckRequest, run_check
 from backlint.diagnostics import Applicability, Diagnostic
@@ -14,7 +15,6 @@ from backlint.fixes.apply import apply_fixes
 from backlint.fixes.run import FixOutcome, fix_until_stable, write_fixed
 from backlint.rules.base import Example, Rule, SuppressionAuditRule
 from backlint.rules.registry import all_rules
-from git_helpers import commit_all
 
 RULES = list(all_rules().values())
 
