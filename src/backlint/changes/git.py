@@ -111,11 +111,15 @@ class Repository:
             return 0
         requests = "".join(f"{sha}\n" for sha, _ in blobs).encode()
         data = _git_bytes(self.root, ["cat-file", "--batch"], requests)
+        written = 0
         for (_, path), content in zip(blobs, _batch_objects(data), strict=True):
+            if content is None:
+                continue
             target = destination.joinpath(*PurePosixPath(path).parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-        return len(blobs)
+            written += 1
+        return written
 
     def _blobs(self, commit: str, below: str) -> Iterator[tuple[str, str, int]]:
         """``(object, path, size)`` of each regular file of ``commit`` under ``below``."""
@@ -138,12 +142,19 @@ def _safe(path: str) -> bool:
     return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts
 
 
-def _batch_objects(data: bytes) -> Iterator[bytes]:
-    """The contents in ``git cat-file --batch`` output: ``<sha> <type> <size>\\n<data>\\n``."""
+def _batch_objects(data: bytes) -> Iterator[bytes | None]:
+    """The contents in ``git cat-file --batch`` output, one per request: ``<sha> <type>
+    <size>\\n<data>\\n``, or ``<sha> missing\\n`` (None) for an object the repository lacks
+    (a partial clone)."""
     position = 0
     while position < len(data):
         end = data.index(b"\n", position)
-        size = int(data[position:end].split()[2])
+        header = data[position:end].split()
+        if len(header) < 3:
+            position = end + 1
+            yield None
+            continue
+        size = int(header[2])
         start = end + 1
         yield data[start : start + size]
         position = start + size + 1
@@ -151,8 +162,10 @@ def _batch_objects(data: bytes) -> Iterator[bytes]:
 
 def _environment() -> dict[str, str]:
     environment = dict(os.environ)
-    environment.update(LC_ALL="C", GIT_PAGER="cat", GIT_TERMINAL_PROMPT="0")
-    # A hook or an editor must never run: backlint only reads.
+    # backlint only reads: no prompt, no pager, and no index refresh (``git diff`` would
+    # otherwise rewrite the index's stat data, racing the user's own git commands).
+    environment.update(LC_ALL="C", GIT_PAGER="cat", GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0")
+    # The repository is the one found from the project, not one a variable names.
     environment.pop("GIT_DIR", None)
     environment.pop("GIT_WORK_TREE", None)
     return environment
