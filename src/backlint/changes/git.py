@@ -69,9 +69,13 @@ class Repository:
 
     def diff(self, commit: str) -> TreeDiff:
         """What changed between ``commit`` and the working tree."""
-        fields = _git(
-            self.root, "diff", "--name-status", "-z", "--find-renames", "--no-ext-diff", commit
-        ).split("\0")
+        try:
+            listing = _git(self.root, "diff", "--name-status", "-z", "--find-renames", commit)
+        except GitError:
+            # Finding renames reads the blobs; a clone that lacks some (a partial or
+            # mirrored clone) can still list what changed, renames as delete plus add.
+            listing = _git(self.root, "diff", "--name-status", "-z", "--no-renames", commit)
+        fields = listing.split("\0")
         changed: set[str] = set()
         removed: set[str] = set()
         added: set[str] = set()
