@@ -156,3 +156,11 @@ def test_the_cli_reports_only_new_findings(repo: Path) -> None:
     assert completed.returncode == 1, completed.stderr
     assert completed.stdout.splitlines()[0].startswith("app/c.py:4:5: BL201")
     assert "app/a.py" not in completed.stdout
+
+
+def test_a_clone_that_lacks_some_base_blobs_still_works(repo: Path) -> None:
+    # A mirrored or partial clone: the base's b.py object is gone from the repository.
+    blob = git(repo, "rev-parse", "HEAD:app/b.py")
+    (repo / ".git/objects" / blob[:2] / blob[2:]).unlink()
+    (repo / "app/c.py").write_text(SWALLOW)
+    assert _where(_check(repo)) == [("BL201", "app/c.py", 4)]

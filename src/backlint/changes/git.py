@@ -135,7 +135,8 @@ class Repository:
                 continue
             header, _, path = entry.partition("\t")
             mode, kind, sha, size = header.split()
-            if kind == "blob" and mode in _FILE_MODES and _safe(path):
+            # A blob the clone lacks has no size ("BAD"): nothing to write.
+            if kind == "blob" and mode in _FILE_MODES and size.isdigit() and _safe(path):
                 yield sha, path, int(size)
 
 
