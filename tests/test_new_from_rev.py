@@ -164,3 +164,28 @@ def test_a_clone_that_lacks_some_base_blobs_still_works(repo: Path) -> None:
     (repo / ".git/objects" / blob[:2] / blob[2:]).unlink()
     (repo / "app/c.py").write_text(SWALLOW)
     assert _where(_check(repo)) == [("BL201", "app/c.py", 4)]
+
+
+def test_generated_globs_and_markers_from_the_configuration(repo: Path) -> None:
+    write_files(
+        repo,
+        {
+            "app/pets_pb2.py": "X = 1\n",
+            "app/client.py": "# produced by sdkgen\nY = 1\n",
+        },
+    )
+    commit_all(repo, "generated files")
+    (repo / "pyproject.toml").write_text(
+        "[tool.backlint.options.generated-code-edited]\n"
+        'generated-globs = ["*_pb2.py"]\n'
+        'generated-markers = ["produced by sdkgen"]\n'
+    )
+    (repo / "app/pets_pb2.py").write_text("X = 2\n")
+    (repo / "app/client.py").write_text("# produced by sdkgen\nY = 2\n")
+    found = _check(repo, "HEAD", "BL011")
+    assert [(d.path, d.span.start.line) for d in found] == [
+        ("app/client.py", 1),
+        ("app/pets_pb2.py", 1),
+    ]
+    assert "`produced by sdkgen` on line 1" in found[0].message
+    assert found[1].message.endswith("and was edited since `HEAD`")
