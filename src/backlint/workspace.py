@@ -117,6 +117,20 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class IndexResult:
+    """The project index of a workspace's files, with what went wrong building it.
+
+    ``reported`` are the root-relative paths of the files the request named.
+    """
+
+    settings: Settings
+    project: ProjectIndex
+    reported: frozenset[str]
+    problems: tuple[RunProblem, ...] = ()
+    internal_errors: tuple[RunProblem, ...] = ()
+
+
+@dataclass(frozen=True)
 class _Task:
     task: FileTask
     key: str | None  # None: unreadable, always checked afresh (and never cached)
@@ -235,10 +249,7 @@ class Workspace:
         result.problems.extend(self.problems)
         overlays = dict(overlays or {})
         targets, whole_project = self._targets(paths, stdin, overlays, result)
-        files = list(targets)
-        if self.indexes_project and not whole_project and (stdin is None or stdin.display != "-"):
-            listed = set(files)
-            files.extend(path for path in self.project_files() if path not in listed)
+        files = self._indexed_files(targets, whole_project, stdin)
         settings = with_implicit_roots(self.settings, files)
         result.settings = settings
         tasks = self._tasks(files, settings, overlays)
@@ -260,6 +271,57 @@ class Workspace:
         result.files = len(targets)
         self._note_cache_problem(result)
         return result
+
+    def project_index(
+        self, paths: Sequence[Path] = (), progress: Progress | None = None
+    ) -> IndexResult:
+        """The project index of the files ``paths`` name and the rest of the project,
+        without running the project pass's rules (``backlint graph``).
+
+        Each file's facts come from its cached result when its entry is current; the
+        others go through the file pass, whose results are cached as ``check`` caches
+        them (the entry is the whole file result, so the next check reuses it).
+        """
+        result = CheckResult(settings=self.settings, report_root=self.report_root)
+        result.problems.extend(self.problems)
+        targets, whole_project = self._targets(paths, None, {}, result)
+        files = self._indexed_files(targets, whole_project, None)
+        settings = with_implicit_roots(self.settings, files)
+        tasks = self._tasks(files, settings, {})
+        results, _ = self._file_pass(tasks, settings, progress)
+        results, _ = self._keep_good_facts(tasks, results)
+        from backlint.engine.loader import ModulesOnDisk
+        from backlint.index.project import ProjectIndex
+
+        self.cache.use_file_keys(
+            {item.task.relative: item.key for item in tasks if item.key is not None}
+        )
+        modules = ModulesOnDisk(settings, {})
+        project = ProjectIndex(
+            (r.facts for r in results if r.facts is not None),
+            modules,
+            modules.parse,
+            summaries=self.cache,
+        )
+        self._note_cache_problem(result)
+        return IndexResult(
+            settings=settings,
+            project=project,
+            reported=frozenset(self.relative(path) for path in targets),
+            problems=tuple(result.problems),
+            internal_errors=tuple(e for r in results for e in r.internal_errors),
+        )
+
+    def _indexed_files(
+        self, targets: list[Path], whole_project: bool, stdin: StdinSource | None
+    ) -> list[Path]:
+        """The files a run analyses: the reported ones plus, in a project, every other
+        file of the project (so cross-file answers do not depend on what was named)."""
+        files = list(targets)
+        if self.indexes_project and not whole_project and (stdin is None or stdin.display != "-"):
+            listed = set(files)
+            files.extend(path for path in self.project_files() if path not in listed)
+        return files
 
     def _note_cache_problem(self, result: CheckResult) -> None:
         """A cache write that failed mid-run: one warning, for the life of the workspace."""
