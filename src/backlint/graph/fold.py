@@ -6,8 +6,9 @@ from __future__ import annotations
 import posixpath
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
-from backlint.graph.model import Edge, Graph, Node, as_digraph, make_graph
+from backlint.graph.model import KIND_ORDER, Edge, Graph, Node, as_digraph, make_graph
 
 # Above this many nodes a picture is a hairball: the graph is folded into packages.
 READABLE_NODES = 300
@@ -35,14 +36,12 @@ def fold(graph: Graph, depth: int | None) -> Graph:
         groups.setdefault(package_of(node, depth), []).append(node)
     owner = {node.id: package for package, members in groups.items() for node in members}
     nodes = [_folded_node(package, members) for package, members in groups.items()]
-    buckets: dict[tuple[str, str, object], list[Edge]] = {}
+    buckets: dict[tuple[str, str], list[Edge]] = {}
     for edge in graph.edges:
         source, target = owner[edge.source], owner[edge.target]
         if source != target:
-            buckets.setdefault((source, target, edge.kind), []).append(edge)
-    edges = [
-        _folded_edge(source, target, members) for (source, target, _), members in buckets.items()
-    ]
+            buckets.setdefault((source, target), []).append(edge)
+    edges = [_folded_edge(source, target, members) for (source, target), members in buckets.items()]
     return make_graph(nodes, edges, "package", depth)
 
 
@@ -61,11 +60,16 @@ def _folded_node(package: str, members: list[Node]) -> Node:
 
 
 def _folded_edge(source: str, target: str, members: list[Edge]) -> Edge:
-    first = min(members, key=lambda edge: (edge.path, edge.line))
+    """One edge for every import from one package to another, whatever their kinds (a
+    picture of packages with up to three edges per pair is a hairball): its kind is the
+    one that runs first (runtime, then deferred, then ``TYPE_CHECKING``), located at the
+    first import of that kind."""
+    kind = min((edge.kind for edge in members), key=KIND_ORDER.__getitem__)
+    first = min((e for e in members if e.kind is kind), key=lambda e: (e.path, e.line))
     return Edge(
         source,
         target,
-        first.kind,
+        kind,
         first.path,
         first.line,
         counts=any(edge.counts for edge in members),
@@ -85,13 +89,52 @@ def readable_depth(graph: Graph, limit: int = READABLE_NODES) -> int:
 
 
 def cycles_only(graph: Graph) -> Graph:
-    """The nodes on cycles and, for each cycle, the edges among its members."""
+    """The nodes on cycles and, for each cycle, the edges among its members that BL411
+    counts (runtime imports: deferred and ``TYPE_CHECKING`` ones close no cycle), each
+    with how many nodes cutting it would untangle (``with_cuts``)."""
     cycle_of = {member: index for index, cycle in enumerate(graph.cycles) for member in cycle}
-    return _subgraph(
-        graph,
-        cycle_of,
-        lambda edge: cycle_of.get(edge.source, -1) == cycle_of.get(edge.target, -2),
+    return with_cuts(
+        _subgraph(
+            graph,
+            cycle_of,
+            lambda edge: (
+                edge.counts and cycle_of.get(edge.source, -1) == cycle_of.get(edge.target, -2)
+            ),
+        )
     )
+
+
+# Cutting each edge of a tangle in turn costs one SCC search per edge: above this many
+# edges in one tangle the hint is left out rather than slowing the command down.
+MAX_CUT_EDGES = 3000
+
+
+def with_cuts(graph: Graph) -> Graph:
+    """Each live edge on a cycle with ``untangles``: how many nodes of its tangle would
+    be on no cycle any more if that import alone were removed (noqa'd imports are
+    already out). An edge that untangles nodes is worth cutting first."""
+    import networkx as nx
+
+    live = nx.DiGraph(
+        (edge.source, edge.target) for edge in graph.edges if edge.live and edge.on_cycle
+    )
+    if live.number_of_edges() > MAX_CUT_EDGES:
+        return graph
+    untangled: dict[tuple[str, str], int] = {}
+    for component in nx.strongly_connected_components(live):
+        tangle = live.subgraph(component).copy()
+        for source, target in list(tangle.edges):
+            tangle.remove_edge(source, target)
+            still = sum(len(c) for c in nx.strongly_connected_components(tangle) if len(c) > 1)
+            untangled[source, target] = len(component) - still
+            tangle.add_edge(source, target)
+    edges = [
+        replace(edge, untangles=untangled.get((edge.source, edge.target), 0))
+        if edge.live and edge.on_cycle
+        else edge
+        for edge in graph.edges
+    ]
+    return replace(graph, edges=tuple(edges))
 
 
 def focus(graph: Graph, node_id: str, radius: int) -> Graph:

@@ -63,6 +63,9 @@ class Edge:
     breaks_layers: bool = False
     on_cycle: bool = False
     count: int = 1
+    # With ``--cycles``: how many nodes would no longer be on a cycle without this edge
+    # (``fold.with_cuts``), the hint for which import to cut.
+    untangles: int = 0
 
     @property
     def violation(self) -> str | None:
@@ -99,7 +102,7 @@ class Graph:
         return next((node for node in self.nodes if node.id == node_id), None)
 
 
-_KIND_ORDER = {kind: index for index, kind in enumerate(EdgeKind)}
+KIND_ORDER = {kind: index for index, kind in enumerate(EdgeKind)}
 
 
 def make_graph(
@@ -111,7 +114,7 @@ def make_graph(
     """A graph in canonical order, with its cycles found (``with_cycles``)."""
     graph = Graph(
         nodes=tuple(sorted(nodes, key=lambda node: node.id)),
-        edges=tuple(sorted(edges, key=lambda e: (e.source, e.target, _KIND_ORDER[e.kind]))),
+        edges=tuple(sorted(edges, key=lambda e: (e.source, e.target, KIND_ORDER[e.kind]))),
         granularity=granularity,
         depth=depth,
     )

@@ -11,7 +11,12 @@ from backlint.graph.style import (
     edge_look,
     node_label,
     on_cycle,
+    worth_cutting,
 )
+
+# A picture with more nodes than this groups them by top-level package (unless grouped
+# by role with ``--layers``): a reader finds a module by its package first.
+PACKAGE_CLUSTERS_ABOVE = 12
 
 
 def quote(text: str) -> str:
@@ -39,20 +44,42 @@ def render_dot(graph: Graph, layers: bool = False) -> str:
             lines.append(f'    label={quote(role)}; style=rounded; color="#888888";')
             lines.extend(_node(node, cyclic, "    ") for node in nodes)
             lines.append("  }")
+    elif (
+        len(graph.nodes) > PACKAGE_CLUSTERS_ABOVE
+        and 1 < len(_by_top_package(graph)) <= len(graph.nodes) // 2
+    ):
+        for index, (package, nodes) in enumerate(_by_top_package(graph).items()):
+            lines.append(f"  subgraph cluster_{index} {{")
+            lines.append(
+                f'    label={quote(package)}; style="rounded,filled"; color="#cccccc";'
+                ' fillcolor="#fbfbfb";'
+            )
+            lines.extend(_node(node, cyclic, "    ") for node in nodes)
+            lines.append("  }")
     else:
         lines.extend(_node(node, cyclic, "  ") for node in graph.nodes)
+    cuts = worth_cutting(graph)
     for edge in graph.edges:
-        look = edge_look(edge)
+        look = edge_look(edge, (edge.source, edge.target) in cuts)
         attributes = [f"style={look.line}", f"color={quote(look.colour)}"]
         if look.label:
             attributes.append(f"label={quote(look.label)}")
             attributes.append(f"fontcolor={quote(look.colour)}")
+            attributes.append("fontsize=11")
         if look.width != 1.0:
             attributes.append(f"penwidth={look.width:.1f}")
         attributes.append(f"tooltip={quote(f'{edge.path}:{edge.line} ({edge.kind.value})')}")
         lines.append(f"  {quote(edge.source)} -> {quote(edge.target)} [{', '.join(attributes)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _by_top_package(graph: Graph) -> dict[str, list[Node]]:
+    """The nodes grouped by their top-level package, in name order."""
+    groups: dict[str, list[Node]] = {}
+    for node in graph.nodes:
+        groups.setdefault(node.id.partition(".")[0], []).append(node)
+    return groups
 
 
 def _node(node: Node, cyclic: frozenset[str], indent: str) -> str:

@@ -36,4 +36,5 @@ def _edge(edge: Edge) -> dict[str, object]:
         "violation": edge.violation,
         "suppressed": edge.suppressed,
         "count": edge.count,
+        "untangles": edge.untangles,
     }

@@ -8,7 +8,16 @@ module names are the labels. Mermaid has one dashed arrow (``-.->``), so deferre
 from __future__ import annotations
 
 from backlint.graph.model import EdgeKind, Graph, Node
-from backlint.graph.style import CYCLE_FILL, INK, NO_ROLE, by_role, edge_look, node_label, on_cycle
+from backlint.graph.style import (
+    CYCLE_FILL,
+    INK,
+    NO_ROLE,
+    by_role,
+    edge_look,
+    node_label,
+    on_cycle,
+    worth_cutting,
+)
 
 _DASHES = {"solid": "", "dashed": "stroke-dasharray:6 4", "dotted": "stroke-dasharray:2 3"}
 
@@ -27,8 +36,9 @@ def render_mermaid(graph: Graph, layers: bool = False) -> str:
     else:
         lines.extend(_node(node, ids, "  ") for node in graph.nodes)
     styles: dict[str, list[int]] = {}
+    cuts = worth_cutting(graph)
     for index, edge in enumerate(graph.edges):
-        look = edge_look(edge)
+        look = edge_look(edge, (edge.source, edge.target) in cuts)
         arrow = "-->" if edge.kind is EdgeKind.RUNTIME else "-.->"
         label = f'|"{_text(look.label)}"|' if look.label else ""
         lines.append(f"  {ids[edge.source]} {arrow}{label} {ids[edge.target]}")

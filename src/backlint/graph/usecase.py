@@ -17,6 +17,7 @@ from backlint.graph.model import Graph
 if TYPE_CHECKING:
     from backlint.application import CheckRequest
     from backlint.engine.runner import Progress
+    from backlint.workspace import IndexResult
 
 GRANULARITIES = ("module", "package")
 FORMATS = ("json", "dot", "mermaid", "svg")
@@ -35,6 +36,10 @@ class GraphRequest:
     depth: int | None = None
     focus: str | None = None
     radius: int | None = None
+
+    def shape_key(self) -> str:
+        """The options that shape the graph, for its cache entry."""
+        return repr((self.cycles, self.granularity, self.depth, self.focus, self.radius))
 
     def validate(self) -> None:
         """Raises GraphError for options that contradict each other."""
@@ -59,20 +64,46 @@ class GraphOutcome:
     internal_errors: list[RunProblem] = field(default_factory=list)
 
 
+# The graph as the cache keeps it: bump when ``module_graph``, ``shape`` or the model
+# changes.
+GRAPH_KIND = "graph/v1"
+
+
+@dataclass(frozen=True)
+class ShapedGraph:
+    """The graph to draw and the notes about it, as the cache keeps them."""
+
+    graph: Graph
+    notes: tuple[str, ...] = ()
+
+
 def run_graph(request: GraphRequest, progress: Progress | None = None) -> GraphOutcome:
-    """The graph ``request`` asks for. Raises ConfigError and GraphError."""
+    """The graph ``request`` asks for. Raises ConfigError and GraphError.
+
+    The drawn graph is cached with the project's files and the shaping options
+    (``Workspace.derived``): the same request on an unchanged project loads it instead
+    of building the index, so a warm run costs about as much as a warm check.
+    """
     from backlint.application import open_workspace
-    from backlint.graph.build import module_graph
 
     request.validate()
     workspace = open_workspace(request.check)
-    indexed = workspace.project_index(request.check.paths, progress)
-    graph = module_graph(indexed.project, indexed.settings, indexed.reported)
-    outcome = GraphOutcome(
-        graph, problems=list(indexed.problems), internal_errors=list(indexed.internal_errors)
+
+    def compute(indexed: IndexResult) -> ShapedGraph:
+        from backlint.graph.build import module_graph
+
+        notes: list[str] = []
+        graph = module_graph(indexed.project, indexed.settings, indexed.reported)
+        return ShapedGraph(shape(graph, request, notes), tuple(notes))
+
+    kind = f"{GRAPH_KIND}:{request.shape_key()}"
+    derived = workspace.derived(request.check.paths, kind, compute, progress)
+    return GraphOutcome(
+        derived.value.graph,
+        notes=list(derived.value.notes),
+        problems=list(derived.problems),
+        internal_errors=list(derived.internal_errors),
     )
-    outcome.graph = shape(graph, request, outcome.notes)
-    return outcome
 
 
 def shape(graph: Graph, request: GraphRequest, notes: list[str]) -> Graph:
@@ -84,7 +115,7 @@ def shape(graph: Graph, request: GraphRequest, notes: list[str]) -> Graph:
         graph = cycles_only(graph)
     if request.focus is not None:
         graph = focus(graph, request.focus, 1 if request.radius is None else request.radius)
-    if request.granularity is None and len(graph.nodes) > READABLE_NODES:
+    if request.granularity is None and request.depth is None and len(graph.nodes) > READABLE_NODES:
         modules = len(graph.nodes)
         depth = readable_depth(graph)
         graph = fold(graph, depth)
