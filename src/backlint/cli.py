@@ -363,6 +363,94 @@ def _write(text: str, output_file: Path | None) -> None:
 
 
 @main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "dot", "mermaid", "svg"]),
+    default="json",
+    show_default=True,
+    help="svg needs Graphviz's `dot` on PATH.",
+)
+@click.option("--output-file", "-o", type=click.Path(path_type=Path), help="Write the graph here.")
+@click.option("--cycles", is_flag=True, help="Only modules on import cycles (runtime imports).")
+@click.option("--layers", is_flag=True, help="Group modules by role; BL421 edges in red.")
+@click.option(
+    "--granularity",
+    type=click.Choice(["module", "package"]),
+    help="Fold modules into packages (default: module, folded above 300 nodes).",
+)
+@click.option(
+    "--depth", type=int, help="Fold into packages of this many name parts (implies package)."
+)
+@click.option("--focus", metavar="MODULE", help="Only MODULE and its neighbourhood.")
+@click.option("--radius", type=int, help="How many imports away from --focus (default: 1).")
+@click.option("--config", type=click.Path(path_type=Path), help="pyproject.toml or backlint.toml.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Workers (0: CPUs).")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    help="Where the cache lives (also BACKLINT_CACHE_DIR; default: .backlint_cache).",
+)
+@click.option("--no-cache", is_flag=True, help="Read and write no cache.")
+def graph(
+    paths: tuple[Path, ...],
+    fmt: str,
+    output_file: Path | None,
+    cycles: bool,
+    layers: bool,
+    granularity: str | None,
+    depth: int | None,
+    focus: str | None,
+    radius: int | None,
+    config: Path | None,
+    jobs: int,
+    cache_dir: Path | None,
+    no_cache: bool,
+) -> None:
+    """Draw the import graph of PATHS (default: the current directory)."""
+    from backlint.application import CheckRequest
+    from backlint.graph.fold import GraphError
+    from backlint.graph.render import RenderError, render
+    from backlint.graph.usecase import GraphRequest, run_graph
+
+    request = GraphRequest(
+        CheckRequest(
+            paths=paths or (Path("."),),
+            cwd=Path.cwd(),
+            config=config,
+            jobs=jobs,
+            use_cache=not no_cache,
+            cache_dir=cache_dir,
+        ),
+        cycles=cycles,
+        layers=layers,
+        granularity=granularity,
+        depth=depth,
+        focus=focus,
+        radius=radius,
+    )
+    progress = _ProgressLine(sys.stderr.isatty())
+    try:
+        outcome = run_graph(request, progress)
+        text = render(outcome.graph, fmt, layers)
+    except (ConfigError, GraphError, RenderError) as error:
+        progress.clear()
+        click.echo(f"backlint: error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    progress.clear()
+    for problem in outcome.problems:
+        click.echo(f"backlint: warning: {problem.path}: {problem.message}", err=True)
+    for note in outcome.notes:
+        click.echo(f"backlint: {note}", err=True)
+    _write(text, output_file)
+    for internal in outcome.internal_errors:
+        click.echo(f"backlint: error: {internal.path}: {internal.message}", err=True)
+    if outcome.internal_errors:
+        sys.exit(EXIT_ERROR)
+
+
+@main.command()
 def server() -> None:
     """Run the language server on stdin/stdout (for editors)."""
     from backlint.lsp import serve

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from backlint.cache.keys import (
     FileStat,
@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from backlint.index.change import ChangeSet
     from backlint.index.project import ProjectIndex
     from backlint.rules.base import Rule
+
+T = TypeVar("T")
 
 CACHE_DIR_NAME = ".backlint_cache"
 # What makes a directory a project: the root without a configuration file is the nearest
@@ -115,6 +117,54 @@ class CheckResult:
     sources: dict[str, Path] = field(default_factory=dict)
     # Files of the project outside the reported ones that had to be parsed (not cached).
     indexed: int = 0
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    """The project index of a workspace's files, with what went wrong building it.
+
+    ``reported`` are the root-relative paths of the files the request named.
+    """
+
+    settings: Settings
+    project: ProjectIndex
+    reported: frozenset[str]
+    problems: tuple[RunProblem, ...] = ()
+    internal_errors: tuple[RunProblem, ...] = ()
+    # Files read from outside the run (``engine.loader.ModulesOnDisk.read``).
+    modules_read: Mapping[str, str] = field(default_factory=dict)
+
+    def dependencies(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted(self.modules_read.items()))
+
+
+@dataclass(frozen=True)
+class Derived(Generic[T]):
+    """A value ``Workspace.derived`` computed from the project index, or cached."""
+
+    value: T
+    settings: Settings
+    problems: tuple[RunProblem, ...] = ()
+    internal_errors: tuple[RunProblem, ...] = ()
+
+
+@dataclass(frozen=True)
+class DerivedEntry:
+    """A derived value as the cache keeps it, with the files read from outside the run
+    (as ``ProjectOutcome.dependencies``): reused only while they are unchanged."""
+
+    value: object
+    dependencies: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The files of a request and their entry keys, before any result is loaded."""
+
+    result: CheckResult
+    settings: Settings
+    tasks: list[_Task]
+    reported: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -244,10 +294,7 @@ class Workspace:
         result.problems.extend(self.problems)
         overlays = dict(overlays or {})
         targets, whole_project = self._targets(paths, stdin, overlays, result)
-        files = list(targets)
-        if self.indexes_project and not whole_project and (stdin is None or stdin.display != "-"):
-            listed = set(files)
-            files.extend(path for path in self.project_files() if path not in listed)
+        files = self._indexed_files(targets, whole_project, stdin)
         settings = with_implicit_roots(self.settings, files)
         result.settings = settings
         tasks = self._tasks(files, settings, overlays)
@@ -269,6 +316,92 @@ class Workspace:
         result.files = len(targets)
         self._note_cache_problem(result)
         return result
+
+    def project_index(
+        self, paths: Sequence[Path] = (), progress: Progress | None = None
+    ) -> IndexResult:
+        """The project index of the files ``paths`` name and the rest of the project,
+        without running the project pass's rules (``backlint graph``).
+
+        Each file's facts come from its cached result when its entry is current; the
+        others go through the file pass, whose results are cached as ``check`` caches
+        them (the entry is the whole file result, so the next check reuses it).
+        """
+        prepared = self._prepare(paths)
+        return self._index(prepared, progress)
+
+    def derived(
+        self,
+        paths: Sequence[Path],
+        kind: str,
+        compute: Callable[[IndexResult], T],
+        progress: Progress | None = None,
+    ) -> Derived[T]:
+        """``compute(index)`` for the project index of ``paths`` (``project_index``),
+        cached like a project outcome: by ``kind``, every file's entry key, the settings
+        and the files named. A warm run then neither loads the files' results nor
+        builds the index. ``kind`` names the value and its shape (``"graph/v1"``) and
+        ``compute`` must return plain picklable data of backlint's classes.
+        """
+        prepared = self._prepare(paths)
+        outcome_key = self._outcome_key(prepared.tasks, prepared.settings)
+        key = None if outcome_key is None else digest(kind, outcome_key, sorted(prepared.reported))
+        cached = None if key is None else self.cache.derived(key)
+        if isinstance(cached, DerivedEntry) and _unchanged(cached.dependencies):
+            return Derived(cached.value, prepared.settings, tuple(prepared.result.problems))  # type: ignore[arg-type]
+        indexed = self._index(prepared, progress)
+        value = compute(indexed)
+        if key is not None and not indexed.internal_errors:
+            self.cache.put_derived(key, DerivedEntry(value, indexed.dependencies()))
+        return Derived(value, indexed.settings, indexed.problems, indexed.internal_errors)
+
+    def _prepare(self, paths: Sequence[Path]) -> _Prepared:
+        result = CheckResult(settings=self.settings, report_root=self.report_root)
+        result.problems.extend(self.problems)
+        targets, whole_project = self._targets(paths, None, {}, result)
+        files = self._indexed_files(targets, whole_project, None)
+        settings = with_implicit_roots(self.settings, files)
+        tasks = self._tasks(files, settings, {})
+        reported = frozenset(self.relative(path) for path in targets)
+        return _Prepared(result, settings, tasks, reported)
+
+    def _index(self, prepared: _Prepared, progress: Progress | None) -> IndexResult:
+        from backlint.engine.loader import ModulesOnDisk
+        from backlint.index.project import ProjectIndex
+
+        tasks, settings = prepared.tasks, prepared.settings
+        results, _ = self._file_pass(tasks, settings, progress)
+        results, _ = self._keep_good_facts(tasks, results)
+        self.cache.use_file_keys(
+            {item.task.relative: item.key for item in tasks if item.key is not None}
+        )
+        modules = ModulesOnDisk(settings, {})
+        project = ProjectIndex(
+            (r.facts for r in results if r.facts is not None),
+            modules,
+            modules.parse,
+            summaries=self.cache,
+        )
+        self._note_cache_problem(prepared.result)
+        return IndexResult(
+            settings=settings,
+            project=project,
+            reported=prepared.reported,
+            problems=tuple(prepared.result.problems),
+            internal_errors=tuple(e for r in results for e in r.internal_errors),
+            modules_read=modules.read,
+        )
+
+    def _indexed_files(
+        self, targets: list[Path], whole_project: bool, stdin: StdinSource | None
+    ) -> list[Path]:
+        """The files a run analyses: the reported ones plus, in a project, every other
+        file of the project (so cross-file answers do not depend on what was named)."""
+        files = list(targets)
+        if self.indexes_project and not whole_project and (stdin is None or stdin.display != "-"):
+            listed = set(files)
+            files.extend(path for path in self.project_files() if path not in listed)
+        return files
 
     def _note_cache_problem(self, result: CheckResult) -> None:
         """A cache write that failed mid-run: one warning, for the life of the workspace."""
@@ -357,8 +490,6 @@ class Workspace:
         self, tasks: list[_Task], settings: Settings, progress: Progress | None
     ) -> tuple[list[FileResult], list[_Task]]:
         """Every task's result: cached, or checked now (in parallel) and cached."""
-        from backlint.engine.runner import run_file_pass
-
         results: list[FileResult | None] = []
         missing: list[int] = []
         for index, item in enumerate(tasks):
@@ -375,6 +506,11 @@ class Workspace:
             results[missing[position]] = checked
             if item.key is not None and not checked.internal_errors:
                 self.cache.put_file_result(item.task.relative, item.key, checked)
+
+        if not missing:
+            # Every result came from the cache: the engine (libcst) need not be imported.
+            return [r for r in results if r is not None], []
+        from backlint.engine.runner import run_file_pass
 
         fresh = run_file_pass(
             [tasks[i].task for i in missing],

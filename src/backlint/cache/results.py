@@ -14,6 +14,8 @@ from backlint.cache.keys import FileStat, StatManifest, digest
 from backlint.cache.store import DiskStore
 
 FILES, OUTCOMES, SUMMARIES, STAT = "files", "outcomes", "summaries", "stat"
+# Values computed from the whole project index (``Workspace.derived``: the import graph).
+DERIVED = "derived"
 
 # Project outcomes kept on disk: the last few configurations (a pre-commit run with the
 # defaults, a CI run with --preview...) each find theirs.
@@ -65,6 +67,22 @@ class ResultCache:
         if self.disk is not None:
             self.disk.save(OUTCOMES, key, outcome)
             for stale in self.disk.names(OUTCOMES)[_OUTCOMES_KEPT:]:
+                stale.unlink(missing_ok=True)
+
+    # Values derived from the project index ---------------------------------------
+
+    def derived(self, key: str) -> object | None:
+        found = self._memory.get((DERIVED, key))
+        if found is not None:
+            return found[1]
+        loaded = None if self.disk is None else self.disk.load(DERIVED, key)
+        return None if loaded is None else loaded[0]
+
+    def put_derived(self, key: str, value: object) -> None:
+        self._memory[(DERIVED, key)] = (key, value)
+        if self.disk is not None:
+            self.disk.save(DERIVED, key, value)
+            for stale in self.disk.names(DERIVED)[_OUTCOMES_KEPT:]:
                 stale.unlink(missing_ok=True)
 
     # Module summaries (``index.project.SummaryStore``) ----------------------------

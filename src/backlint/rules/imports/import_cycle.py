@@ -260,6 +260,12 @@ class ImportCycle(ProjectRule):
                 continue  # ``noqa`` comments on its imports accept the whole tangle
             yield self._diagnostic(graph.subgraph(component), remaining, len(component))
 
+    def cycle_graph(self, project: ProjectIndex) -> nx.DiGraph:
+        """The graph this rule looks for cycles in (``backlint graph`` draws its
+        tangles): runtime edges, each ``live`` unless every import of it carries a
+        ``noqa``, and ``accepted`` when one does."""
+        return self._graph(project)
+
     def _node(self, project: ProjectIndex, module: str) -> str:
         """The graph node of a module: itself, or its package with ``granularity = "package"``."""
         if self.option("granularity") != "package" or project.modules[module].is_package:

@@ -74,6 +74,9 @@ class _Violation:
     fact: ImportFact
     message: str
     help: str
+    # The importing and imported project modules; empty for a domain's library import.
+    source: str = ""
+    target: str = ""
 
 
 class LayerBoundaryViolation(ProjectRule):
@@ -293,6 +296,12 @@ class LayerBoundaryViolation(ProjectRule):
                 violation.path, violation.fact.span, violation.message, help=violation.help
             )
 
+    def forbidden_imports(self, project: ProjectIndex) -> Iterator[tuple[str, str, ImportFact]]:
+        """``(importer, imported, import)`` for each import between project modules that
+        breaks the layer table, ``noqa`` or not (``backlint graph`` draws them)."""
+        for violation in self._layer_violations(project):
+            yield violation.source, violation.target, violation.fact
+
     def _counts(self, fact: ImportFact) -> bool:
         if fact.kind is ImportKind.GUARDED:
             return False
@@ -336,6 +345,8 @@ class LayerBoundaryViolation(ProjectRule):
                     fact,
                     f"`{source}` ({role(source)}) imports `{target}` ({role(target)}): {reason}",
                     _help(role(source), role(target), fact),
+                    source,
+                    target,
                 )
 
     def _package_violations(self, project: ProjectIndex) -> Iterator[_Violation]:
