@@ -344,7 +344,7 @@ class Workspace:
         ``compute`` must return plain picklable data of backlint's classes.
         """
         prepared = self._prepare(paths)
-        outcome_key = self._outcome_key(prepared.tasks, prepared.settings)
+        outcome_key = self._outcome_key(prepared.tasks, prepared.settings, None)
         key = None if outcome_key is None else digest(kind, outcome_key, sorted(prepared.reported))
         cached = None if key is None else self.cache.derived(key)
         if isinstance(cached, DerivedEntry) and _unchanged(cached.dependencies):
