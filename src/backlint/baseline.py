@@ -10,7 +10,6 @@ new finding of the same rule in the same file (even on an identical line) is new
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from backlint.config import ConfigError
 from backlint.diagnostics import Diagnostic
 from backlint.output._common import fingerprints, location_path
 from backlint.output.base import Report
+from backlint.source import write_output
 
 BASELINE_VERSION = 1
 
@@ -36,11 +36,7 @@ def write_baseline(path: Path, report: Report) -> int:
     document = {"backlint-baseline": BASELINE_VERSION, "findings": entries}
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     try:
-        if path.parent != Path(""):
-            path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
+        write_output(path, text)
     except OSError as error:
         raise ConfigError(f"cannot write the baseline {path}: {error.strerror}") from None
     return len(entries)

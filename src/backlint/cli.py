@@ -351,12 +351,10 @@ def _write(text: str, output_file: Path | None) -> None:
     if output_file is None:
         click.echo(text, nl=False)
         return
+    from backlint.source import write_output
+
     try:
-        if output_file.parent != Path(""):
-            output_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = output_file.with_name(output_file.name + ".tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, output_file)
+        write_output(output_file, text)
     except OSError as error:
         click.echo(f"backlint: error: cannot write {output_file}: {error.strerror}", err=True)
         sys.exit(EXIT_ERROR)

@@ -144,6 +144,30 @@ def read_source(path: Path) -> Source:
     return decode(path.read_bytes())
 
 
+def write_output(path: Path, text: str) -> None:
+    """Write a report (``--output-file``, a baseline) to ``path`` as UTF-8.
+
+    A regular file is replaced in one step, through a temporary file next to it, so a
+    reader never sees half a report. Anything else that exists there (``/dev/null``,
+    ``/dev/stdout``, a named pipe) is written to directly: renaming a file over it would
+    replace the device itself. Raises ``OSError``.
+    """
+    data = text.encode("utf-8")
+    if path.exists() and not path.is_file():
+        with path.open("wb") as stream:
+            stream.write(data)
+        return
+    if path.parent != Path(""):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.backlint-tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` in one step, keeping its permission bits.
 
