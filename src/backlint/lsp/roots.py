@@ -28,6 +28,7 @@ import io
 import tokenize
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,11 +52,11 @@ class Buffer:
     version: int | None
     text: str
 
-    @property
+    @cached_property
     def encoding(self) -> str:
         """The encoding its coding cookie declares (UTF-8 without one, or with one
         Python does not know: the engine then reports the cookie)."""
-        head = b"".join(self.text.encode("utf-8").splitlines(keepends=True)[:2])
+        head = _first_two_lines(self.text).encode("utf-8")
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(head).readline)
         except SyntaxError:
@@ -114,9 +115,12 @@ class Root:
         self.running = False
         # Before the next check: ask the client for this root's settings again
         # (``unsettled``), build the workspace again from them and the configuration
-        # file (``stale``). The first check of a root does both.
+        # file (``stale``), discover the project's files again (``moved``: files were
+        # added or removed). The first check of a root does the first two. Flags, not
+        # calls: a check may be running in its thread meanwhile.
         self.unsettled = True
         self.stale = True
+        self.moved = False
         # The internal errors and notes last logged, so that a rule that crashes on
         # every keystroke is logged once, not once per keystroke.
         self.logged: frozenset[str] = frozenset()
@@ -235,3 +239,13 @@ def _record_problems(
 ) -> None:
     outcome.errors.extend(f"{e.path}: {e.message}" for e in errors)
     outcome.notes.extend(f"{p.path}: {p.message}" for p in problems)
+
+
+def _first_two_lines(text: str) -> str:
+    """Where Python looks for a coding cookie, without splitting the whole text."""
+    end = -1
+    for _line in range(2):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text
+    return text[: end + 1]

@@ -205,9 +205,13 @@ class BacklintServer(LanguageServer):
             await self.settle(root)
         if root.stale:
             root.stale = False
+            root.moved = False  # a new workspace discovers the files anyway
             await root.run(root.open)
             if root.error:
                 self.log(f"{root.folder}: {root.error}", types.MessageType.Error)
+        if root.moved and root.workspace is not None:
+            root.moved = False
+            root.workspace.forget_files()  # no check runs: this is the root's drain
 
     def report(self, root: Root, outcome: LintOutcome) -> None:
         """Log the check's internal errors (a rule that crashed on a buffer) and notes,
@@ -424,8 +428,8 @@ def _files_changed(ls: BacklintServer, changes: Sequence[types.FileEvent]) -> No
             touched[root.folder] = root
             if path.name in CONFIG_FILES:
                 configured[root.folder] = root
-            elif change.type != types.FileChangeType.Changed and root.workspace is not None:
-                root.workspace.forget_files()
+            elif change.type != types.FileChangeType.Changed:
+                root.moved = True
     ls.reload(list(configured.values()), settings=False)
     for folder, root in touched.items():
         if folder not in configured:
