@@ -720,3 +720,27 @@ async def test_a_coding_cookie_is_honoured(project: Session) -> None:
     (moved,) = await project.diagnostics("app/service.py")
     assert moved.range == blocking.range
     assert any("cannot be saved in iso-8859-1" in m.message for m in project.client.log_messages)
+
+
+@pytest.mark.asyncio
+async def test_a_module_created_on_disk_joins_the_project(tmp_path: Path) -> None:
+    write_project(tmp_path, {"app/a.py": "from app import b\n\n\ndef f() -> None:\n    b.g()\n"})
+    session = await start(tmp_path)
+    try:
+        session.open("app/a.py")
+        assert await session.diagnostics("app/a.py") == []
+        created = tmp_path / "app" / "b.py"
+        created.write_text("from app import a\n\n\ndef g() -> None:\n    a.f()\n")
+        session.client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[
+                    types.FileEvent(
+                        uri=created.resolve().as_uri(), type=types.FileChangeType.Created
+                    )
+                ]
+            )
+        )
+        cycle = await session.diagnostics("app/a.py", where=lambda found: bool(found))
+        assert codes(cycle) == ["BL411"]
+    finally:
+        await session.client.shutdown_session()
