@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import sys
@@ -88,11 +89,13 @@ def main() -> None:
             first, latencies = asyncio.run(session(root, args.file, args.edits))
             latencies.sort()
             p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
+            # The machine may be shared: the load says how much the numbers can be trusted.
+            load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
             print(
                 f"{label}: first diagnostics {first:.2f} s after initialize; "
                 f"didChange -> publishDiagnostics on {args.file} ({lines} lines), "
                 f"{len(latencies)} edits: median {statistics.median(latencies) * 1000:.0f} ms, "
-                f"p95 {p95 * 1000:.0f} ms"
+                f"p95 {p95 * 1000:.0f} ms (load average {load})"
             )
 
 

@@ -284,3 +284,19 @@ def test_a_buffer_mid_edit_keeps_its_place_in_the_import_graph(tmp_path: Path) -
     assert sorted(d.code for d in typing.diagnostics) == ["BL001", "BL411"]
     # The file on disk is what a check of the disk sees.
     assert [d.code for d in workspace.check([tmp_path]).diagnostics] == ["BL411"]
+
+
+def test_a_buffer_without_a_file_is_checked_with_its_project(tmp_path: Path) -> None:
+    """An editor's new module, never saved: named with its overlay, it is reported and
+    takes part in the import graph; named without one it is a missing file."""
+    write_files(
+        tmp_path, {"pyproject.toml": "", "app/__init__.py": "", "app/b.py": PROJECT["app/b.py"]}
+    )
+    path = tmp_path / "app" / "a.py"
+    workspace = open_workspace(_request(tmp_path, select=("BL411",)))
+    unsaved = workspace.check([path], overlays={path: PROJECT["app/a.py"].encode()})
+    assert [(d.path, d.code) for d in unsaved.diagnostics] == [("app/a.py", "BL411")]
+    assert unsaved.sources == {"app/a.py": path}
+    missing = workspace.check([path])
+    assert missing.diagnostics == []
+    assert [p.message for p in missing.problems] == ["no such file or directory"]

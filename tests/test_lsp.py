@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from lsprotocol import types
+from pygls.exceptions import JsonRpcRequestCancelled
 from pygls.protocol import default_converter
 from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
@@ -44,6 +45,9 @@ class Session:
         self.versions: dict[str, int] = {}
 
     def uri(self, relative: str) -> str:
+        """The URI of a file of the project, or an ``untitled:`` URI as it is."""
+        if relative.startswith("untitled:"):
+            return relative
         return (self.root / relative).resolve().as_uri()
 
     def record(self, params: types.PublishDiagnosticsParams) -> None:
@@ -120,8 +124,14 @@ async def start(
     root: Path,
     options: dict[str, Any] | None = None,
     capabilities: types.ClientCapabilities | None = None,
+    configuration: dict[str, Any] | None = None,
+    folders: Sequence[Path] = (),
+    command: Sequence[str] = (BACKLINT, "server"),
 ) -> Session:
-    client = LanguageClient(converter_factory=default_converter)
+    """A server for the workspace folders ``folders`` (``root`` alone by default), with
+    ``options`` as initializationOptions and ``configuration`` (by scope URI) as the
+    client's answers to workspace/configuration."""
+    client = LanguageClient(converter_factory=default_converter, configuration=configuration)
     session = Session(client, root)
 
     def on_publish(ls: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
@@ -138,12 +148,15 @@ async def start(
             types.CLIENT_REGISTER_CAPABILITY: on_register,
         },
     )
-    await client.start_io(BACKLINT, "server", cwd=str(root))
+    await client.start_io(*command, cwd=str(root))
     await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities or client_capabilities("visual-studio-code"),
             root_uri=root.resolve().as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.resolve().as_uri(), name="p")],
+            workspace_folders=[
+                types.WorkspaceFolder(uri=folder.resolve().as_uri(), name=folder.name)
+                for folder in folders or [root]
+            ],
             initialization_options=options,
         )
     )
@@ -519,3 +532,215 @@ async def test_shutdown_and_exit_end_with_status_0(tmp_path: Path) -> None:
     server = session.client._server
     assert server is not None
     assert server.returncode == 0
+
+
+# Rapid edits, cancellation, crashes ----------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_burst_of_edits_never_publishes_a_stale_version(project: Session) -> None:
+    """Thirty edits sent at once: whatever the server publishes on the way is for a
+    version not older than the last one published, with that version's findings, and
+    the last version is published."""
+    texts = {1: CLEAN}
+    project.open("app/service.py", CLEAN)
+    for version in range(2, 32):
+        texts[version] = SERVICE if version % 2 == 0 else CLEAN
+        project.change("app/service.py", texts[version])
+    assert await project.diagnostics("app/service.py", version=31) == []
+    uri = project.uri("app/service.py")
+    published = [p for p in project.published if p.uri == uri]
+    versions = [p.version for p in published]
+    assert versions == sorted(set(versions)), versions  # never back to an older version
+    expected = {SERVICE: ["BL501", "BL602"], CLEAN: []}
+    for params in published:
+        assert params.version is not None
+        assert codes(params.diagnostics) == expected[texts[params.version]], params.version
+
+
+@pytest.mark.asyncio
+async def test_cancelled_requests_are_answered_once_and_do_not_stop_the_server(
+    project: Session,
+) -> None:
+    """Every request cancelled with ``$/cancelRequest`` gets one answer, its result or
+    RequestCancelled (whether it had started decides which), never an internal error;
+    the diagnostics of the last edit still arrive and requests still work."""
+    project.open("app/service.py")
+    await project.diagnostics("app/service.py")
+    protocol = project.client.protocol
+    document = types.TextDocumentIdentifier(uri=project.uri("app/service.py"))
+    answers = []
+    for version in range(2, 12):
+        project.change("app/service.py", SERVICE + f"\n# edit {version}\n")
+        requests = [
+            (
+                types.TEXT_DOCUMENT_CODE_ACTION,
+                types.CodeActionParams(
+                    text_document=document,
+                    range=WHOLE,
+                    context=types.CodeActionContext(diagnostics=[], only=["source.fixAll"]),
+                ),
+            ),
+            (
+                types.TEXT_DOCUMENT_HOVER,
+                types.HoverParams(text_document=document, position=types.Position(3, 12)),
+            ),
+        ]
+        for method, params in requests:
+            msg_id = f"{method}-{version}"
+            answers.append(protocol.send_request_async(method, params, msg_id=msg_id))
+            protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+    outcomes = await asyncio.wait_for(asyncio.gather(*answers, return_exceptions=True), GUARD)
+    for outcome in outcomes:
+        assert not isinstance(outcome, BaseException) or isinstance(
+            outcome, JsonRpcRequestCancelled
+        ), outcome
+    assert codes(await project.diagnostics("app/service.py", version=11)) == ["BL501", "BL602"]
+    (fix_all,) = await project.actions("app/service.py", WHOLE, only=["source.fixAll"])
+    assert fix_all.kind == "source.fixAll.backlint"
+    assert not [m for m in project.client.log_messages if "internal error" in m.message]
+
+
+@pytest.mark.asyncio
+async def test_a_rule_that_crashes_is_logged_once_and_the_server_goes_on(tmp_path: Path) -> None:
+    write_project(tmp_path, {"app/service.py": CLEAN})
+    faulty = Path(__file__).with_name("lsp_faulty_server.py")
+    session = await start(tmp_path, command=(sys.executable, str(faulty)))
+    try:
+        session.open("app/service.py")
+        assert await session.diagnostics("app/service.py") == []
+        # BL602 raises on ``explode``; BL501 still reports the blocking call.
+        crashing = "import time\n\n\nasync def explode(user: str):\n    time.sleep(1)\n"
+        session.change("app/service.py", crashing)
+        assert codes(await session.diagnostics("app/service.py")) == ["BL501"]
+        session.change("app/service.py", crashing + "\n")
+        assert codes(await session.diagnostics("app/service.py")) == ["BL501"]
+        session.change("app/service.py", CLEAN)
+        assert await session.diagnostics("app/service.py") == []
+        errors = [
+            m.message
+            for m in session.client.log_messages
+            if m.type == types.MessageType.Error and "injected fault" in m.message
+        ]
+        assert len(errors) == 1, errors  # once while it lasts, not once per keystroke
+        assert "rule BL602 (missing-return-annotation) failed on this file" in errors[0]
+        assert "app/service.py" in errors[0]
+    finally:
+        await session.client.shutdown_session()
+    server = session.client._server
+    assert server is not None and server.returncode == 0
+
+
+# Settings pulled with workspace/configuration --------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_settings_are_pulled_per_root(tmp_path: Path) -> None:
+    """Each root's settings come from the client's ``backlint`` section for that root,
+    already for the first diagnostics; a configuration change without settings makes
+    the server ask again."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        write_project(folder, {"app/service.py": SERVICE})
+    configuration = {
+        first.resolve().as_uri(): {"backlint": {"ignore": ["BL602"]}},
+        second.resolve().as_uri(): {"backlint": {"ignore": ["BL501"]}},
+    }
+    session = await start(
+        tmp_path, options={"ignore": []}, configuration=configuration, folders=[first, second]
+    )
+    try:
+        session.open("first/app/service.py")
+        session.open("second/app/service.py")
+        assert codes(await session.diagnostics("first/app/service.py")) == ["BL501"]
+        assert codes(await session.diagnostics("second/app/service.py")) == ["BL602"]
+        # Never anything else first: the settings were there before the first check.
+        assert all(len(p.diagnostics) == 1 for p in session.published)
+        session.client.set_configuration(
+            {"ignore": []}, section="backlint", scope_uri=second.resolve().as_uri()
+        )
+        session.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings=None)
+        )
+        both = await session.diagnostics("second/app/service.py", where=lambda f: len(f) == 2)
+        assert codes(both) == ["BL501", "BL602"]
+        assert codes(await session.diagnostics("first/app/service.py")) == ["BL501"]
+    finally:
+        await session.client.shutdown_session()
+
+
+# Buffers without a file, encodings -------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_an_untitled_buffer_is_checked_alone(project: Session) -> None:
+    """As ``backlint check -``: no path, so no role (BL602 checks services only) and no
+    project around it; the root's configuration still applies."""
+    text = SERVICE + "x = 1  # noqa: BL602\n"
+    project.open("untitled:Untitled-1", text)
+    assert codes(await project.diagnostics("untitled:Untitled-1")) == ["BL002", "BL501"]
+    (fix_all,) = await project.actions("untitled:Untitled-1", WHOLE, only=["source.fixAll"])
+    assert apply(text, fix_all.edit, 1) == SERVICE + "x = 1\n"
+
+
+@pytest.mark.asyncio
+async def test_an_unsaved_module_takes_part_in_the_project(tmp_path: Path) -> None:
+    """``app/a.py`` exists only in the editor; ``app/b.py`` on disk imports it."""
+    write_project(tmp_path, {"app/b.py": "from app import a\n\n\ndef g() -> None:\n    a.f()\n"})
+    session = await start(tmp_path)
+    try:
+        assert not (tmp_path / "app/a.py").exists()
+        session.open("app/a.py", "from app import b\n\n\ndef f() -> None:\n    b.g()\n")
+        cycle = await session.diagnostics("app/a.py", where=lambda found: bool(found))
+        assert codes(cycle) == ["BL411"]
+        (related,) = cycle[0].related_information or []
+        assert related.location.uri == session.uri("app/b.py")
+    finally:
+        await session.client.shutdown_session()
+
+
+LATIN1 = (
+    "# -*- coding: latin-1 -*-\nimport time\n\n\n"
+    'async def wait() -> None:\n    s = "café"; time.sleep(1)\n'
+)
+
+
+@pytest.mark.asyncio
+async def test_a_coding_cookie_is_honoured(project: Session) -> None:
+    """The editor sends text; the server checks the bytes the file would hold (latin-1
+    here), so findings sit where they are in the text."""
+    project.open("app/service.py", LATIN1)
+    (blocking,) = await project.diagnostics("app/service.py")
+    line = LATIN1.splitlines()[5]
+    start = line.index("time.sleep")
+    assert blocking.range.start == types.Position(5, start)
+    assert blocking.range.end == types.Position(5, start + len("time.sleep(1)"))
+    # A character latin-1 cannot hold: checked as ``?``, positions unchanged, and said.
+    project.change("app/service.py", LATIN1.replace("café", "caf€"))
+    (moved,) = await project.diagnostics("app/service.py")
+    assert moved.range == blocking.range
+    assert any("cannot be saved in iso-8859-1" in m.message for m in project.client.log_messages)
+
+
+@pytest.mark.asyncio
+async def test_a_module_created_on_disk_joins_the_project(tmp_path: Path) -> None:
+    write_project(tmp_path, {"app/a.py": "from app import b\n\n\ndef f() -> None:\n    b.g()\n"})
+    session = await start(tmp_path)
+    try:
+        session.open("app/a.py")
+        assert await session.diagnostics("app/a.py") == []
+        created = tmp_path / "app" / "b.py"
+        created.write_text("from app import a\n\n\ndef g() -> None:\n    a.f()\n")
+        session.client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[
+                    types.FileEvent(
+                        uri=created.resolve().as_uri(), type=types.FileChangeType.Created
+                    )
+                ]
+            )
+        )
+        cycle = await session.diagnostics("app/a.py", where=lambda found: bool(found))
+        assert codes(cycle) == ["BL411"]
+    finally:
+        await session.client.shutdown_session()

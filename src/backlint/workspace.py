@@ -425,12 +425,21 @@ class Workspace:
                 return [], False
             overlays[stdin.path] = stdin.data
             return [stdin.path], False
-        found = discover(paths, self.settings, self._text_kinds)
+        # An editor's buffer whose file does not exist yet (never saved) is reported from
+        # its overlay, as part of the project it will be saved in.
+        unsaved = [
+            path
+            for path in map(self.resolve, paths)
+            if path in overlays and not path.exists() and not self.is_excluded(path)
+        ]
+        found = discover(
+            [p for p in paths if self.resolve(p) not in unsaved], self.settings, self._text_kinds
+        )
         result.problems.extend(found.problems)
         whole = any(self.resolve(path) == self.root for path in paths)
         if whole and self._project_files is None:
             self._project_files = found.files
-        return found.files, whole
+        return sorted({*found.files, *unsaved}), whole
 
     def _tasks(
         self, files: Iterable[Path], settings: Settings, overlays: Mapping[Path, bytes]

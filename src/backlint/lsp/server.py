@@ -1,11 +1,22 @@
 """The pygls wiring: which notification does what, and what the server publishes.
 
-Checks run in a worker thread (``asyncio.to_thread``), one at a time per root, so the
-event loop keeps reading the client's messages while a buffer is checked. Edits that
-arrive during a check are coalesced into the next one (that is the debounce: a fast
-typist gets one check per finished check, not one per keystroke), and a result is
-published for a document only if the document is still at the version it was computed
-on: a newer check is then on its way, and stale findings never reach the editor.
+Checks run in a worker thread (``Root.run``), one at a time per root, so the event loop
+keeps reading the client's messages while a buffer is checked. Edits that arrive during
+a check are coalesced into the next one (that is the debounce: a fast typist gets one
+check per finished check, not one per keystroke). Stale findings never reach the
+editor: a check during which an edit arrived publishes nothing (the next one follows at
+once), and a document's findings are published only if the document is still at the
+version they were computed on.
+
+Requests (code actions, hover) answer from the findings of the document's current
+version only. ``$/cancelRequest`` is pygls's: a request still running (a fix-all
+action waiting for its check) is cancelled at its next ``await`` and answered with
+``RequestCancelled``; the check it started still ends before the next one begins.
+
+Settings: ``initializationOptions`` and ``workspace/didChangeConfiguration`` give the
+server's settings; a client that answers ``workspace/configuration`` is asked for the
+``backlint`` section of each root before the root's first check and after every
+configuration change, and what it answers for a root overrides them there.
 """
 
 from __future__ import annotations
@@ -30,10 +41,10 @@ from backlint.lsp.convert import to_lsp
 from backlint.lsp.hover import hover
 from backlint.lsp.positions import UTF16, LineIndex
 from backlint.lsp.roots import Buffer, Findings, LintOutcome, Root
-from backlint.lsp.settings import ON_SAVE, ServerSettings, read_settings
+from backlint.lsp.settings import ON_SAVE, SECTION, ServerSettings, has_settings, read_settings
 from backlint.rules.catalogue import catalogue
 from backlint.rules.metadata import RuleInfo
-from backlint.source import parses_as_python
+from backlint.source import SourceError, parses_as_python, read_source
 
 CONFIG_FILES = ("pyproject.toml", "backlint.toml")
 _WATCHERS = ("**/pyproject.toml", "**/backlint.toml", "**/*.py", "**/*.pyi")
@@ -44,6 +55,8 @@ class BacklintServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__("backlint", __version__)
+        # From initializationOptions or the last didChangeConfiguration that carried
+        # settings: every root's, unless the client answers workspace/configuration.
         self.settings = ServerSettings()
         self.roots: dict[Path, Root] = {}
         self.rules: Mapping[str, RuleInfo] = catalogue()
@@ -55,9 +68,39 @@ class BacklintServer(LanguageServer):
         self.window_log_message(types.LogMessageParams(type=kind, message=f"backlint: {message}"))
 
     def use_settings(self, raw: object) -> None:
-        self.settings = read_settings(raw)
-        for problem in self.settings.problems:
-            self.log(f"settings: {problem}", types.MessageType.Warning)
+        self.settings = self.read_settings(raw, "settings")
+
+    def read_settings(self, raw: object, origin: str) -> ServerSettings:
+        settings = read_settings(raw)
+        for problem in settings.problems:
+            self.log(f"{origin}: {problem}", types.MessageType.Warning)
+        return settings
+
+    @property
+    def pulls_settings(self) -> bool:
+        """Whether the client answers ``workspace/configuration``."""
+        workspace = self.client_capabilities.workspace
+        return bool(workspace and workspace.configuration)
+
+    async def settle(self, root: Root) -> None:
+        """Bring ``root``'s settings up to date: the client's answer for the root when it
+        has one, else the server's settings. A change rebuilds the workspace."""
+        root.unsettled = False
+        settings = self.settings
+        if self.pulls_settings:
+            item = types.ConfigurationItem(scope_uri=root.folder.as_uri(), section=SECTION)
+            try:
+                (value,) = await self.workspace_configuration_async(
+                    types.ConfigurationParams(items=[item])
+                )
+            except Exception as error:  # a client that fails the request: go on without
+                self.log(f"workspace/configuration: {error}", types.MessageType.Warning)
+                value = None
+            if has_settings(value):
+                settings = self.read_settings(value, f"settings of {root.folder}")
+        if settings != root.settings:
+            root.settings = settings
+            root.stale = True
 
     # Documents and roots ------------------------------------------------------------
 
@@ -84,31 +127,47 @@ class BacklintServer(LanguageServer):
         root = self.roots.get(folder)
         if root is None:
             root = self.roots[folder] = Root(folder, self.settings)
-            if root.error:
-                self.log(f"{folder}: {root.error}", types.MessageType.Error)
+        return root
+
+    def untitled_root(self) -> Root:
+        """Where untitled buffers are checked (alone, with its settings): the first
+        workspace folder, else the server's working directory."""
+        folders = self.folders()
+        folder = folders[0] if folders else _resolved(Path.cwd())
+        root = self.roots.get(folder)
+        if root is None:
+            root = self.roots[folder] = Root(folder, self.settings)
         return root
 
     def buffer(self, uri: str) -> Buffer | None:
+        """The open document ``uri`` names, if it is one backlint checks: a file (saved
+        or not) or an untitled buffer."""
+        document = self.workspace.text_documents.get(uri)
+        if document is None:
+            return None
+        if uri.startswith("untitled:"):
+            return Buffer(uri, None, document.version, document.source)
         path = to_fs_path(uri)
         if not uri.startswith("file:") or path is None:
             return None
-        document = self.workspace.get_text_document(uri)
         return Buffer(uri, _resolved(Path(path)), document.version, document.source)
+
+    def root_of(self, buffer: Buffer) -> Root:
+        return self.untitled_root() if buffer.path is None else self.root_for(buffer.path)
 
     def buffers_of(self, root: Root) -> list[Buffer]:
         buffers = (self.buffer(uri) for uri in list(self.workspace.text_documents))
-        return [b for b in buffers if b is not None and self.root_for(b.path) is root]
+        return [b for b in buffers if b is not None and self.root_of(b) is root]
 
     def index_of(self, uri: str) -> LineIndex:
         return LineIndex(self.workspace.get_text_document(uri).source, self.encoding)
 
-    def reload(self, roots: list[Root] | None = None) -> None:
-        """Read the configuration again (and the client's settings) and re-check."""
+    def reload(self, roots: list[Root] | None = None, settings: bool = True) -> None:
+        """Read the configuration file again (and with ``settings``, the client's
+        settings) before the next check of ``roots`` (all by default), and check."""
         for root in self.roots.values() if roots is None else roots:
-            root.settings = self.settings
-            root.open()
-            if root.error:
-                self.log(f"{root.folder}: {root.error}", types.MessageType.Error)
+            root.stale = True
+            root.unsettled = root.unsettled or settings
             self.schedule(root)
 
     # Checking and publishing --------------------------------------------------------
@@ -127,22 +186,46 @@ class BacklintServer(LanguageServer):
         try:
             while root.pending:
                 root.pending = False
-                buffers = self.buffers_of(root)
                 try:
-                    async with root.lock:
-                        outcome = await asyncio.to_thread(root.lint, buffers)
-                except Exception:  # a crash in a rule or the engine: report, keep serving
+                    await self._prepare(root)
+                    outcome = await root.run(root.lint, self.buffers_of(root))
+                except Exception:  # a crash in the engine itself: report, keep serving
                     self.log(f"internal error:\n{traceback.format_exc()}", types.MessageType.Error)
                     continue
+                self.report(root, outcome)
+                if root.pending:
+                    continue  # edited meanwhile: the next check follows at once
                 self.publish(root, outcome)
         finally:
             root.running = False
 
-    def publish(self, root: Root, outcome: LintOutcome) -> None:
+    async def _prepare(self, root: Root) -> None:
+        """Settings and workspace up to date before a check."""
+        if root.unsettled:
+            await self.settle(root)
+        if root.stale:
+            root.stale = False
+            root.moved = False  # a new workspace discovers the files anyway
+            await root.run(root.open)
+            if root.error:
+                self.log(f"{root.folder}: {root.error}", types.MessageType.Error)
+        if root.moved and root.workspace is not None:
+            root.moved = False
+            root.workspace.forget_files()  # no check runs: this is the root's drain
+
+    def report(self, root: Root, outcome: LintOutcome) -> None:
+        """Log the check's internal errors (a rule that crashed on a buffer) and notes,
+        each once while it lasts: a crash on every keystroke is one message."""
+        current = frozenset(outcome.errors) | frozenset(outcome.notes)
         for error in outcome.errors:
-            self.log(error, types.MessageType.Error)
+            if error not in root.logged:
+                self.log(f"internal error: {error}", types.MessageType.Error)
         for note in outcome.notes:
-            self.log(note, types.MessageType.Warning)
+            if note not in root.logged:
+                self.log(note, types.MessageType.Warning)
+        root.logged = current
+
+    def publish(self, root: Root, outcome: LintOutcome) -> None:
         open_documents = self.workspace.text_documents
         for uri, findings in outcome.findings.items():
             document = open_documents.get(uri)
@@ -174,8 +257,8 @@ class BacklintServer(LanguageServer):
             if document is not None:
                 return LineIndex(document.source, self.encoding)
             try:
-                return LineIndex(Path(to_fs_path(uri) or "").read_text("utf-8"), self.encoding)
-            except (OSError, UnicodeDecodeError):
+                return LineIndex(read_source(Path(to_fs_path(uri) or "")).text, self.encoding)
+            except (OSError, SourceError):
                 return None
 
         return text_of
@@ -185,7 +268,7 @@ class BacklintServer(LanguageServer):
         buffer = self.buffer(uri)
         if buffer is None:
             return None
-        root = self.root_for(buffer.path)
+        root = self.root_of(buffer)
         findings = root.findings.get(uri)
         if findings is None or findings.version != buffer.version:
             return None
@@ -196,7 +279,7 @@ class BacklintServer(LanguageServer):
         ``--fix`` does); a round whose result does not parse is dropped."""
         buffer = self.buffer(uri)
         assert buffer is not None
-        unsafe = self.settings.unsafe_fixes
+        unsafe = root.settings.unsafe_fixes
         text, diagnostics = findings.text, list(findings.diagnostics)
         others = [b for b in self.buffers_of(root) if b.uri != uri]
         for _round in range(MAX_ROUNDS):
@@ -205,8 +288,7 @@ class BacklintServer(LanguageServer):
             if new == text or not parses_as_python(new):
                 break
             text = new
-            async with root.lock:
-                diagnostics = await asyncio.to_thread(root.check_text, buffer, text, others)
+            diagnostics = await root.run(root.check_text, buffer, text, others)
         return text
 
 
@@ -219,21 +301,11 @@ def build_server() -> BacklintServer:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: BacklintServer, params: types.InitializedParams) -> None:
-        capabilities = ls.client_capabilities.workspace
-        watched = capabilities.did_change_watched_files if capabilities else None
-        if watched is None or not watched.dynamic_registration:
-            return
-        options = types.DidChangeWatchedFilesRegistrationOptions(
-            watchers=[types.FileSystemWatcher(glob_pattern=glob) for glob in _WATCHERS]
-        )
-        registration = types.Registration(
-            id="backlint-watched-files",
-            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-            register_options=options,
-        )
-        await ls.client_register_capability_async(
-            types.RegistrationParams(registrations=[registration])
-        )
+        registrations = _registrations(ls.client_capabilities.workspace)
+        if registrations:
+            await ls.client_register_capability_async(
+                types.RegistrationParams(registrations=registrations)
+            )
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: BacklintServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -241,8 +313,11 @@ def build_server() -> BacklintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: BacklintServer, params: types.DidChangeTextDocumentParams) -> None:
-        if ls.settings.run != ON_SAVE:
-            _changed(ls, params.text_document.uri)
+        buffer = ls.buffer(params.text_document.uri)
+        if buffer is not None:
+            root = ls.root_of(buffer)
+            if root.settings.run != ON_SAVE:
+                ls.schedule(root)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: BacklintServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -255,7 +330,9 @@ def build_server() -> BacklintServer:
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
         path = to_fs_path(uri)
-        if path is not None and uri.startswith("file:"):
+        if uri.startswith("untitled:"):
+            ls.untitled_root().findings.pop(uri, None)
+        elif path is not None and uri.startswith("file:"):
             root = ls.root_for(_resolved(Path(path)))
             root.findings.pop(uri, None)
             # The file on disk now stands for the closed buffer in the others' findings.
@@ -265,7 +342,10 @@ def build_server() -> BacklintServer:
     def did_change_configuration(
         ls: BacklintServer, params: types.DidChangeConfigurationParams
     ) -> None:
-        ls.use_settings(params.settings)
+        # Clients that use workspace/configuration often send no settings here (null,
+        # or an empty object): the change is only the signal to ask again.
+        if has_settings(params.settings):
+            ls.use_settings(params.settings)
         ls.reload()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -299,7 +379,40 @@ def build_server() -> BacklintServer:
 def _changed(ls: BacklintServer, uri: str) -> None:
     buffer = ls.buffer(uri)
     if buffer is not None:
-        ls.schedule(ls.root_for(buffer.path))
+        ls.schedule(ls.root_of(buffer))
+
+
+def _registrations(
+    capabilities: types.WorkspaceClientCapabilities | None,
+) -> list[types.Registration]:
+    """What to register with the client: a watcher for configuration files and modules,
+    and (for a client that answers workspace/configuration) configuration changes,
+    which such clients send only to a server that registered for them."""
+    if capabilities is None:
+        return []
+    registrations = []
+    watched = capabilities.did_change_watched_files
+    if watched is not None and watched.dynamic_registration:
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=glob) for glob in _WATCHERS]
+        )
+        registrations.append(
+            types.Registration(
+                id="backlint-watched-files",
+                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=options,
+            )
+        )
+    changed = capabilities.did_change_configuration
+    if capabilities.configuration and changed is not None and changed.dynamic_registration:
+        registrations.append(
+            types.Registration(
+                id="backlint-configuration",
+                method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                register_options=types.DidChangeConfigurationRegistrationOptions(section=SECTION),
+            )
+        )
+    return registrations
 
 
 def _files_changed(ls: BacklintServer, changes: Sequence[types.FileEvent]) -> None:
@@ -315,9 +428,9 @@ def _files_changed(ls: BacklintServer, changes: Sequence[types.FileEvent]) -> No
             touched[root.folder] = root
             if path.name in CONFIG_FILES:
                 configured[root.folder] = root
-            elif change.type != types.FileChangeType.Changed and root.workspace is not None:
-                root.workspace.forget_files()
-    ls.reload(list(configured.values()))
+            elif change.type != types.FileChangeType.Changed:
+                root.moved = True
+    ls.reload(list(configured.values()), settings=False)
     for folder, root in touched.items():
         if folder not in configured:
             ls.schedule(root)
@@ -338,7 +451,7 @@ async def _code_actions(
     only = params.context.only
     result: list[types.CodeAction] = []
     if actions.wants(only, types.CodeActionKind.QuickFix.value):
-        unsafe = ls.settings.unsafe_fixes
+        unsafe = root.settings.unsafe_fixes
         result += actions.quick_fixes(uri, findings.version, index, here, unsafe)
         result += actions.noqa_actions(uri, findings.version, index, here)
     if actions.wants(only, actions.FIX_ALL):

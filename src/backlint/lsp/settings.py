@@ -1,7 +1,8 @@
-"""The client's settings for backlint, from ``initializationOptions`` or
-``workspace/didChangeConfiguration``.
+"""The client's settings for backlint, from ``initializationOptions``,
+``workspace/didChangeConfiguration`` or the client's answer to ``workspace/configuration``
+(section ``backlint``, per root).
 
-Both may send the settings bare or under a ``backlint`` key (VS Code's
+The first two may send the settings bare or under a ``backlint`` key (VS Code's
 ``settings.json`` sends ``{"backlint": {...}}``). Unknown keys are ignored; a value of
 the wrong type is reported and ignored, so one typo never stops the server.
 """
@@ -13,6 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ON_TYPE, ON_SAVE = "onType", "onSave"
+# The section clients keep backlint's settings under (workspace/configuration).
+SECTION = "backlint"
+# Every key the server reads, as the documentation must name them (docs/editors.md;
+# tests/test_lsp_docs.py checks it). ``config`` and ``extendSelect`` are accepted
+# spellings of ``configuration`` and ``select``.
+KEYS = ("configuration", "select", "ignore", "run", "unsafeFixes", "includeLowConfidence")
+ALIASES = {"config": "configuration", "extendSelect": "select"}
 
 
 @dataclass(frozen=True)
@@ -29,10 +37,23 @@ class ServerSettings:
     problems: tuple[str, ...] = field(default=(), compare=False)
 
 
+def _unwrapped(raw: object) -> object:
+    if isinstance(raw, Mapping) and isinstance(raw.get(SECTION), Mapping):
+        return raw[SECTION]
+    return raw
+
+
+def has_settings(raw: object) -> bool:
+    """Whether ``raw`` sets anything: clients that expect the server to pull its
+    settings send ``null`` or ``{}`` with a configuration change, and answer ``null``
+    or ``{}`` for a section they know nothing of."""
+    raw = _unwrapped(raw)
+    return isinstance(raw, Mapping) and bool(raw)
+
+
 def read_settings(raw: object) -> ServerSettings:
     """``raw`` (JSON from the client) as settings; what cannot be read is in ``problems``."""
-    if isinstance(raw, Mapping) and isinstance(raw.get("backlint"), Mapping):
-        raw = raw["backlint"]
+    raw = _unwrapped(raw)
     if not isinstance(raw, Mapping):
         return ServerSettings()
     problems: list[str] = []
