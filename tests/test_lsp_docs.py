@@ -1,5 +1,5 @@
-"""The editor setups in ``docs/editors.md`` and ``editors/vscode/`` name the settings the
-server reads (``backlint.lsp.settings``), spelled as it reads them."""
+"""The editor setups in the README, ``docs/editors.md`` and ``editors/vscode/`` name the
+settings the server reads (``backlint.lsp.settings``), spelled as it reads them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import re
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+import pytest
 
 from backlint.lsp.settings import ALIASES, KEYS, SECTION, read_settings
 
@@ -18,6 +20,7 @@ else:  # pragma: no cover
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs" / "editors.md"
+README = REPO / "README.md"
 PACKAGE = REPO / "editors" / "vscode" / "package.json"
 EDITORS = ("VS Code", "Neovim", "Helix", "Emacs", "Zed", "Sublime")
 # Where each client's snippets hold what it sends to the server.
@@ -27,8 +30,14 @@ CLIENT_ONLY = {"command"}
 READ = set(KEYS) | set(ALIASES)
 
 
+def setups() -> str:
+    """The README's editor setups: its sections from "Editor: VS Code" on."""
+    text = README.read_text()
+    return text[text.index("### Editor: VS Code") : text.index("## Development")]
+
+
 def blocks(language: str) -> list[str]:
-    text = DOCS.read_text()
+    text = setups()
     return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
 
 
@@ -59,14 +68,16 @@ def json_options(value: object) -> Iterator[Mapping[str, object]]:
                 yield from json_options(item)
 
 
-def test_the_settings_table_lists_what_the_server_reads() -> None:
-    table = re.findall(r"^\| `(\w+)` \|", DOCS.read_text(), flags=re.MULTILINE)
+@pytest.mark.parametrize("document", [DOCS, README], ids=["editors.md", "README"])
+def test_the_settings_table_lists_what_the_server_reads(document: Path) -> None:
+    table = re.findall(
+        r"^\| `(\w+)` \| (?:path|list|`|bool)", document.read_text(), flags=re.MULTILINE
+    )
     assert table == list(KEYS)
 
 
 def test_every_editor_has_a_section_that_starts_the_server() -> None:
-    text = DOCS.read_text()
-    sections = re.split(r"^## ", text, flags=re.MULTILINE)
+    sections = re.split(r"^### Editor: ", setups(), flags=re.MULTILINE)
     for editor in EDITORS:
         (section,) = [s for s in sections if s.startswith(editor)]
         assert '"server"' in section or "server" in section.split("```")[1], editor
