@@ -99,8 +99,8 @@ def run_project_pass(
         table = suppressions.get(diagnostic.path)
         if table is not None and table.suppresses(diagnostic):
             continue
-        if table is not None and (diagnostic.suppression_line, diagnostic.code) in (
-            table.missing_reason
+        if table is not None and any(
+            (line, diagnostic.code) in table.missing_reason for line in diagnostic.suppression_lines
         ):
             diagnostic = replace(
                 diagnostic,
