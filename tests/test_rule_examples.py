@@ -18,7 +18,15 @@ RULES = list(all_rules().values())
 
 
 def _cases(kind: str) -> list[tuple[type[Rule], int, Example]]:
-    return [(rule, i, ex) for rule in RULES for i, ex in enumerate(rule.examples(kind))]
+    # Examples of a change (``Example.base``) need a git repository and
+    # ``--new-from-rev``; until that runs them here, their rules' own tests do
+    # (``tests/test_api_contract.py``).
+    return [
+        (rule, i, ex)
+        for rule in RULES
+        for i, ex in enumerate(rule.examples(kind))
+        if ex.base is None
+    ]
 
 
 def _run(tmp_path: Path, rule: type[Rule], example: Example) -> list[Diagnostic]:
