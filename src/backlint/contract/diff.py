@@ -19,6 +19,27 @@ from dataclasses import dataclass
 from backlint.contract.model import Contract, Field, Location, Model, Param, Route
 
 _PARAMETER = re.compile(r"\{[^}]*\}|<(?:([^:<>]+):)?[^<>]*>")
+# Pydantic's constrained types are their base type on the wire: a response field that
+# becomes ``UUID4`` instead of ``UUID`` still sends the same text.
+_WIRE_TYPES = {
+    **dict.fromkeys(("UUID1", "UUID3", "UUID4", "UUID5"), "UUID"),
+    **dict.fromkeys(
+        ("PositiveInt", "NegativeInt", "NonNegativeInt", "NonPositiveInt", "StrictInt", "conint"),
+        "int",
+    ),
+    **dict.fromkeys(
+        ("PositiveFloat", "NegativeFloat", "NonNegativeFloat", "NonPositiveFloat"),
+        "float",
+    ),
+    **dict.fromkeys(("StrictFloat", "FiniteFloat", "confloat"), "float"),
+    **dict.fromkeys(("StrictStr", "constr", "EmailStr"), "str"),
+    **dict.fromkeys(("StrictBool",), "bool"),
+    **dict.fromkeys(
+        ("AwareDatetime", "NaiveDatetime", "PastDatetime", "FutureDatetime"), "datetime"
+    ),
+    **dict.fromkeys(("PastDate", "FutureDate"), "date"),
+    "condecimal": "Decimal",
+}
 _GENERIC_ALIASES = {
     "List": "list",
     "Dict": "dict",
@@ -61,6 +82,8 @@ class _Differ:
 
     def breaks(self) -> Iterator[Break]:
         for before, after, handler in self._route_pairs():
+            if after is None and self._may_be_inherited(before):
+                continue
             if after is None:
                 location = handler or self._removed_route_location(before)
                 if location is not None:
@@ -174,6 +197,13 @@ class _Differ:
                     f"{label}: new required query parameter `{name}`",
                     after.location,
                 )
+
+    def _may_be_inherited(self, route: Route) -> bool:
+        """A method of a class-based view (routed by its class, not by a decorator) that
+        is gone from a class that still exists: a base class may serve it now (a
+        library's generic view, a project base)."""
+        owner, dot, _ = route.handler.rpartition(".")
+        return bool(dot) and not route.router and f"{route.module}.{owner}" in self._head.classes
 
     def _removed_route_location(self, route: Route) -> Location | None:
         """Where to report a route that no longer exists: its file if it still exists
@@ -397,9 +427,13 @@ def _spelling(node: ast.expr, shorts: set[str]) -> str:
     members = sorted(set(_members(node, shorts))) if _is_compound(node) else None
     if members is not None:
         return " | ".join(members)
+    if isinstance(node, ast.Call):
+        node = node.func  # ``conint(gt=0)``: the constraint is not part of the wire type
     if isinstance(node, (ast.Name, ast.Attribute)):
         last = _last(node)
-        return "§" if last in shorts else _GENERIC_ALIASES.get(last, last)
+        if last in shorts:
+            return "§"
+        return _WIRE_TYPES.get(last, _GENERIC_ALIASES.get(last, last))
     if isinstance(node, ast.Constant) and node.value is None:
         return "None"
     return ast.unparse(node)

@@ -95,13 +95,18 @@ class _Extractor:
     def contract(self) -> Contract:
         project = self._project
         route_modules = sorted({facts.module for facts, _ in project.routes})
-        scanned = self._neighbourhood(route_modules)
+        # Django's URL configurations, which route to views the registry may not list (a
+        # DRF view set that only inherits its actions).
+        url_modules = [m for m in project.modules if m.rpartition(".")[2] == "urls"]
+        scanned = sorted({*self._neighbourhood(route_modules), *url_modules})
         self._routers = self._collect_routers(scanned)
         self._mounts = self._collect_mounts(scanned)
         self._urls = self._collect_urls(scanned)
         routes: list[Route] = []
         for facts, route in project.routes:
             routes.extend(self._routes(facts, route))
+        served = {f"{route.module}.{route.handler.partition('.')[0]}" for route in routes}
+        routes.extend(self._registered_viewsets(served))
         routes.sort(key=lambda r: (r.module, r.handler, r.method, r.path))
         pending = sorted({name for route in routes for name in (*route.request, *route.response)})
         reached: dict[str, Model] = {}
@@ -118,6 +123,11 @@ class _Extractor:
             {name: location for name, (_, location) in self._routers.items()},
             {name: mount.location for name, mount in self._mounts.items()},
             frozenset(project.files),
+            frozenset(
+                f"{module}.{fact.name}"
+                for module, facts in project.modules.items()
+                for fact in facts.classes
+            ),
         )
 
     def _neighbourhood(self, modules: list[str]) -> list[str]:
@@ -245,6 +255,42 @@ class _Extractor:
                 return "other"  # a library or project type the framework injects
         return "query"
 
+    def _registered_viewsets(self, served: set[str]) -> Iterator[Route]:
+        """A DRF view set a router registers that has no handler of its own in the
+        registry (its actions are all inherited): one route for the resource,
+        ``ANY <prefix>``, taking and returning its ``serializer_class``."""
+        for view, (pattern, viewset) in sorted(self._urls.items()):
+            module, _, name = view.rpartition(".")
+            if not viewset or view in served:
+                continue
+            found = self._project.class_fact(view)
+            if found is None or not self._project.inherits(view, frozenset(), ("rest_framework.",)):
+                continue
+            api = self.api(found[2].module)
+            decl = next((c for c in api.classes if c.name == name), None) if api else None
+            if decl is None:
+                continue
+            serializer = self._serializer_class(view)
+            models = tuple(self._models_in((serializer,))) if serializer else ()
+            location = Location(found[2].path, decl.line)
+            yield Route("ANY", pattern, module, name, location, "", (), models, models)
+
+    def _serializer_class(self, view: str, depth: int = 0) -> str:
+        """A view's ``serializer_class``, its own or inherited from a project base."""
+        found = self._project.class_fact(view)
+        if found is None or depth > 10:
+            return ""
+        _, fact, facts = found
+        api = self.api(facts.module)
+        decl = next((c for c in api.classes if c.name == fact.name), None) if api else None
+        if decl is not None and decl.serializer_class:
+            return decl.serializer_class
+        for base in fact.bases:
+            inherited = self._serializer_class(self._project.canonical(base), depth + 1)
+            if inherited:
+                return inherited
+        return ""
+
     def _kind_of(self, name: str) -> str:
         model = self.model(name)
         return model.kind if model is not None else ""
@@ -271,9 +317,8 @@ class _Extractor:
             verb, path = "ANY", f"{pattern.rstrip('/')}/…/{method}/" if pattern else ""
         else:
             verb, path = "ANY", pattern
-        models: list[str] = []
-        if view is not None and view.serializer_class:
-            models = self._models_in((view.serializer_class,))
+        serializer = self._serializer_class(qualified) if owner else ""
+        models = self._models_in((serializer,)) if serializer else []
         waiver = (view.line,) if view is not None else ()
         yield Route(
             verb,
@@ -338,6 +383,12 @@ class _Extractor:
             return "pydantic"
         if self._project.inherits(name, frozenset(), _SERIALIZER_PREFIX):
             return "serializer"
+        if decl.meta_fields is not None and any(
+            ancestor.endswith("Serializer") for ancestor in self._project.ancestors(name)
+        ):
+            # A serializer whose chain of bases the index cannot follow to DRF (a base
+            # imported in a way it does not resolve): its ``Meta.fields`` say what it is.
+            return "serializer"
         if any(d.rpartition(".")[2] in ("dataclass", "define", "frozen") for d in decl.decorators):
             return "dataclass"
         return None
@@ -401,7 +452,7 @@ class _Extractor:
     ) -> tuple[list[Field], bool]:
         """A DRF serializer exposes its ``Meta.fields`` when they are listed (the ones not
         declared come from the Django model: their type is unknown here), else its
-        declared fields; a ``ModelSerializer`` without a list is incomplete."""
+        declared fields; a ``ModelSerializer`` without a list of its own is incomplete."""
         if decl.meta_open:
             return fields, False
         if decl.meta_fields is None:
@@ -412,4 +463,4 @@ class _Extractor:
             declared.get(field) or Field(field, field, "", None, decl.line)
             for field in decl.meta_fields
         ]
-        return listed, complete
+        return listed, True  # the list is what it exposes, whatever its bases declare

@@ -111,7 +111,9 @@ class Contract:
     ``routers`` gives where each router object is defined and ``mounts`` where it is
     included in another (``include_router``, ``register_blueprint``), by qualified
     name; ``files`` holds every file of the project. They place findings about routes
-    that no longer exist.
+    that no longer exist. ``classes`` names every module-level class of the project
+    (``module.Class``): a view method that is gone from a class that still exists may
+    now be inherited, which the contract cannot tell.
     """
 
     routes: tuple[Route, ...]
@@ -119,3 +121,4 @@ class Contract:
     routers: dict[str, Location]
     mounts: dict[str, Location]
     files: frozenset[str]
+    classes: frozenset[str] = frozenset()
