@@ -750,3 +750,132 @@ def test_the_rule_examples(tmp_path: Path, kind: str) -> None:
             assert found == [], example.source
         else:
             assert found and (example.expect is None or len(found) == example.expect), found
+
+
+def test_flask_restx_resources_under_namespaces(tmp_path: Path) -> None:
+    files: Files = {
+        "app/__init__.py": "",
+        "app/api.py": """
+            from flask import Blueprint
+            from flask_restx import Api
+            from app.items import items_namespace
+
+            api = Blueprint("api", __name__, url_prefix="/api/v1")
+            API = Api(api, version="v1")
+            API.add_namespace(items_namespace, "/items")
+        """,
+        "app/items.py": """
+            from flask_restx import Namespace, Resource
+
+            items_namespace = Namespace("items")
+
+            @items_namespace.route("/<int:item_id>")
+            class Item(Resource):
+                def get(self, item_id):
+                    ...
+
+                def delete(self, item_id):
+                    ...
+        """,
+    }
+    contract = _contract(tmp_path, files)
+    assert sorted(route.operation for route in contract.routes) == [
+        "DELETE /api/v1/items/<int:item_id>",
+        "GET /api/v1/items/<int:item_id>",
+    ]
+    assert _route(contract, "Item.get").location.waiver_lines == (6,)  # the class line
+
+
+DRF: Files = {
+    "app/__init__.py": "",
+    "app/serializers.py": """
+        import uuid
+        from rest_framework import serializers
+
+        class ItemSerializer(serializers.ModelSerializer):
+            owner = serializers.CharField(read_only=True)
+
+            class Meta:
+                model = object
+                fields = ["id", "name", "owner"]
+    """,
+    "app/views.py": """
+        from rest_framework import viewsets, views
+        from app.serializers import ItemSerializer
+
+        class ItemViewSet(viewsets.ModelViewSet):
+            serializer_class = ItemSerializer
+
+        class PingView(views.APIView):
+            def get(self, request):
+                ...
+    """,
+    "app/urls.py": """
+        from django.urls import path
+        from rest_framework.routers import DefaultRouter
+        from app.views import ItemViewSet, PingView
+
+        router = DefaultRouter()
+        router.register("items", ItemViewSet)
+        urlpatterns = [path("ping/", PingView.as_view())] + router.urls
+    """,
+}
+
+
+def _drf(old: str, new: str, file: str = "app/serializers.py") -> Files:
+    files = {path: textwrap.dedent(source) for path, source in DRF.items()}
+    assert old in files[file]
+    files[file] = files[file].replace(old, new)
+    return files
+
+
+def test_a_registered_view_set_is_a_route_with_its_serializer(tmp_path: Path) -> None:
+    contract = _contract(tmp_path, DRF)
+    items = _route(contract, "ItemViewSet")
+    assert (items.operation, items.response) == ("ANY items", ("app.serializers.ItemSerializer",))
+    assert _route(contract, "PingView.get").operation == "GET ping/"
+
+
+@pytest.mark.parametrize(
+    ("head", "messages"),
+    [
+        pytest.param(
+            _drf('fields = ["id", "name", "owner"]', 'fields = ["id", "owner"]'),
+            ["response field `ItemSerializer.name` was removed or renamed"],
+            id="removed-serializer-field",
+        ),
+        pytest.param(
+            _drf('router.register("items", ItemViewSet)\n', "", "app/urls.py"),
+            ["route `ANY items` (`app.views.ItemViewSet`) was removed"],
+            id="unregistered-view-set",
+        ),
+        pytest.param(
+            _drf("    def get(self, request):\n        ...\n", "    pass\n", "app/views.py"),
+            [],  # an ``APIView`` subclass may inherit ``get`` now: not decidable
+            id="view-method-gone-from-a-class-that-exists",
+        ),
+        pytest.param(
+            _drf('fields = ["id", "name", "owner"]', 'fields = ["id", "name", "owner", "size"]'),
+            [],
+            id="new-serializer-field",
+        ),
+    ],
+)
+def test_drf_changes(tmp_path: Path, head: Files, messages: list[str]) -> None:
+    assert _messages(_check(tmp_path, DRF, head)) == messages
+
+
+def test_a_constrained_pydantic_type_is_its_wire_type(tmp_path: Path) -> None:
+    base = _head(
+        schemas=(
+            "class ItemOut(BaseModel):\n    id: int",
+            "class ItemOut(BaseModel):\n    id: UUID",
+        )
+    )
+    head = _head(
+        schemas=(
+            "class ItemOut(BaseModel):\n    id: int",
+            "class ItemOut(BaseModel):\n    id: UUID4",
+        )
+    )
+    assert _check(tmp_path, base, head) == []

@@ -308,6 +308,10 @@ class _Extractor:
             return
         qualified = f"{facts.module}.{owner or route.handler}"
         pattern, viewset = self._urls.get(qualified, ("", False))
+        if view is not None and view.routes and not pattern:
+            receiver, declared = view.routes[0]
+            router = self._project.canonical(receiver)
+            pattern = "" if declared is None else self.prefix(router) + declared
         if method in _VIEWSET_ACTIONS:
             verb, suffix = _VIEWSET_ACTIONS[method]
             path = pattern.rstrip("/") + "/" + suffix if pattern and viewset else ""
@@ -320,6 +324,7 @@ class _Extractor:
         serializer = self._serializer_class(qualified) if owner else ""
         models = self._models_in((serializer,)) if serializer else []
         waiver = (view.line,) if view is not None else ()
+        params = tuple(Param(name, "path", True, "") for name in path_parameters(path))
         yield Route(
             verb,
             path,
@@ -327,7 +332,7 @@ class _Extractor:
             route.handler,
             Location(facts.path, line, waiver),
             "",
-            (),
+            params,
             tuple(models),
             tuple(models),
         )

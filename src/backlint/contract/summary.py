@@ -38,7 +38,9 @@ _VERB_METHODS = {
 }
 _MULTI_VERBS = frozenset({"route", "api_route"})
 _REGISTRATIONS = frozenset({"add_api_route", "add_url_rule"})
-_MOUNTS = {"include_router": "prefix", "register_blueprint": "url_prefix"}
+_MOUNTS = {"include_router": "prefix", "register_blueprint": "url_prefix", "add_namespace": "path"}
+# ``api = Api(blueprint)``: flask-restx and flask-restful APIs live under their blueprint.
+_WRAPPING_APIS = frozenset({"Api", "ApiExt"})
 _ROUTER_PREFIX_KEYWORDS = ("prefix", "url_prefix")
 
 
@@ -126,6 +128,8 @@ class ClassDecl:
     meta_open: bool  # ``Meta.fields = "__all__"`` or ``Meta.exclude``: fields unknown here
     serializer_class: str  # a view's ``serializer_class``, qualified
     methods: tuple[tuple[str, int], ...]
+    # ``@namespace.route("/path")`` on a flask-restx resource: (router, path or None).
+    routes: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -481,15 +485,31 @@ class _Reader:
             child = self.qualify(node.args[0])
             parent = self.qualify(node.func.value)
             if child and parent:
-                prefix = prefix_text(_keyword(node, keyword))
-                yield MountDecl(parent, child, prefix, node.lineno)
+                prefix_node = _keyword(node, keyword)
+                if prefix_node is None and node.func.attr == "add_namespace":
+                    prefix_node = node.args[1] if len(node.args) > 1 else None
+                yield MountDecl(parent, child, prefix_text(prefix_node), node.lineno)
+        for statement in module.body:
+            if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.Call):
+                continue
+            call = statement.value
+            if self.qualify(call).rpartition(".")[2] not in _WRAPPING_APIS or not call.args:
+                continue
+            parent = self.qualify(call.args[0])
+            for target in statement.targets:
+                if isinstance(target, ast.Name) and parent:
+                    yield MountDecl(parent, self._table.qualify(target.id), "", statement.lineno)
 
     def urls(self, module: ast.Module) -> Iterator[UrlDecl]:
         for node in ast.walk(module):
             if not isinstance(node, ast.Call):
                 continue
             callee = (_dotted(node.func) or "").rpartition(".")[2]
-            if callee == "register" and isinstance(node.func, ast.Attribute):
+            if callee in ("add_resource", "add_org_resource") and len(node.args) > 1:
+                pattern = _string(node.args[1])
+                if pattern is not None and isinstance(node.args[0], (ast.Name, ast.Attribute)):
+                    yield UrlDecl(pattern, self.qualify(node.args[0]), node.lineno, False)
+            elif callee == "register" and isinstance(node.func, ast.Attribute):
                 pattern = _string(node.args[0]) if node.args else None
                 view = node.args[1] if len(node.args) > 1 else _keyword(node, "viewset")
                 if pattern is not None and view is not None:
@@ -546,7 +566,19 @@ class _Reader:
             meta_open,
             serializer_class,
             tuple(methods),
+            tuple(self._class_routes(node)),
         )
+
+    def _class_routes(self, node: ast.ClassDef) -> Iterator[tuple[str, str | None]]:
+        for decorator in node.decorator_list:
+            if (
+                isinstance(decorator, ast.Call)
+                and isinstance(decorator.func, ast.Attribute)
+                and decorator.func.attr == "route"
+            ):
+                receiver = self.qualify(decorator.func.value)
+                if receiver:
+                    yield receiver, _string(decorator.args[0]) if decorator.args else None
 
     def _annotated_field(self, item: ast.AnnAssign, name: str) -> FieldDecl:
         annotation = item.annotation
