@@ -859,6 +859,32 @@ def test_a_registered_view_set_is_a_route_with_its_serializer(tmp_path: Path) ->
             [],
             id="new-serializer-field",
         ),
+        pytest.param(
+            _drf(
+                "serializers.CharField(read_only=True)", "serializers.IntegerField(read_only=True)"
+            ),
+            ["response field `ItemSerializer.owner` changed type: `string` -> `integer`"],
+            id="changed-wire-type",
+        ),
+        pytest.param(
+            _drf("serializers.CharField(read_only=True)", "serializers.EmailField(read_only=True)"),
+            [],
+            id="same-wire-type",
+        ),
+        pytest.param(
+            _drf("serializers.CharField(read_only=True)", "serializers.SerializerMethodField()"),
+            [],  # a method field's wire type is unknown; it is never a request field
+            id="method-field",
+        ),
+        pytest.param(
+            _drf(
+                "    owner = serializers.CharField(read_only=True)\n",
+                "    owner = serializers.CharField(read_only=True)\n"
+                "    size = serializers.IntegerField()\n",
+            ),
+            [],  # not in ``Meta.fields``: not exposed
+            id="declared-but-not-listed",
+        ),
     ],
 )
 def test_drf_changes(tmp_path: Path, head: Files, messages: list[str]) -> None:

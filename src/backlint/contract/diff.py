@@ -358,8 +358,10 @@ def _type_change(before: Field, after: Field) -> str:
     the text cannot decide: a type the code does not spell, a widened ``Literal``)."""
     if not before.type or not after.type:
         return ""
-    old = normal_type(before.type, before.types)
-    new = normal_type(after.type, after.types)
+    # A model either side knows is compared field by field, so it is a placeholder on both.
+    models = (*before.types, *after.types)
+    old = normal_type(before.type, models)
+    new = normal_type(after.type, models)
     if old is None or new is None or old == new:
         return ""
     old_parts, new_parts = set(old), set(new)

@@ -39,6 +39,42 @@ _VERB_METHODS = {
 _MULTI_VERBS = frozenset({"route", "api_route"})
 _REGISTRATIONS = frozenset({"add_api_route", "add_url_rule"})
 _MOUNTS = {"include_router": "prefix", "register_blueprint": "url_prefix", "add_namespace": "path"}
+# DRF fields that are never written, whatever their arguments.
+_READ_ONLY_FIELDS = frozenset({"SerializerMethodField", "ReadOnlyField", "HiddenField"})
+# What DRF's field classes send, as JSON: two fields of different classes with the same
+# wire type are the same to a client. Classes not listed (project fields, method fields,
+# relations) have no known wire type, and their changes of class are not compared.
+_DRF_WIRE_TYPES = {
+    **dict.fromkeys(
+        (
+            "CharField",
+            "EmailField",
+            "RegexField",
+            "SlugField",
+            "URLField",
+            "UUIDField",
+            "FilePathField",
+            "IPAddressField",
+            "ChoiceField",
+            "DateTimeField",
+            "DateField",
+            "TimeField",
+            "DurationField",
+            "FileField",
+            "ImageField",
+        ),
+        "string",
+    ),
+    "IntegerField": "integer",
+    "FloatField": "number",
+    "DecimalField": "decimal",
+    "BooleanField": "boolean",
+    "NullBooleanField": "boolean",
+    "ListField": "array",
+    "MultipleChoiceField": "array",
+    "DictField": "object",
+    "HStoreField": "object",
+}
 # ``api = Api(blueprint)``: flask-restx and flask-restful APIs live under their blueprint.
 _WRAPPING_APIS = frozenset({"Api", "ApiExt"})
 _ROUTER_PREFIX_KEYWORDS = ("prefix", "url_prefix")
@@ -621,15 +657,17 @@ class _Reader:
         short = callee.rpartition(".")[2]
         if not (short.endswith(("Field", "Serializer")) or short == "ListField"):
             return None
-        read_only = _literal_bool(_keyword(call, "read_only")) is True
+        read_only = _literal_bool(_keyword(call, "read_only")) is True or short in _READ_ONLY_FIELDS
+        read_only = read_only or short.endswith("IdentityField")
         write_only = _literal_bool(_keyword(call, "write_only")) is True
         direction = "response" if read_only else "request" if write_only else "both"
         many = _literal_bool(_keyword(call, "many")) is True
         has_default = _keyword(call, "default") is not None
+        wire = short if short.endswith("Serializer") else _DRF_WIRE_TYPES.get(short, "")
         return FieldDecl(
             name,
             item.lineno,
-            f"list[{short}]" if many else short,
+            f"list[{wire}]" if many and wire else wire,
             (callee,),
             "value" if has_default or read_only else "none",
             _literal_bool(_keyword(call, "allow_null")) is True,
