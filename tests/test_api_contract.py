@@ -905,3 +905,18 @@ def test_a_constrained_pydantic_type_is_its_wire_type(tmp_path: Path) -> None:
         )
     )
     assert _check(tmp_path, base, head) == []
+
+
+def test_a_waiver_of_the_rule_is_never_an_unused_suppression(tmp_path: Path) -> None:
+    """It approved one change; in later runs (with or without a change) it silences
+    nothing, and BL002 must not ask to remove it."""
+    (tmp_path / "pyproject.toml").write_text("[tool.backlint]\n", encoding="utf-8")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "schemas.py").write_text(
+        "from pydantic import BaseModel\n\n"
+        "class Item(BaseModel):  # backlint: allow BL012 API-7 prices are text\n"
+        "    price: str\n",
+        encoding="utf-8",
+    )
+    request = CheckRequest(paths=(tmp_path,), cwd=tmp_path, select=("BL002", "BL012"), jobs=1)
+    assert run_check(request).diagnostics == []
