@@ -86,6 +86,10 @@ class _Extractor:
     def __init__(self, project: ProjectIndex) -> None:
         self._project = project
         self._models: dict[str, Model | None] = {}
+        # Filled by ``contract`` from the modules around the routes.
+        self._routers: dict[str, tuple[RouterDecl, Location]] = {}
+        self._mounts: dict[str, _Mount] = {}
+        self._urls: dict[str, tuple[str, bool]] = {}
 
     def api(self, module: str) -> ModuleApi | None:
         return self._project.summary(module, SUMMARY_KIND, summarise)
@@ -108,18 +112,9 @@ class _Extractor:
         served = {f"{route.module}.{route.handler.partition('.')[0]}" for route in routes}
         routes.extend(self._registered_viewsets(served))
         routes.sort(key=lambda r: (r.module, r.handler, r.method, r.path))
-        pending = sorted({name for route in routes for name in (*route.request, *route.response)})
-        reached: dict[str, Model] = {}
-        while pending:
-            name = pending.pop()
-            model = None if name in reached else self.model(name)
-            if model is not None:
-                reached[name] = model
-                pending.extend(t for f in model.fields for t in f.types if t not in reached)
-        models = dict(sorted(reached.items()))
         return Contract(
             tuple(routes),
-            models,
+            self._reached_models(routes),
             {name: location for name, (_, location) in self._routers.items()},
             {name: mount.location for name, mount in self._mounts.items()},
             frozenset(project.files),
@@ -129,6 +124,18 @@ class _Extractor:
                 for fact in facts.classes
             ),
         )
+
+    def _reached_models(self, routes: list[Route]) -> dict[str, Model]:
+        """The models routes take and return, and those their fields nest."""
+        pending = sorted({name for route in routes for name in (*route.request, *route.response)})
+        reached: dict[str, Model] = {}
+        while pending:
+            name = pending.pop()
+            model = None if name in reached else self.model(name)
+            if model is not None:
+                reached[name] = model
+                pending.extend(t for f in model.fields for t in f.types if t not in reached)
+        return dict(sorted(reached.items()))
 
     def _neighbourhood(self, modules: list[str]) -> list[str]:
         """The route modules and the modules that import them, up to three imports

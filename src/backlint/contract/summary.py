@@ -198,15 +198,14 @@ def summarise(tree: cst.Module, table: ImportTable) -> ModuleApi:
     routes: list[RouteDecl] = []
     classes: list[ClassDecl] = []
     functions: list[tuple[str, int]] = []
-    for node, prefix in _definitions(module.body, ""):
-        if not isinstance(node, ast.ClassDef):
-            functions.append((node.name, node.lineno))
+    for node in _definitions(module.body):
         if isinstance(node, ast.ClassDef):
             classes.append(reader.class_decl(node))
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     routes.extend(reader.route_decls(item, f"{node.name}.{item.name}"))
-        elif not prefix:
+        else:
+            functions.append((node.name, node.lineno))
             routes.extend(reader.route_decls(node, node.name))
     routes.extend(reader.registrations(module))
     return ModuleApi(
@@ -220,14 +219,14 @@ def summarise(tree: cst.Module, table: ImportTable) -> ModuleApi:
 
 
 def _definitions(
-    body: list[ast.stmt], prefix: str
-) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, str]]:
+    body: list[ast.stmt],
+) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
     """Module-level functions and classes, also inside module-level ``if``/``try``."""
     for statement in body:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            yield statement, prefix
+            yield statement
         elif isinstance(statement, (ast.If, ast.Try)):
-            yield from _definitions(statement.body + statement.orelse, prefix)
+            yield from _definitions(statement.body + statement.orelse)
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -361,10 +360,8 @@ class _Reader:
     # Routes --------------------------------------------------------------------
 
     def route_decls(
-        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, qualname: str
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str
     ) -> Iterator[RouteDecl]:
-        if isinstance(node, ast.ClassDef):
-            return
         for decorator in node.decorator_list:
             if not isinstance(decorator, ast.Call) or not isinstance(decorator.func, ast.Attribute):
                 continue
@@ -464,7 +461,7 @@ class _Reader:
         ``app.add_url_rule("/x", view_func=handler)`` at module level."""
         functions = {
             node.name: node
-            for node, _ in _definitions(module.body, "")
+            for node in _definitions(module.body)
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         }
         for statement in module.body:
