@@ -636,6 +636,26 @@ def test_a_renamed_response_model_is_compared_field_by_field(tmp_path: Path) -> 
     ]
 
 
+def test_a_nested_model_swapped_for_another_is_one_finding_at_the_field(tmp_path: Path) -> None:
+    base = _head(
+        schemas=(
+            "class ItemOut(BaseModel):\n",
+            "class Brief(BaseModel):\n    code: str\n\n\n"
+            "class ItemOut(BaseModel):\n    brief: Brief | None = None\n",
+        )
+    )
+    head = _head(
+        schemas=(
+            "class ItemOut(BaseModel):\n",
+            "class Brief(BaseModel):\n    code: str\n\n\n"
+            "class ItemOut(BaseModel):\n    brief: Owner | None = None\n",
+        )
+    )
+    assert _messages(_check(tmp_path, base, head)) == [
+        "response of `ItemOut.brief` is now `Owner` instead of `Brief`, without `code`"
+    ]
+
+
 def test_a_model_with_an_unreadable_base_reports_no_removed_field(tmp_path: Path) -> None:
     head = _head(
         schemas=(

@@ -153,8 +153,9 @@ class _Differ:
                 where,
             )
         yield from self._params(before, after)
-        self._pair_models(before.response, after.response, "response")
-        self._pair_models(before.request, after.request, "request")
+        label = f"`{after.operation}`"
+        yield from self._pair_models(before.response, after.response, "response", label, where)
+        yield from self._pair_models(before.request, after.request, "request", label, where)
 
     def _params(self, before: Route, after: Route) -> Iterator[Break]:
         label = f"`{after.operation}`"
@@ -189,7 +190,13 @@ class _Differ:
                     f"{label}: query parameter `{name}` became required",
                     after.location,
                 )
-            self._pair_models(param.types, now.types, "request")
+            yield from self._pair_models(
+                param.types,
+                now.types,
+                "request",
+                f"{label} query parameter `{name}`",
+                after.location,
+            )
         for name, param in new_query.items():
             if name not in old_query and param.required and name not in _names(old_path):
                 yield Break(
@@ -224,11 +231,55 @@ class _Differ:
 
     # Models ----------------------------------------------------------------------
 
-    def _pair_models(self, before: Iterable[str], after: Iterable[str], direction: str) -> None:
+    def _pair_models(
+        self,
+        before: Iterable[str],
+        after: Iterable[str],
+        direction: str,
+        label: str,
+        where: Location,
+    ) -> Iterator[Break]:
+        """Queue the models that stand in the same place at both revisions for
+        comparison; a model swapped for another that already existed (``UserOut`` for
+        ``UserSummary``) is one finding here, at ``where``, not a finding per field."""
         old = [name for name in before if name in self._base.models]
         new = [name for name in after if name in self._head.models]
         for pair in _pair_names(old, new):
-            self._pairs.setdefault(pair, set()).add(direction)
+            if self._swapped(*pair):
+                yield from self._swap(pair, direction, label, where)
+            else:
+                self._pairs.setdefault(pair, set()).add(direction)
+
+    def _swapped(self, old: str, new: str) -> bool:
+        """Another class, which both revisions have: not a rename of the same shape."""
+        return old != new and new in self._base.classes and old in self._head.classes
+
+    def _swap(
+        self, pair: tuple[str, str], direction: str, label: str, where: Location
+    ) -> Iterator[Break]:
+        before, after = self._base.models[pair[0]], self._head.models[pair[1]]
+        wires = {f.wire for f in after.fields}
+        if direction == "response":
+            lost = [f.wire for f in before.fields if f.wire not in wires]
+            detail = ", ".join(f"`{wire}`" for wire in lost)
+            if lost and after.complete:
+                yield Break(
+                    "changed-type",
+                    f"{direction} of {label} is now `{after.short}` instead of "
+                    f"`{before.short}`, without {detail}",
+                    where,
+                )
+            return
+        old_wires = {f.wire for f in before.fields}
+        required = [f.wire for f in after.fields if f.required and f.wire not in old_wires]
+        if required and before.complete:
+            detail = ", ".join(f"`{wire}`" for wire in required)
+            yield Break(
+                "required-field",
+                f"{direction} of {label} is now `{after.short}` instead of `{before.short}`, "
+                f"which requires {detail}",
+                where,
+            )
 
     def _model(self, before: Model, after: Model, direction: str) -> Iterator[Break]:
         if before.kind == "enum" or after.kind == "enum":
@@ -298,7 +349,7 @@ class _Differ:
             and after.direction != "response"
         ):
             yield Break("required-field", f"request field {name} became required", where)
-        self._pair_models(before.types, after.types, direction)
+        yield from self._pair_models(before.types, after.types, direction, name, where)
 
 
 def _names(params: Iterable[Param]) -> set[str]:
