@@ -2,8 +2,8 @@
 """Run BL012's contract extraction and diff between two revisions of a git repository.
 
 Extracts the Python files of both trees from git objects into temporary folders (the
-repository is only read, never checked out), analyses each with backlint, and prints the size of both
-contracts, the time taken and every breaking change found. Usage::
+repository is only read, never checked out), analyses each with backlint, and prints the
+size of both contracts, the time taken and every breaking change found. Usage::
 
     python benchmarks/api_contract_history.py /work/eco/mealie v1.0.0 v1.2.0 [--subdir mealie]
 
