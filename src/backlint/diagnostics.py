@@ -102,6 +102,9 @@ class Diagnostic:
     # The line whose noqa comment can silence this finding (the closing line of a
     # multi-line string, for instance). Defaults to the start line.
     noqa_line: int = 0
+    # Other lines whose noqa comment or waiver also silences it: the class line of a
+    # finding at a model's field, the decorator line of one at a route handler.
+    waiver_lines: tuple[int, ...] = ()
     # ``low`` when the finding rests on a heuristic fallback (a handler recognised by
     # its shape because its router could not be resolved); such findings are reported
     # only with ``include-low-confidence``.
@@ -110,6 +113,12 @@ class Diagnostic:
     @property
     def suppression_line(self) -> int:
         return self.noqa_line or self.span.start.line
+
+    @property
+    def suppression_lines(self) -> tuple[int, ...]:
+        """Every line whose comment can silence it, the main one first."""
+        main = self.suppression_line
+        return (main, *(line for line in self.waiver_lines if line != main))
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.span.start.line, self.span.start.column, self.code, self.message)

@@ -38,10 +38,12 @@ class FileSuppressions:
             if any(m.code == diagnostic.code for m in directive.codes):
                 self.used.add((directive.line, diagnostic.code))
                 return True
-        line_directive = self._by_line.get(diagnostic.suppression_line)
-        if line_directive is None:
+        return any(self._line_suppresses(line, diagnostic) for line in diagnostic.suppression_lines)
+
+    def _line_suppresses(self, line: int, diagnostic: Diagnostic) -> bool:
+        directive = self._by_line.get(line)
+        if directive is None:
             return False
-        directive = line_directive
         if directive.is_bare:
             return True
         if (

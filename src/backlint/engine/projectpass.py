@@ -99,8 +99,8 @@ def run_project_pass(
         table = suppressions.get(diagnostic.path)
         if table is not None and table.suppresses(diagnostic):
             continue
-        if table is not None and (diagnostic.suppression_line, diagnostic.code) in (
-            table.missing_reason
+        if table is not None and any(
+            (line, diagnostic.code) in table.missing_reason for line in diagnostic.suppression_lines
         ):
             diagnostic = replace(
                 diagnostic,
@@ -111,7 +111,11 @@ def run_project_pass(
         if diagnostic.confidence == "low" and not settings.include_low_confidence:
             continue
         kept.append(diagnostic)
-    kept.extend(_unused_suppressions(suppressions, relative_paths, enabled, known, ignores))
+    # A waiver of a change-scoped rule approves one change (an API break): once the
+    # change is in the base revision, the rule has nothing left to report there. Such
+    # waivers are never "unused", with or without a change.
+    audited = {code: rule for code, rule in enabled.items() if not rule.change_scoped}
+    kept.extend(_unused_suppressions(suppressions, relative_paths, audited, known, ignores))
     kept.sort(key=Diagnostic.sort_key)
     outcome.diagnostics = kept
     return outcome

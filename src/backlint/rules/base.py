@@ -152,6 +152,7 @@ class Rule:
         fix: Fix | None = None,
         related: Iterable[Related] = (),
         noqa_line: int = 0,
+        waiver_lines: tuple[int, ...] = (),
     ) -> Diagnostic:
         """A finding of this rule: its code, name, severity and fix text filled in."""
         return Diagnostic(
@@ -165,6 +166,7 @@ class Rule:
             fix=fix,
             related=tuple(related),
             noqa_line=noqa_line,
+            waiver_lines=waiver_lines,
         )
 
     def option(self, name: str) -> OptionValue:

@@ -1,0 +1,1 @@
+"""Rules about the HTTP API contract a change must keep (change-scoped)."""
