@@ -128,12 +128,42 @@ class DestructiveMigration(ProjectRule):
     nothing. The waiver is the record the gate asks for, so a reviewer reads why the
     change is safe in the diff.
 
-    Decisions. When the previous definition of a Django field cannot be found in the
-    app's earlier migrations (a field built by a helper, a history that starts in a
-    squashed migration the run does not show), an `AlterField` is not reported: the
-    rule only reports a change it can see. A squashed migration (one with `replaces`)
-    is never reported: its operations are copies of migrations that shipped, and the
-    migrations it replaces are not heads.
+    Decisions (what the issue left open):
+    - **Heads.** Alembic revision ids are looked up in the revision's own folder first,
+      then anywhere, so two independent trees that both start at `0001` stay apart.
+      A Django app's label is the one its migrations use for each other in
+      `dependencies`, else the name of the app's folder; `run_before` ships a
+      migration, and a `__latest__` dependency ships every migration of its app. With
+      `--new-from-rev` a migration is reported when it is a head *or* the change
+      touched it.
+    - **Squashes.** A squashed migration (one with `replaces`) is never reported: its
+      operations are copies of migrations that shipped. The migrations it replaces
+      are not heads, and a dependency on one of them ships the squash, as Django
+      reads it.
+    - **Upgrade.** Alembic's `upgrade()`, the multi-database template's
+      `upgrade_<name>()` and the module functions they call; a `downgrade*` function
+      never. Django's `state_operations` of a `SeparateDatabaseAndState` are skipped,
+      its `database_operations` are checked.
+    - **NOT NULL.** `existing_server_default=` counts as a server default and
+      `existing_nullable=False` says nothing changes. A backfill (`UPDATE ... SET`)
+      before the change does not silence it: it fixes the rows, not the previous
+      release's inserts.
+    - **Django history.** An `AlterField` is judged against the field's previous
+      definition: the latest `CreateModel`/`AddField`/`AlterField` of it in the
+      app's earlier migrations, following `RenameField` and `RenameModel` back. When
+      there is none (a field built by a helper, a history that starts in a migration
+      the run does not see, a `RemoveField` in between), it is not reported: the rule
+      reports only a change it can see. `null` defaults to `False` as in Django; a
+      field built with `**kwargs` has an unknown `null`.
+    - **Narrowing** is judged within a family only (text, integers, decimals) and
+      needs `existing_type=` in Alembic; a change across families (text to integer)
+      is a conversion whose safety depends on the data. `String()` without a length
+      is unbounded; Django's `SlugField`, `EmailField` and `URLField` have their
+      default `max_length`.
+    - **Raw SQL** counts only as a plain string literal passed to `op.execute`
+      (no f-strings, no SQL built elsewhere); `DROP COLUMN` needs the `COLUMN`
+      keyword, so `DROP CONSTRAINT` is not a column.
+    - Migrations in test code are not checked.
     """
 
     code = "BL903"
