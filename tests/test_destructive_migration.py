@@ -64,6 +64,7 @@ def _head(upgrade: str) -> dict[str, str]:
         ('op.drop_column("users", "email")', "Drops column `users.email`"),
         ("op.drop_column(table_name='users', column_name='email')", "Drops column `users.email`"),
         ('op.drop_table("users")', "Drops table `users`"),
+        ('op.drop_table(op.f("users"))', "Drops table `users`"),
         (
             'with op.batch_alter_table("users") as batch_op:\n    batch_op.drop_column("email")',
             "Drops column `users.email`",
@@ -182,7 +183,10 @@ def test_the_finding_is_at_the_operation_call(tmp_path: Path) -> None:
 def test_a_shipped_revision_is_silent_and_its_successor_is_checked(tmp_path: Path) -> None:
     files = {
         f"{VERSIONS}/a1_old.py": _revision("a1", None, 'op.drop_column("users", "nickname")'),
-        f"{VERSIONS}/b2_new.py": _revision("b2", "a1", 'op.drop_column("users", "email")'),
+        # Alembic's current template annotates the variables.
+        f"{VERSIONS}/b2_new.py": _revision("b2", "a1", 'op.drop_column("users", "email")')
+        .replace("\nrevision = ", "\nrevision: str = ")
+        .replace("down_revision = ", "down_revision: str | None = "),
     }
     assert _messages(tmp_path, files) == ["Drops column `users.email` in the head migration `b2`"]
 

@@ -126,6 +126,13 @@ def _label(node: cst.BaseExpression | None, tree: cst.Module) -> str:
     """A table or column name for messages: the string, or the expression as written."""
     if node is None:
         return "?"
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "f"
+        and len(node.args) == 1
+    ):
+        node = node.args[0].value  # ``op.f("ix_users_email")``: a name given as is
     text = string_value(node) if not isinstance(node, cst.FormattedString) else None
     return text if text is not None else tree.code_for_node(node)
 
