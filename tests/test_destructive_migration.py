@@ -243,6 +243,15 @@ class Migration(migrations.Migration):
                 ("total", models.IntegerField()),
             ],
         ),
+        # Models without a table of their own.
+        migrations.CreateModel(
+            name="OpenOrder", fields=[], options={"proxy": True}, bases=("orders.order",)
+        ),
+        migrations.CreateModel(
+            name="OrderReport",
+            fields=[("id", models.AutoField(primary_key=True))],
+            options={"managed": False, "db_table": "order_report_view"},
+        ),
     ]
 """
 
@@ -313,6 +322,10 @@ SAFE_DJANGO = [
     # A field whose previous definition is not in the app's migrations: cannot tell.
     'migrations.AlterField(model_name="order", name="ghost", field=models.TextField())',
     'migrations.AlterField(model_name="order", name="note", field=NOTE_FIELD)',
+    # A proxy and an unmanaged model have no table to drop or rename.
+    'migrations.DeleteModel(name="OpenOrder")',
+    'migrations.RenameModel(old_name="OrderReport", new_name="SalesReport")',
+    'migrations.RemoveField(model_name="orderreport", name="id")',
     # Only Django's idea of the model changes; the column stays.
     "migrations.SeparateDatabaseAndState(state_operations=["
     'migrations.RemoveField(model_name="order", name="total")])',

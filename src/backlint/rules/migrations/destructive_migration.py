@@ -163,6 +163,9 @@ class DestructiveMigration(ProjectRule):
     - **Raw SQL** counts only as a plain string literal passed to `op.execute`
       (no f-strings, no SQL built elsewhere); `DROP COLUMN` needs the `COLUMN`
       keyword, so `DROP CONSTRAINT` is not a column.
+    - A Django proxy or unmanaged model (`options={"proxy": True}` or
+      `{"managed": False}` in its `CreateModel`) has no table of its own: deleting,
+      renaming it or removing its fields is not reported.
     - Migrations in test code are not checked.
     """
 
@@ -387,6 +390,8 @@ def _destructive(graph: MigrationGraph, migration: Migration) -> Iterator[tuple[
     django = migration.summary.framework == "django"
     wording = _DJANGO_WORDING if django else _ALEMBIC_WORDING
     for operation in migration.summary.operations:
+        if django and not _has_table(graph, migration.path, operation.table):
+            continue
         if operation.kind != ALTER_FIELD:
             yield operation, wording[operation.kind]
             continue
@@ -424,7 +429,7 @@ def _previous_definition(
                 return change.definition
             if change.action == "remove" and (change.model, change.field) == (model, field):
                 return None
-            if change.action == "delete-model" and change.model == model:
+            if change.action in ("create-model", "delete-model") and change.model == model:
                 return None
             if change.action == "rename-field" and (change.model, change.new_name) == (
                 model,
@@ -434,3 +439,16 @@ def _previous_definition(
             if change.action == "rename-model" and change.new_name == model:
                 model = change.model
     return None
+
+
+def _has_table(graph: MigrationGraph, path: str, model: str) -> bool:
+    """Whether a Django model has a table of its own: not a proxy or unmanaged model, as
+    its ``CreateModel`` in the app's earlier migrations says (true when none does)."""
+    model = model.lower()
+    for ancestor in graph.ancestors_in_app(path):
+        for change in reversed(graph.migrations[ancestor].summary.history):
+            if change.action == "create-model" and change.model == model:
+                return change.has_table
+            if change.action == "rename-model" and change.new_name == model:
+                model = change.model
+    return True

@@ -46,6 +46,7 @@ class MigrationGraph:
         # Django: a migration's dependencies within its own folder (for its history).
         self._parents: dict[str, set[str]] = defaultdict(set)
         self._labels: dict[str, str] = {}
+        self._ancestors: dict[str, list[str]] = {}
         alembic = [m for m in self.migrations.values() if m.summary.framework == "alembic"]
         django = [m for m in self.migrations.values() if m.summary.framework == "django"]
         self._link_alembic(alembic)
@@ -125,6 +126,11 @@ class MigrationGraph:
     def ancestors_in_app(self, path: str) -> list[str]:
         """The migrations of ``path``'s folder it depends on, directly or not, the latest
         first (a topological order of the folder's graph, made stable by sorting)."""
+        if path not in self._ancestors:
+            self._ancestors[path] = self._order_ancestors(path)
+        return self._ancestors[path]
+
+    def _order_ancestors(self, path: str) -> list[str]:
         found: set[str] = set()
         stack = sorted(self._parents.get(path, ()))
         while stack:

@@ -79,14 +79,18 @@ class Operation:
 @dataclass(frozen=True)
 class StateChange:
     """A Django operation as the migration state sees it, to find a field's previous
-    definition: ``define`` (CreateModel, AddField, AlterField), ``remove``,
-    ``rename-field``, ``rename-model`` or ``delete-model``. Names are lower case."""
+    definition and whether a model has a table: ``create-model``, ``define`` (a field of
+    CreateModel, AddField, AlterField), ``remove``, ``rename-field``, ``rename-model`` or
+    ``delete-model``. Names are lower case."""
 
     action: str
     model: str
     field: str = ""
     new_name: str = ""
     definition: FieldDefinition | None = None
+    # ``create-model``: False for a proxy or unmanaged model, which has no table of its
+    # own, so dropping or renaming it changes nothing in the database.
+    has_table: bool = True
 
 
 @dataclass(frozen=True)
@@ -520,7 +524,7 @@ class _DjangoReader:
         text = self._text
         if name == "CreateModel":
             model = text(call, 0, "name").lower()
-            yield StateChange("delete-model", model)  # a model made again starts afresh
+            yield StateChange("create-model", model, has_table=_has_table(call))
             fields = argument(call, 1, "fields")
             if fields is not None and isinstance(fields.value, (cst.List, cst.Tuple)):
                 for element in fields.value.elements:
@@ -595,6 +599,21 @@ class _DjangoReader:
             db_default=keyword_argument(call, "db_default") is not None,
             has_column=name not in _NO_COLUMN,
         )
+
+
+def _has_table(create_model: cst.Call) -> bool:
+    """Whether ``CreateModel`` makes a table: not with ``options={"proxy": True}`` or
+    ``{"managed": False}``."""
+    options = argument(create_model, 2, "options")
+    if options is None or not isinstance(options.value, cst.Dict):
+        return True
+    for element in options.value.elements:
+        if not isinstance(element, cst.DictElement) or not isinstance(element.value, cst.Name):
+            continue
+        key, value = string_value(element.key), element.value.value
+        if (key, value) in (("proxy", "True"), ("managed", "False")):
+            return False
+    return True
 
 
 def _class_attribute(node: cst.ClassDef, name: str) -> cst.BaseExpression | None:
