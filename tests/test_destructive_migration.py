@@ -97,6 +97,11 @@ def _head(upgrade: str) -> dict[str, str]:
             "Narrows column `orders.total` from Numeric(12, 2) to Numeric(8, 2)",
         ),
         (
+            'op.alter_column("orders", "price", type_=sa.Numeric(12, 2), '
+            "existing_type=sa.Numeric(12, 4))",
+            "Narrows column `orders.price` from Numeric(12, 4) to Numeric(12, 2)",
+        ),
+        (
             'op.execute("ALTER TABLE users DROP COLUMN IF EXISTS avatar")',
             "Drops column `users.avatar`",
         ),
@@ -124,6 +129,10 @@ SAFE_ALEMBIC = [
     # Without the existing type there is nothing to compare with.
     'op.alter_column("users", "email", type_=sa.String(50))',
     'op.alter_column("users", "email", type_=sa.Integer(), existing_type=sa.String(50))',
+    # A size that is not a number, and a decimal that moves its point.
+    'op.alter_column("users", "name", type_=sa.String(NAME_LENGTH), existing_type=sa.Text())',
+    'op.alter_column("users", "tag", type_=sa.String(20), existing_type=sa.String(length=N))',
+    'op.alter_column("orders", "total", type_=sa.Numeric(12, 3), existing_type=sa.Numeric(12, 2))',
     'op.execute("UPDATE users SET active = true")',
     'op.execute("ALTER TABLE users DROP CONSTRAINT users_email_key")',
     'op.execute(f"ALTER TABLE {TABLE} DROP COLUMN x")',
@@ -241,6 +250,7 @@ class Migration(migrations.Migration):
                 ("code", models.CharField(max_length=64, null=True)),
                 ("note", models.TextField(null=True)),
                 ("total", models.IntegerField()),
+                ("currency", models.CharField(max_length=CURRENCY_LENGTH)),
             ],
         ),
         # Models without a table of their own.
@@ -322,6 +332,9 @@ SAFE_DJANGO = [
     # A field whose previous definition is not in the app's migrations: cannot tell.
     'migrations.AlterField(model_name="order", name="ghost", field=models.TextField())',
     'migrations.AlterField(model_name="order", name="note", field=NOTE_FIELD)',
+    # The previous length is not a number: unknown, not unbounded.
+    'migrations.AlterField(model_name="order", name="currency", '
+    "field=models.CharField(max_length=3))",
     # A proxy and an unmanaged model have no table to drop or rename.
     'migrations.DeleteModel(name="OpenOrder")',
     'migrations.RenameModel(old_name="OrderReport", new_name="SalesReport")',

@@ -2,7 +2,9 @@
 
 Only changes within one family are judged: text to shorter text, a smaller integer,
 fewer digits. A change across families (text to integer) is a conversion whose safety
-depends on the data; a type this module does not know is never called narrower.
+depends on the data; a type this module does not know is never called narrower. A size
+the migration does not spell out as a number (``max_length=settings.CODE_LENGTH``)
+makes the type unknown, never unbounded.
 """
 
 from __future__ import annotations
@@ -103,15 +105,7 @@ def narrows(old: ColumnType, new: ColumnType) -> bool:
         return _smaller(_text_length(new), _text_length(old))
     if family == "integer":
         return _INTEGER_BYTES[new.name] < _INTEGER_BYTES[old.name]
-    return (
-        _smaller(new.precision, old.precision)
-        or _smaller(new.scale, old.scale)
-        or _smaller(_whole_digits(new), _whole_digits(old))
-    )
-
-
-def _whole_digits(column: ColumnType) -> int | None:
-    """Digits before the point: ``Numeric(10, 2)`` to ``Numeric(10, 4)`` loses two."""
-    if column.precision is None:
-        return None
-    return column.precision - (column.scale or 0)
+    # Fewer digits in all, or after the point (values are rounded). Moving the point
+    # (``Numeric(12, 2)`` to ``Numeric(12, 3)``) is not counted: it is how money columns
+    # gain a decimal, and only values near the top of the range would fail.
+    return _smaller(new.precision, old.precision) or _smaller(new.scale, old.scale)

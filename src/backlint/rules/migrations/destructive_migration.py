@@ -158,8 +158,11 @@ class DestructiveMigration(ProjectRule):
     - **Narrowing** is judged within a family only (text, integers, decimals) and
       needs `existing_type=` in Alembic; a change across families (text to integer)
       is a conversion whose safety depends on the data. `String()` without a length
-      is unbounded; Django's `SlugField`, `EmailField` and `URLField` have their
-      default `max_length`.
+      is unbounded; a length that is not a number (`max_length=settings.CODE_LENGTH`)
+      is unknown, so nothing is compared; Django's `SlugField`, `EmailField` and
+      `URLField` have their default `max_length`. A decimal narrows when it loses
+      digits in all or after the point; moving the point (`Numeric(12, 2)` to
+      `Numeric(12, 3)`, how saleor's money columns gained a decimal) is not counted.
     - **Raw SQL** counts only as a plain string literal passed to `op.execute`
       (no f-strings, no SQL built elsewhere); `DROP COLUMN` needs the `COLUMN`
       keyword, so `DROP CONSTRAINT` is not a column.

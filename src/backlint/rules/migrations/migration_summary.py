@@ -416,13 +416,14 @@ def _column_type(node: cst.BaseExpression) -> ColumnType | None:
     if has_splat(call):
         return None
 
-    def size(position: int, keyword: str) -> int | None:
-        found = argument(call, position, keyword)
-        return _integer(found.value) if found is not None else None
-
-    if is_decimal(name):
-        return ColumnType(name, precision=size(0, "precision"), scale=size(1, "scale"))
-    return ColumnType(name, length=size(0, "length"))
+    sizes = (("precision", 0), ("scale", 1)) if is_decimal(name) else (("length", 0),)
+    found: dict[str, int | None] = {}
+    for keyword, position in sizes:
+        given = argument(call, position, keyword)
+        found[keyword] = None if given is None else _integer(given.value)
+        if given is not None and found[keyword] is None:
+            return None  # ``String(length=NAME_LENGTH)``: a size the file does not show
+    return ColumnType(name, **found)
 
 
 # --- Django ----------------------------------------------------------------------------
@@ -584,21 +585,28 @@ class _DjangoReader:
         else:
             known_null = None
 
-        def size(keyword: str) -> int | None:
-            value = keyword_argument(call, keyword)
-            return _integer(value.value) if value is not None else None
-
         return FieldDefinition(
-            ColumnType(
-                name,
-                length=size("max_length"),
-                precision=size("max_digits"),
-                scale=size("decimal_places"),
-            ),
+            _field_type(name, call),
             null=known_null,
             db_default=keyword_argument(call, "db_default") is not None,
             has_column=name not in _NO_COLUMN,
         )
+
+
+def _field_type(name: str, call: cst.Call) -> ColumnType:
+    """A Django field's column type; a size that is not a number (``max_length=
+    settings.CODE_LENGTH``) leaves the type unknown (no name), so it is never compared."""
+    sizes: dict[str, int | None] = {}
+    for keyword, size in (
+        ("max_length", "length"),
+        ("max_digits", "precision"),
+        ("decimal_places", "scale"),
+    ):
+        given = keyword_argument(call, keyword)
+        sizes[size] = None if given is None else _integer(given.value)
+        if given is not None and sizes[size] is None:
+            return ColumnType("")
+    return ColumnType(name, **sizes)
 
 
 def _has_table(create_model: cst.Call) -> bool:
