@@ -345,7 +345,7 @@ class Migration(migrations.Migration):
     )
 
     def check_project(self, project: ProjectIndex) -> Iterable[Diagnostic]:
-        graph = MigrationGraph(_migrations(project))
+        graph = MigrationGraph(project_migrations(project))
         change = project.change
         for path, migration in sorted(graph.migrations.items()):
             if migration.replaces:
@@ -377,7 +377,7 @@ def _is_candidate(facts: FileFacts) -> bool:
     )
 
 
-def _migrations(project: ProjectIndex) -> Iterator[Migration]:
+def project_migrations(project: ProjectIndex) -> Iterator[Migration]:
     for path, facts in sorted(project.files.items()):
         if facts.is_test or not _is_candidate(facts):
             continue
