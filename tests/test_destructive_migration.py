@@ -70,6 +70,12 @@ def _head(upgrade: str) -> dict[str, str]:
             "Drops column `users.email`",
         ),
         (
+            # ``batch_op`` names one table after another.
+            'with op.batch_alter_table("groups") as batch_op:\n    batch_op.drop_column("email")\n'
+            'with op.batch_alter_table("users") as batch_op:\n    batch_op.create_index("i", [])',
+            "Drops column `groups.email`",
+        ),
+        (
             'op.alter_column("users", "name", new_column_name="full_name")',
             "Renames column `users.name` to `full_name`",
         ),

@@ -17,7 +17,7 @@ import libcst as cst
 
 from backlint.diagnostics import Span
 from backlint.engine.positions import PositionIndex
-from backlint.engine.walker import iter_descendants
+from backlint.engine.walker import iter_children
 from backlint.index.collect import migration_pairs
 from backlint.index.names import ImportTable, dotted_name
 from backlint.rules.migrations.column_types import ColumnType, is_decimal, narrows
@@ -256,27 +256,31 @@ class _AlembicReader:
             return
         self._seen.add(name)
         top_level, function = self._functions[name]
-        batches = dict(self._batch_handles(function))
-        for node in iter_descendants(function.body):
-            if not isinstance(node, cst.Call):
-                continue
-            if isinstance(node.func, cst.Name) and node.func.value in self._functions:
-                self._function(node.func.value)
-                continue
-            self._call(node, top_level, batches)
+        # Each node with the ``batch_alter_table`` handles of the ``with`` blocks around it:
+        # a function often reuses ``batch_op`` for one table after another.
+        stack: list[tuple[cst.CSTNode, dict[str, str]]] = [(function.body, {})]
+        while stack:
+            node, batches = stack.pop()
+            if isinstance(node, cst.With):
+                batches = {**batches, **dict(self._batch_handles(node))}
+            elif isinstance(node, cst.Call):
+                if isinstance(node.func, cst.Name) and node.func.value in self._functions:
+                    self._function(node.func.value)
+                else:
+                    self._call(node, top_level, batches)
+            stack.extend((child, batches) for child in reversed(list(iter_children(node))))
 
-    def _batch_handles(self, function: cst.FunctionDef) -> Iterator[tuple[str, str]]:
+    def _batch_handles(self, block: cst.With) -> Iterator[tuple[str, str]]:
         """``with op.batch_alter_table("user") as batch_op``: ``batch_op`` → ``user``."""
-        for node in iter_descendants(function.body):
+        for item in block.items:
             if (
-                isinstance(node, cst.WithItem)
-                and isinstance(node.item, cst.Call)
-                and self._names.qualified_name(node.item.func) == f"{_OP}batch_alter_table"
-                and node.asname is not None
-                and isinstance(node.asname.name, cst.Name)
+                isinstance(item.item, cst.Call)
+                and self._names.qualified_name(item.item.func) == f"{_OP}batch_alter_table"
+                and item.asname is not None
+                and isinstance(item.asname.name, cst.Name)
             ):
-                table = argument(node.item, 0, "table_name")
-                yield node.asname.name.value, _label(table.value if table else None, self._tree)
+                table = argument(item.item, 0, "table_name")
+                yield item.asname.name.value, _label(table.value if table else None, self._tree)
 
     def _call(self, call: cst.Call, top_level: int, batches: dict[str, str]) -> None:
         func = call.func
