@@ -128,6 +128,17 @@ class DestructiveMigration(ProjectRule):
     nothing. The waiver is the record the gate asks for, so a reviewer reads why the
     change is safe in the diff.
 
+    Calibration. On the ten tuning projects (2,392 Alembic and Django migrations, 42
+    heads) no head was destructive; counting every migration as changed it reported
+    701 operations. saleor's money columns gave the decimal rule, its settings-based
+    `max_length`s the unknown sizes, and netbox's proxy `ObjectType` the table-less
+    models. On the check projects (2,708 migrations, 75 heads) the heads gave 8
+    findings, 3 of them in migrations weeks old; the other 5 were the last migration
+    of an app nobody has touched for years, which stays its head. The rule is
+    therefore in preview and is meant for `--new-from-rev`: with every migration
+    counted as changed, 25 of 30 sampled check-set findings were destructive
+    changes a reviewer should see.
+
     Decisions (what the issue left open):
     - **Heads.** Alembic revision ids are looked up in the revision's own folder first,
       then anywhere, so two independent trees that both start at `0001` stay apart.
