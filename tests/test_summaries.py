@@ -31,6 +31,7 @@ KINDS = (
     "BL811-fields/v1",
     "BL711-conftest-fixtures/v1",
     "BL503-bodies/v1",
+    "BL903-migration/v1",
 )
 
 

@@ -408,6 +408,12 @@ def _is_behaviour(method: cst.FunctionDef) -> bool:
 
 def _replaced_migrations(class_node: cst.ClassDef) -> Iterator[tuple[str, str]]:
     """The ``(app label, name)`` pairs of a ``replaces = [...]`` in the class body."""
+    return migration_pairs(class_node, "replaces")
+
+
+def migration_pairs(class_node: cst.ClassDef, attribute: str) -> Iterator[tuple[str, str]]:
+    """The literal ``(app label, name)`` pairs of a Django ``Migration`` class attribute
+    (``replaces``, ``dependencies``, ``run_before``); other elements are skipped."""
     for line in class_node.body.body:
         if not isinstance(line, cst.SimpleStatementLine):
             continue
@@ -415,7 +421,7 @@ def _replaced_migrations(class_node: cst.ClassDef) -> Iterator[tuple[str, str]]:
             if not (
                 isinstance(small, cst.Assign)
                 and any(
-                    isinstance(t.target, cst.Name) and t.target.value == "replaces"
+                    isinstance(t.target, cst.Name) and t.target.value == attribute
                     for t in small.targets
                 )
                 and isinstance(small.value, (cst.List, cst.Tuple))

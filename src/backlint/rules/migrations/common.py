@@ -1,4 +1,5 @@
-"""What both migration rules share: the irreversibility waiver and empty function bodies."""
+"""What the migration rules share: the irreversibility waiver, empty function bodies,
+module-level assignments and call arguments."""
 
 from __future__ import annotations
 
@@ -148,3 +149,38 @@ def string_value(node: cst.BaseExpression) -> str | None:
             for part in node.parts
         )
     return None
+
+
+def argument(call: cst.Call, position: int, keyword: str) -> cst.Arg | None:
+    """The argument at ``position`` or named ``keyword``, if the call spells it out."""
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    if position < len(positional):
+        return positional[position]
+    return keyword_argument(call, keyword)
+
+
+def keyword_argument(call: cst.Call, keyword: str) -> cst.Arg | None:
+    return next(
+        (arg for arg in call.args if arg.keyword is not None and arg.keyword.value == keyword),
+        None,
+    )
+
+
+def has_splat(call: cst.Call) -> bool:
+    """``f(*args)`` or ``f(**kwargs)``: the call's arguments are not all in the file."""
+    return any(arg.star for arg in call.args)
+
+
+def module_assignments(statement: cst.BaseStatement) -> dict[str, cst.BaseExpression | None]:
+    """Names a top-level simple statement assigns, with their value (``revision = "..."``)."""
+    found: dict[str, cst.BaseExpression | None] = {}
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return found
+    for small in statement.body:
+        if isinstance(small, cst.Assign):
+            for target in small.targets:
+                if isinstance(target.target, cst.Name):
+                    found[target.target.value] = small.value
+        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+            found[small.target.value] = small.value
+    return found

@@ -11,7 +11,13 @@ from backlint.engine.context import FileContext
 from backlint.index.names import dotted_name
 from backlint.rules.base import Example, FileRule
 from backlint.rules.fixes import NodeFix
-from backlint.rules.migrations.common import find_waiver, string_value, waiver_note
+from backlint.rules.migrations.common import (
+    argument,
+    find_waiver,
+    has_splat,
+    string_value,
+    waiver_note,
+)
 from backlint.rules.syntax import is_none
 
 if TYPE_CHECKING:
@@ -25,21 +31,6 @@ _REVERSE = {
 }
 _FORWARD = {"RunPython": "code", "RunSQL": "sql"}
 _PREVIEW = 40
-
-
-def _argument(call: cst.Call, position: int, keyword: str) -> cst.Arg | None:
-    """The argument at ``position`` or named ``keyword``, if the call spells it out."""
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    if position < len(positional):
-        return positional[position]
-    return next(
-        (arg for arg in call.args if arg.keyword is not None and arg.keyword.value == keyword),
-        None,
-    )
-
-
-def _has_splat(call: cst.Call) -> bool:
-    return any(arg.star for arg in call.args)
 
 
 def _forward_label(value: cst.BaseExpression | None) -> str:
@@ -428,7 +419,7 @@ class IrreversibleDjangoOperation(FileRule):
         self._note = waiver_note(waiver)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self._skip or _has_splat(node):
+        if self._skip or has_splat(node):
             return
         qualified = self.ctx.qualified_name(node.func)
         if qualified is None or not qualified.startswith(_DJANGO_MIGRATIONS):
@@ -437,10 +428,10 @@ class IrreversibleDjangoOperation(FileRule):
         if operation not in _REVERSE:
             return
         keyword, missing = _REVERSE[operation]
-        reverse = _argument(node, 1, keyword)
+        reverse = argument(node, 1, keyword)
         if reverse is not None and not is_none(reverse.value):
             return
-        forward = _argument(node, 0, _FORWARD[operation])
+        forward = argument(node, 0, _FORWARD[operation])
         label = _forward_label(forward.value if forward is not None else None)
         self.report(
             node,

@@ -15,6 +15,7 @@ from backlint.rules.migrations.common import (
     explains_itself,
     find_waiver,
     is_noop,
+    module_assignments,
     raises_unconditionally,
     string_value,
     waiver_note,
@@ -39,21 +40,6 @@ class _Revision:
     downgrade_elsewhere: bool  # ``downgrade`` bound otherwise: imported, assigned, conditional
 
 
-def _assigned(statement: cst.BaseStatement) -> dict[str, cst.BaseExpression | None]:
-    """Names a top-level simple statement assigns, with their value."""
-    found: dict[str, cst.BaseExpression | None] = {}
-    if not isinstance(statement, cst.SimpleStatementLine):
-        return found
-    for small in statement.body:
-        if isinstance(small, cst.Assign):
-            for target in small.targets:
-                if isinstance(target.target, cst.Name):
-                    found[target.target.value] = small.value
-        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-            found[small.target.value] = small.value
-    return found
-
-
 def _defines_downgrade(statement: cst.BaseStatement) -> bool:
     """A ``def downgrade`` nested in a top-level ``if``/``try`` (a conditional definition)."""
     if isinstance(statement, (cst.If, cst.Try)):
@@ -72,7 +58,7 @@ def _read_revision(module: cst.Module, ctx: FileContext) -> _Revision:
         if isinstance(statement, cst.FunctionDef):
             functions[statement.name.value] = statement  # the last definition wins
         else:
-            variables.update(_assigned(statement))
+            variables.update(module_assignments(statement))
             conditional = conditional or _defines_downgrade(statement)
     value = variables.get("revision")
     revision = string_value(value) if value is not None else None
