@@ -602,13 +602,31 @@ class Workspace:
         outcome = ProjectOutcome(
             diagnostics=tuple(passed.diagnostics),
             internal_errors=tuple(passed.internal_errors),
-            files=_file_reports(results, passed.diagnostics),
+            files=_file_reports(results, passed.diagnostics, self._line_reader(tasks)),
             dependencies=tuple(sorted(modules.read.items())),
         )
         # A crash may be transient (a worker killed for memory): never keep it.
         if outcome_key is not None and not outcome.internal_errors:
             self.cache.put_outcome(outcome_key, outcome)
         return outcome, passed.project
+
+    def _line_reader(self, tasks: Sequence[_Task]) -> Callable[[str], list[str]]:
+        """Reads a file's lines by its root-relative path: the overlay's text, else the
+        file on disk; no lines when it cannot be read or decoded."""
+        overlays = {item.task.relative: item.task.data for item in tasks}
+
+        def read(relative: str) -> list[str]:
+            from backlint.source import SourceError, decode, split_lines
+
+            try:
+                data = overlays.get(relative)
+                if data is None:
+                    data = self.absolute(relative).read_bytes()
+                return split_lines(decode(data).text)
+            except (OSError, SourceError):
+                return []
+
+        return read
 
     def _report(
         self, result: CheckResult, outcome: ProjectOutcome, displays: Mapping[str, str]
@@ -653,17 +671,30 @@ def _displayed(diagnostic: Diagnostic, shown: Callable[[str], str]) -> Diagnosti
 
 
 def _file_reports(
-    results: Sequence[FileResult], diagnostics: Sequence[Diagnostic]
+    results: Sequence[FileResult],
+    diagnostics: Sequence[Diagnostic],
+    read_lines: Callable[[str], list[str]],
 ) -> dict[str, FileReport]:
-    """Each file's report data, with snippets cut to the lines findings start on."""
+    """Each file's report data, with snippets cut to the lines findings start on.
+
+    The file pass keeps the lines of its own findings, imports and directives; a project
+    rule may report anywhere (a migration's operation, an API model's field), so its
+    lines are read here: outputs show them, and fingerprints hash them.
+    """
     lines_by_path: dict[str, set[int]] = {}
     for diagnostic in diagnostics:
         lines_by_path.setdefault(diagnostic.path, set()).add(diagnostic.span.start.line)
     reports = {}
     for file_result in results:
         wanted = lines_by_path.get(file_result.path, set())
+        snippets = {n: t for n, t in file_result.snippets.items() if n in wanted}
+        if wanted - snippets.keys():
+            lines = read_lines(file_result.path)
+            snippets.update(
+                (n, lines[n - 1]) for n in wanted - snippets.keys() if 0 < n <= len(lines)
+            )
         reports[file_result.path] = FileReport(
-            snippets={n: t for n, t in file_result.snippets.items() if n in wanted},
+            snippets=snippets,
             masked={n: m for n, m in file_result.masked.items() if n in wanted},
             problems=file_result.problems,
             lines=file_result.lines,
