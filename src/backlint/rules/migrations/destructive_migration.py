@@ -211,6 +211,19 @@ class DestructiveMigration(ProjectRule):
             ),
             expect=1,
         ),
+        # A change (``--new-from-rev``) that edits a shipped migration: reported there too.
+        Example(
+            _revision("9f8e7d", "None", 'op.drop_column("users", "nickname")'),
+            path="migrations/versions/9f8e7d_add_email.py",
+            files=(
+                ("migrations/versions/a1b2c3_noop.py", _revision("a1b2c3", "'9f8e7d'", "pass")),
+            ),
+            base=(
+                ("migrations/versions/9f8e7d_add_email.py", _revision("9f8e7d", "None", "pass")),
+                ("migrations/versions/a1b2c3_noop.py", _revision("a1b2c3", "'9f8e7d'", "pass")),
+            ),
+            expect=1,
+        ),
         # A merge revision makes both branches shipped; the head after it is checked.
         Example(
             _revision(
