@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,6 +86,25 @@ def main() -> None:
     """backlint: a linter for Python backend services."""
 
 
+def _workers_and_cache(command: Callable[..., None]) -> Callable[..., None]:
+    """The options every command that analyses a project shares: workers and cache."""
+    for option in reversed(
+        (
+            click.option(
+                "--jobs", "-j", type=click.IntRange(min=0), default=0, help="Workers (0: CPUs)."
+            ),
+            click.option(
+                "--cache-dir",
+                type=click.Path(path_type=Path),
+                help="Where the cache lives (also BACKLINT_CACHE_DIR; default: .backlint_cache).",
+            ),
+            click.option("--no-cache", is_flag=True, help="Read and write no cache."),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--select", multiple=True, help="Rules to enable: codes, prefixes, names or ALL.")
@@ -142,13 +162,7 @@ def main() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Workers (0: CPUs).")
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    help="Where the cache lives (also BACKLINT_CACHE_DIR; default: .backlint_cache).",
-)
-@click.option("--no-cache", is_flag=True, help="Read and write no cache.")
+@_workers_and_cache
 def check(
     paths: tuple[Path, ...],
     select: tuple[str, ...],
@@ -384,13 +398,7 @@ def _write(text: str, output_file: Path | None) -> None:
 @click.option("--focus", metavar="MODULE", help="Only MODULE and its neighbourhood.")
 @click.option("--radius", type=int, help="How many imports away from --focus (default: 1).")
 @click.option("--config", type=click.Path(path_type=Path), help="pyproject.toml or backlint.toml.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Workers (0: CPUs).")
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    help="Where the cache lives (also BACKLINT_CACHE_DIR; default: .backlint_cache).",
-)
-@click.option("--no-cache", is_flag=True, help="Read and write no cache.")
+@_workers_and_cache
 def graph(
     paths: tuple[Path, ...],
     fmt: str,
