@@ -189,3 +189,37 @@ def test_generated_globs_and_markers_from_the_configuration(repo: Path) -> None:
     ]
     assert "`produced by sdkgen` on line 1" in found[0].message
     assert found[1].message.endswith("and was edited since `HEAD`")
+
+
+def test_contract_rules_see_the_base_when_its_outcome_is_cached(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "app/__init__.py": "",
+            "app/routes.py": """
+                from fastapi import APIRouter
+
+                router = APIRouter()
+
+
+                @router.get("/items/{item_id}")
+                def read_item(item_id: int) -> dict[str, int]:
+                    return {"id": item_id}
+            """,
+        },
+    )
+    commit_all(tmp_path)
+    request = CheckRequest(
+        paths=(tmp_path,),
+        cwd=tmp_path,
+        select=("BL012",),
+        use_cache=True,
+        cache_dir=tmp_path / ".cache",
+    )
+    run_check(request)  # the base's outcome is cached now: its check builds no index
+    routes = tmp_path / "app/routes.py"
+    routes.write_text(routes.read_text().replace('"/items/{item_id}"', '"/v2/items/{item_id}"'))
+    found = run_check(replace(request, new_from_rev="HEAD")).diagnostics
+    assert [(d.code, d.path) for d in found] == [("BL012", "app/routes.py")]
+    assert "/v2/items/{item_id}" in found[0].message

@@ -282,13 +282,11 @@ class Workspace:
         stdin: StdinSource | None = None,
         overlays: Mapping[Path, bytes] | None = None,
         progress: Progress | None = None,
-        fresh_index: bool = False,
     ) -> CheckResult:
         """Check the files ``paths`` name (or ``stdin``), seeing the whole project.
 
         ``overlays`` holds text to use instead of what is on disk, by absolute path (the
-        fix loop's fixed files, an editor's buffers). ``fresh_index`` runs the project
-        pass even when its outcome is cached, for ``CheckResult.project``.
+        fix loop's fixed files, an editor's buffers).
         """
         result = CheckResult(settings=self.settings, report_root=self.report_root)
         result.problems.extend(self.problems)
@@ -300,7 +298,7 @@ class Workspace:
         tasks = self._tasks(files, settings, overlays)
         reported = {self.relative(path) for path in targets}
         outcome_key = self._outcome_key(tasks, settings, self.change)
-        outcome = None if fresh_index else self._cached_outcome(outcome_key)
+        outcome = self._cached_outcome(outcome_key)
         if outcome is None:
             results, parsed = self._file_pass(tasks, settings, progress)
             result.indexed = sum(1 for item in parsed if item.task.relative not in reported)

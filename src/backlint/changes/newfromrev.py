@@ -71,15 +71,19 @@ def changed_since(workspace: Workspace, revision: str) -> Iterator[ChangeRun]:
         repository.export(commit, prefix, Path(folder), _Wanted(prefix))
         base_root.mkdir(parents=True, exist_ok=True)
         base = _base_workspace(workspace, base_root)
-        needs_index = any(rule.change_scoped for rule in workspace.enabled.values())
-        result = base.check([base_root], fresh_index=needs_index)
+        result = base.check([base_root])
+        project = result.project
+        if project is None and any(rule.change_scoped for rule in workspace.enabled.values()):
+            # The base's outcome came from the cache: its index, from the cached facts
+            # of its files, without running its rules again.
+            project = base.project_index([base_root]).project
         change = ChangeSet(
             revision=revision,
             commit=commit,
             changed=_inside(diff.changed, prefix),
             removed=_inside(diff.removed, prefix),
             added=_inside(diff.added, prefix),
-            base=result.project,
+            base=project,
         )
         renamed = {
             _relative(old, prefix): _relative(new, prefix)
