@@ -112,9 +112,9 @@ class ApiContractChanged(ProjectRule):
     )
     severity = Severity.ERROR
     change_scoped = True
-    # Below the bar until a review round on the check set's release history
-    # (docs/precision.md, docs/api-contract.md "Decisions"): it runs when selected by its
-    # code or name, or with `preview = true`.
+    # Below the bar: 39 % in the first round on the check set's release history
+    # (docs/precision.md; the misreadings are listed in docs/api-contract.md). It runs when
+    # selected by its code or name, or with `preview = true`.
     default_enabled = False
     preview = True
     tags = ("contract", "PQG-2")
