@@ -72,6 +72,7 @@ def _check(
         revision="HEAD",
         commit="0" * 40,
         changed=frozenset(head if changed is None else changed),
+        removed=frozenset(set(base) - set(head)),  # as git would list the deleted files
         base=_project(tmp_path / "base", base),
     )
     found = list(ApiContractChanged(options).check_project(head_project))

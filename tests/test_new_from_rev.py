@@ -223,3 +223,40 @@ def test_contract_rules_see_the_base_when_its_outcome_is_cached(tmp_path: Path) 
     found = run_check(replace(request, new_from_rev="HEAD")).diagnostics
     assert [(d.code, d.path) for d in found] == [("BL012", "app/routes.py")]
     assert "/v2/items/{item_id}" in found[0].message
+
+
+def test_routes_of_a_head_file_that_does_not_parse_are_not_removed(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "app/__init__.py": "",
+            "app/main.py": """
+                from fastapi import FastAPI
+
+                from app import routes
+
+                app = FastAPI()
+                app.include_router(routes.router, prefix="/api")
+            """,
+            "app/routes.py": """
+                from fastapi import APIRouter
+
+                router = APIRouter()
+
+
+                @router.get("/items/{item_id}")
+                def read_item(item_id: int) -> dict[str, int]:
+                    return {"id": item_id}
+            """,
+        },
+    )
+    commit_all(tmp_path)
+    routes = tmp_path / "app/routes.py"
+    routes.write_text(routes.read_text() + "\ndef broken(:\n    pass\n")
+    found = _check(tmp_path, "HEAD", "BL001", "BL012")
+    assert [(d.code, d.path) for d in found] == [("BL001", "app/routes.py")]
+    # Deleted, the same file's route is removed, and reported where it was mounted.
+    routes.unlink()
+    found = _check(tmp_path, "HEAD", "BL001", "BL012")
+    assert [(d.code, d.path) for d in found] == [("BL012", "app/main.py")]

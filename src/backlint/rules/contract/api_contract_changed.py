@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from backlint.contract.diff import Break, diff_contracts
 from backlint.contract.extract import extract_contract
+from backlint.contract.model import Contract
 from backlint.diagnostics import Diagnostic, Severity, Span
+from backlint.index.change import ChangeSet
 from backlint.index.project import ProjectIndex
 from backlint.rules.base import Example, Option, ProjectRule
 
@@ -173,8 +176,8 @@ class ApiContractChanged(ProjectRule):
         change = project.change
         if change is None or change.base is None or self._approved(change.changed):
             return
-        breaks = diff_contracts(extract_contract(change.base), extract_contract(project))
-        for found in breaks:
+        base = _readable_at_head(extract_contract(change.base), change.base, project, change)
+        for found in diff_contracts(base, extract_contract(project)):
             yield self._diagnostic(found)
 
     def _approved(self, changed: frozenset[str]) -> bool:
@@ -187,3 +190,23 @@ class ApiContractChanged(ProjectRule):
         return self.diagnostic(
             found.location.path, span, found.message, waiver_lines=found.location.waiver_lines
         )
+
+
+def _readable_at_head(
+    contract: Contract, base: ProjectIndex, head: ProjectIndex, change: ChangeSet
+) -> Contract:
+    """The base contract without the routes of modules the head has but could not read.
+
+    A file that is still there but did not parse (a syntax error mid-change, syntax newer
+    than the interpreter backlint runs on) says nothing about its routes: they are left
+    out rather than reported as removed.
+    """
+    unreadable = {
+        facts.module
+        for path, facts in base.files.items()
+        if path not in head.files and path not in change.removed
+    }
+    if not unreadable:
+        return contract
+    kept = tuple(route for route in contract.routes if route.module not in unreadable)
+    return replace(contract, routes=kept)
