@@ -20,6 +20,7 @@ from typing import Any, cast
 import jsonschema
 import pytest
 
+from backlint.config import OUTPUT_FORMATS
 from backlint.diagnostics import (
     Applicability,
     Diagnostic,
@@ -33,7 +34,7 @@ from backlint.diagnostics import (
 from backlint.output import FORMATS, render_statistics
 from backlint.output.base import Report
 from backlint.output.github import escape_data, escape_property
-from backlint.output.markdown import github_links
+from backlint.output.markdown import github_links, render_markdown
 from backlint.output.sarif import MAX_DESCRIPTION, truncate
 from backlint.rules.base import Rule
 from backlint.rules.metadata import RuleInfo
@@ -323,16 +324,9 @@ def by_code(items: list[dict[str, Any]], key: str, code: str) -> list[dict[str, 
 
 
 def test_formats_registry_is_complete_and_read_only() -> None:
-    assert list(FORMATS) == [
-        "full",
-        "concise",
-        "json",
-        "json-lines",
-        "sarif",
-        "github",
-        "gitlab",
-        "markdown",
-    ]
+    # The configuration's `output-format` accepts exactly the formats there are.
+    assert list(FORMATS) == list(OUTPUT_FORMATS)
+    assert FORMATS["markdown"] is render_markdown
     assert set(GOLDEN_FILES) == {*FORMATS, "statistics"}
     with pytest.raises(TypeError):
         cast(Any, FORMATS)["xml"] = FORMATS["json"]
