@@ -14,7 +14,7 @@ that compare the two (``index/change.py``).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -42,19 +42,9 @@ class ChangeRun:
     def new_findings(self, result: CheckResult, cwd: Path) -> list[Diagnostic]:
         """The findings of ``result`` (the working tree's, with display paths relative to
         ``cwd``) that the base did not have."""
-        report = Report(
-            diagnostics=result.diagnostics,
-            rules=catalogue(),
-            root=self.root,
-            cwd=cwd,
-            version="",
-            snippets=result.snippets,
-        )
-        return [
-            diagnostic
-            for diagnostic, fingerprint in fingerprints(report)
-            if fingerprint not in self.base_fingerprints
-        ]
+        found = _fingerprinted(result.diagnostics, result.snippets, self.root, cwd)
+        known = self.base_fingerprints
+        return [diagnostic for diagnostic, fingerprint in found if fingerprint not in known]
 
 
 @contextmanager
@@ -85,11 +75,8 @@ def changed_since(workspace: Workspace, revision: str) -> Iterator[ChangeRun]:
             added=_inside(diff.added, prefix),
             base=project,
         )
-        renamed = {
-            _relative(old, prefix): _relative(new, prefix)
-            for old, new in diff.renamed
-            if _relative(old, prefix) and _relative(new, prefix)
-        }
+        moves = ((_relative(old, prefix), _relative(new, prefix)) for old, new in diff.renamed)
+        renamed = {old: new for old, new in moves if old and new}
         workspace.change = change
         try:
             yield ChangeRun(change, _fingerprints(result, base_root, renamed), workspace.root)
@@ -116,15 +103,21 @@ def _fingerprints(result: CheckResult, base_root: Path, renamed: dict[str, str])
     """The base findings' fingerprints, each file under its name in the working tree."""
     diagnostics = [replace(d, path=renamed.get(d.path, d.path)) for d in result.diagnostics]
     snippets = {renamed.get(path, path): lines for path, lines in result.snippets.items()}
-    report = Report(
-        diagnostics=sorted(diagnostics, key=Diagnostic.sort_key),
-        rules=catalogue(),
-        root=base_root,
-        cwd=base_root,
-        version="",
-        snippets=snippets,
-    )
-    return frozenset(fingerprint for _, fingerprint in fingerprints(report))
+    diagnostics.sort(key=Diagnostic.sort_key)
+    found = _fingerprinted(diagnostics, snippets, base_root, base_root)
+    return frozenset(fingerprint for _, fingerprint in found)
+
+
+def _fingerprinted(
+    diagnostics: Sequence[Diagnostic],
+    snippets: Mapping[str, Mapping[int, str]],
+    root: Path,
+    cwd: Path,
+) -> list[tuple[Diagnostic, str]]:
+    """Each finding with the fingerprint baselines use, its path taken relative to
+    ``root`` (display paths are relative to ``cwd``)."""
+    report = Report(diagnostics, catalogue(), root, cwd, version="", snippets=snippets)
+    return list(fingerprints(report))
 
 
 @dataclass(frozen=True)
